@@ -1,0 +1,219 @@
+"""piccolo-admin, the back office for raw records, mounted at /admin/ by portal/app.py.
+
+The admin writes through piccolo_api, not our services, so the same rules are applied
+here: roles from core/permissions.py decide who may write which table, auditors write
+nothing, nothing is hard-deleted, and every change lands in the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.table import Table
+from piccolo_admin.endpoints import TableConfig, create_admin
+from piccolo_api.crud.endpoints import PiccoloCRUD
+from piccolo_api.crud.hooks import Hook, HookType
+from piccolo_api.crud.validators import Validators
+from piccolo_api.session_auth.tables import SessionsBase
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from models import tables as t
+from portal.core import audit, context
+from portal.core.permissions import allowed
+from portal.core.records import column_names
+from portal.core.security import now
+
+# Which permission writes each table; None means nobody edits it by hand.
+WRITE_PERMISSION: dict[type[Table], str | None] = {
+    t.Organisation: "organisation.write",
+    t.Supplier: "register.write",
+    t.SupplierContact: "register.write",
+    t.Contract: "register.write",
+    t.ProductService: "register.write",
+    t.Certification: "certifications.write",
+    t.ContractClause: "clauses.write",
+    t.ClauseDefinition: "clauses.write",
+    t.Risk: "risks.write",
+    t.Assessment: None,  # status changes go through the assessment service
+    t.Answer: None,  # suppliers' words are never edited by staff
+    t.AnswerReview: None,
+    t.EvidenceFile: None,
+    t.ContractDocument: None,
+    t.QuestionnaireDefinition: None,
+    t.DsptRegisterEntry: "imports.run",
+    t.SupplierScore: None,  # computed
+    t.AuditEvent: None,  # append-only
+    t.OutboundEmail: None,
+    t.StaffMember: "staff.manage",
+    t.ApiToken: None,  # created by `portal create-token`, which shows the secret once
+}
+
+
+async def _actor(request: Request) -> context.Actor:
+    user = request.user.user
+    row = await t.StaffMember.select(t.StaffMember.role).where(t.StaffMember.user == user.id).first()
+    actor = context.Actor(kind="staff", name=user.username, role=row["role"] if row else None,
+                          user_id=user.id)
+    context.set_actor(actor)
+    return actor
+
+
+def _write_validator(table: type[Table]):
+    permission = WRITE_PERMISSION.get(table)
+
+    async def check(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+        actor = await _actor(request)
+        if permission is None:
+            raise HTTPException(403, f"{table._meta.tablename} is read-only here.")
+        if not allowed(actor.role, permission):
+            raise HTTPException(403, f"Your role ({actor.role}) may not change "
+                                     f"{table._meta.tablename}.")
+
+    return check
+
+
+def _no_delete(table: type[Table]):
+    def refuse(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+        hint = " Set 'archived at' instead." if "archived_at" in column_names(table) else ""
+        raise HTTPException(405, f"Records are never deleted.{hint}")
+
+    return refuse
+
+
+def _serialisable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in {"password"}}
+
+
+def _audit_hooks(table: type[Table]) -> list[Hook]:
+    name = table._meta.tablename
+
+    async def on_save(row: Table, request: Request) -> Table:
+        await _actor(request)
+        if "version" in column_names(table):
+            row.version = 1
+        await audit.record(f"admin.{name}.created", target_type=name, target_id="new",
+                           supplier_id=getattr(row, "supplier", None) if name != "supplier" else None,
+                           after=_serialisable(row.to_dict()))
+        return row
+
+    async def on_patch(row_id: Any, values: dict[str, Any], request: Request) -> dict[str, Any]:
+        await _actor(request)
+        before = await table.select().where(table._meta.primary_key == row_id).first() or {}
+        columns = column_names(table)
+        if "version" in columns and before:
+            values["version"] = before["version"] + 1
+        if "updated_at" in columns:
+            values["updated_at"] = now()
+        changed = {k: v for k, v in values.items() if k not in {"version", "updated_at"}}
+        supplier_id = row_id if name == "supplier" else before.get("supplier")
+        await audit.record(f"admin.{name}.updated", target_type=name, target_id=row_id,
+                           supplier_id=supplier_id if isinstance(supplier_id, int) else None,
+                           before={k: before.get(k) for k in changed},
+                           after=_serialisable(changed))
+        return values
+
+    return [Hook(HookType.pre_save, on_save), Hook(HookType.pre_patch, on_patch)]
+
+
+def _config(table: type[Table], *, columns: list[str] | None = None,
+            filters: list[str] | None = None, group: str, link: str | None = None) -> TableConfig:
+    col = table._meta.get_column_by_name
+    write = _write_validator(table)
+    return TableConfig(
+        table_class=table,
+        visible_columns=[col(c) for c in columns] if columns else None,
+        visible_filters=[col(c) for c in filters] if filters else None,
+        menu_group=group,
+        link_column=col(link) if link else None,
+        hooks=_audit_hooks(table),
+        validators=Validators(post_single=[write], put_single=[write], patch_single=[write],
+                              delete_single=[_no_delete(table)], delete_all=[_no_delete(table)]),
+    )
+
+
+def table_configs() -> list[TableConfig]:
+    return [
+        _config(t.Supplier, group="Register", link="name",
+                columns=["id", "name", "legal_name", "ods_code", "handles_patient_data",
+                         "affects_care", "archived_at"],
+                filters=["name", "legal_name", "ods_code", "supplier_key", "handles_personal_data",
+                         "handles_patient_data", "affects_care", "archived_at"]),
+        _config(t.SupplierContact, group="Register", link="name",
+                columns=["id", "supplier", "name", "email", "role"],
+                filters=["supplier", "name", "email", "role"]),
+        _config(t.Contract, group="Register", link="title",
+                columns=["id", "supplier", "title", "reference", "start_date", "end_date",
+                         "data_role", "patient_data", "archived_at"],
+                filters=["supplier", "title", "reference", "data_role", "personal_data",
+                         "patient_data", "end_date", "archived_at"]),
+        _config(t.ProductService, group="Register", link="name",
+                columns=["id", "supplier", "contract", "name"], filters=["supplier", "name"]),
+        _config(t.Certification, group="Assurance",
+                columns=["id", "supplier", "scheme", "status", "certificate_number", "issued_on",
+                         "expires_on", "verification"],
+                filters=["supplier", "scheme", "verification", "expires_on", "edition"]),
+        _config(t.ContractClause, group="Assurance",
+                columns=["id", "contract", "key", "status", "location", "source"],
+                filters=["contract", "key", "status", "source"]),
+        _config(t.ClauseDefinition, group="Assurance", link="title",
+                columns=["id", "key", "title", "required_when"], filters=["key", "required_when"]),
+        _config(t.Risk, group="Assurance", link="title",
+                columns=["id", "supplier", "kind", "title", "severity", "owner", "status"],
+                filters=["supplier", "kind", "severity", "status", "owner"]),
+        _config(t.SupplierScore, group="Assurance",
+                columns=["supplier", "score", "rating", "tier", "computed_at"],
+                filters=["rating", "tier"]),
+        _config(t.Assessment, group="Questionnaires",
+                columns=["id", "supplier", "contact", "definition", "status", "due_date",
+                         "submitted_at"],
+                filters=["supplier", "status", "due_date"]),
+        _config(t.Answer, group="Questionnaires",
+                columns=["id", "assessment", "question_id", "version", "updated_at"],
+                filters=["assessment", "question_id"]),
+        _config(t.AnswerReview, group="Questionnaires",
+                columns=["id", "assessment", "question_id", "decision", "reviewer", "created_at"],
+                filters=["assessment", "decision"]),
+        _config(t.QuestionnaireDefinition, group="Questionnaires",
+                columns=["id", "key", "version", "title", "created_at"], filters=["key"]),
+        _config(t.EvidenceFile, group="Questionnaires",
+                columns=["id", "supplier", "filename", "content_type", "size", "uploaded_at"],
+                filters=["supplier", "assessment", "content_type"]),
+        _config(t.ContractDocument, group="Assurance",
+                columns=["id", "contract", "evidence", "breach_notification_hours", "scanned_at"],
+                filters=["contract"]),
+        _config(t.DsptRegisterEntry, group="Assurance",
+                columns=["ods_code", "organisation_name", "status", "published_on"],
+                filters=["ods_code", "organisation_name", "status"]),
+        _config(t.Organisation, group="Settings", link="name",
+                columns=["id", "name", "ods_code", "dspt_category", "ig_lead_name", "siro_name"]),
+        _config(t.StaffMember, group="Settings", columns=["id", "user", "role"],
+                filters=["role"]),
+        _config(t.ApiToken, group="Settings",
+                columns=["id", "name", "role", "prefix", "created_at", "last_used_at",
+                         "revoked_at"],
+                filters=["role", "revoked_at"]),
+        _config(t.OutboundEmail, group="Settings",
+                columns=["id", "to_address", "subject", "status", "attempts", "created_at",
+                         "sent_at"],
+                filters=["status", "to_address", "related_type"]),
+        _config(t.AuditEvent, group="Settings",
+                columns=["id", "occurred_at", "actor", "action", "target_type", "target_id"],
+                filters=["actor", "action", "target_type", "target_id", "supplier_id",
+                         "occurred_at"]),
+    ]
+
+
+def build_admin(*, production: bool, allowed_hosts: list[str], site_name: str):
+    from piccolo.apps.user.tables import BaseUser
+
+    return create_admin(
+        tables=table_configs(),
+        auth_table=BaseUser,
+        session_table=SessionsBase,
+        production=production,
+        allowed_hosts=allowed_hosts,
+        site_name=site_name,
+        page_size=25,
+        sidebar_links={"Staff workspace": "/staff/", "API documentation": "/schema"},
+    )

@@ -1,0 +1,343 @@
+"""Piccolo tables: the portal's records.
+
+Tables stay out of the HTTP boundary (schemas are written by hand in each domain), and
+nothing is hard-deleted: suppliers, contacts, contracts and certifications carry
+``archived_at``; audit events are append-only.
+"""
+
+from __future__ import annotations
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Organisation(Table):
+    """The organisation using the portal (one row): named in emails and reports."""
+
+    name = Varchar(length=200, required=True)
+    ods_code = Varchar(length=20, default="")
+    dspt_category = Integer(default=1, help_text="DSPT organisation category 1-4")
+    ig_lead_name = Varchar(length=200, default="")
+    ig_lead_email = Varchar(length=254, default="")
+    siro_name = Varchar(length=200, default="")
+    siro_email = Varchar(length=254, default="")
+    address = Text(default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffMember(Table):
+    """The portal role of a staff user (Piccolo's user table holds the login)."""
+
+    user = ForeignKey(references=BaseUser, unique=True, on_delete=OnDelete.cascade)
+    role = Varchar(length=20, default="auditor", index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiToken(Table):
+    """A bearer token for integrators; only the SHA-256 of the token is kept."""
+
+    name = Varchar(length=100, required=True)
+    role = Varchar(length=20, required=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    prefix = Varchar(length=16, default="")
+    created_by = Varchar(length=150, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    expires_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Supplier(Table):
+    name = Varchar(length=200, required=True, index=True)
+    legal_name = Varchar(length=200, default="")
+    supplier_key = Varchar(length=100, null=True, default=None, unique=True,
+                           help_text="Stable key from the finance or procurement system")
+    companies_house_number = Varchar(length=8, default="")
+    ico_registration_number = Varchar(length=20, default="")
+    ods_code = Varchar(length=20, default="", index=True)
+    website = Varchar(length=300, default="")
+    handles_personal_data = Boolean(default=False)
+    handles_patient_data = Boolean(default=False)
+    affects_care = Boolean(default=False)
+    notes = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    archived_at = Timestamptz(null=True, default=None, index=True)
+
+
+class SupplierContact(Table):
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=200, required=True)
+    email = Varchar(length=254, required=True)
+    role = Varchar(length=100, default="")
+    phone = Varchar(length=40, default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    archived_at = Timestamptz(null=True, default=None)
+
+
+class Contract(Table):
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    title = Varchar(length=200, required=True)
+    reference = Varchar(length=100, default="")
+    start_date = Date(null=True, default=None)
+    end_date = Date(null=True, default=None, index=True)
+    notice_date = Date(null=True, default=None)
+    annual_value = Numeric(digits=(14, 2), null=True, default=None)
+    data_role = Varchar(length=20, default="none",
+                        help_text="processor, controller, joint_controller or none")
+    personal_data = Boolean(default=False)
+    patient_data = Boolean(default=False)
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    archived_at = Timestamptz(null=True, default=None, index=True)
+
+
+class ProductService(Table):
+    """A product or service a supplier delivers, under a contract where known."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    contract = ForeignKey(references=Contract, null=True, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=200, required=True)
+    position = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class QuestionnaireDefinition(Table):
+    """A questionnaire exactly as sent: assessments point at the version they used."""
+
+    key = Varchar(length=100, required=True, index=True)
+    version = Varchar(length=40, required=True)
+    title = Varchar(length=200, required=True)
+    content_hash = Varchar(length=64, unique=True, required=True)
+    content = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Assessment(Table):
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    contact = ForeignKey(references=SupplierContact, on_delete=OnDelete.restrict)
+    definition = ForeignKey(references=QuestionnaireDefinition, on_delete=OnDelete.restrict)
+    status = Varchar(length=30, default="draft", index=True)
+    link_hash = Varchar(length=64, null=True, default=None, unique=True)
+    link_expires_at = Timestamptz(null=True, default=None)
+    due_date = Date(null=True, default=None, index=True)
+    reminder_stage = Varchar(length=20, default="")
+    sent_by = Varchar(length=150, default="")
+    sent_at = Timestamptz(null=True, default=None)
+    opened_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    review_comment = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class EvidenceFile(Table):
+    """An uploaded file: stored under a key built from its content hash, never its name."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    assessment = ForeignKey(references=Assessment, null=True, on_delete=OnDelete.restrict,
+                            index=True)
+    question_id = Varchar(length=100, default="")
+    storage_key = Varchar(length=200, required=True)
+    filename = Varchar(length=255, required=True)
+    content_type = Varchar(length=100, required=True)
+    size = BigInt(default=0)
+    sha256 = Varchar(length=64, required=True)
+    uploaded_by = Varchar(length=150, default="")
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+    withdrawn_at = Timestamptz(null=True, default=None)
+
+
+class ContractDocument(Table):
+    contract = ForeignKey(references=Contract, on_delete=OnDelete.restrict, index=True)
+    evidence = ForeignKey(references=EvidenceFile, on_delete=OnDelete.restrict)
+    breach_notification_hours = Integer(null=True, default=None)
+    scanned_at = Timestamptz(null=True, default=None)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class ClauseDefinition(Table):
+    """The clause library (loaded from portal/contracts definitions)."""
+
+    key = Varchar(length=60, unique=True, required=True)
+    title = Varchar(length=200, required=True)
+    description = Text(default="")
+    legal_basis = Text(default="")
+    required_when = Varchar(length=40, default="recommended")
+    model_clause = Text(default="")
+
+
+class ContractClause(Table):
+    contract = ForeignKey(references=Contract, on_delete=OnDelete.restrict, index=True)
+    key = Varchar(length=60, required=True, index=True)
+    status = Varchar(length=20, default="missing",
+                     help_text="present, partial, missing or not_applicable")
+    location = Varchar(length=200, default="")
+    excerpt = Text(default="")
+    note = Text(default="")
+    source = Varchar(length=10, default="scan", help_text="scan or manual")
+    updated_by = Varchar(length=150, default="")
+    version = Integer(default=1)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Certification(Table):
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    scheme = Varchar(length=30, required=True, index=True,
+                     help_text="dspt, cyber_essentials, cyber_essentials_plus, iso27001 or other")
+    status = Varchar(length=100, default="")
+    certificate_number = Varchar(length=100, default="")
+    edition = Varchar(length=20, default="")
+    certification_body = Varchar(length=200, default="")
+    accreditation_body = Varchar(length=100, default="")
+    legal_entity = Varchar(length=200, default="")
+    scope = Text(default="")
+    issued_on = Date(null=True, default=None)
+    expires_on = Date(null=True, default=None, index=True)
+    audited_on = Date(null=True, default=None)
+    ods_code = Varchar(length=20, default="")
+    verification = Varchar(length=30, default="self_declared")
+    evidence = ForeignKey(references=EvidenceFile, null=True, on_delete=OnDelete.restrict)
+    notes = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    archived_at = Timestamptz(null=True, default=None)
+
+
+class DsptRegisterEntry(Table):
+    """A row of the public DSPT organisation search export, imported by a person."""
+
+    ods_code = Varchar(length=20, unique=True, required=True)
+    organisation_name = Varchar(length=300, default="")
+    status = Varchar(length=100, default="")
+    published_on = Date(null=True, default=None)
+    primary_sector = Varchar(length=200, default="")
+    icb = Varchar(length=200, default="")
+    imported_at = Timestamptz(default=TimestamptzNow())
+
+
+class Answer(Table):
+    assessment = ForeignKey(references=Assessment, on_delete=OnDelete.restrict, index=True)
+    question_id = Varchar(length=100, required=True)
+    value = JSON(default="null")
+    comment = Text(default="")
+    version = Integer(default=1)
+    open_for_clarification = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AnswerReview(Table):
+    assessment = ForeignKey(references=Assessment, on_delete=OnDelete.restrict, index=True)
+    question_id = Varchar(length=100, default="")
+    decision = Varchar(length=20, required=True)
+    comment = Text(default="")
+    reviewer = Varchar(length=150, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Risk(Table):
+    """A risk, dispute or incident involving a supplier."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=20, default="risk", help_text="risk, dispute or incident")
+    title = Varchar(length=200, required=True)
+    description = Text(default="")
+    severity = Varchar(length=10, default="medium", help_text="low, medium or high")
+    data_security_risk = Text(default="")
+    owner = Varchar(length=150, default="")
+    mitigation = Text(default="")
+    status = Varchar(length=20, default="open", help_text="open or closed")
+    opened_on = Date(null=True, default=None)
+    closed_on = Date(null=True, default=None)
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SupplierScore(Table):
+    supplier = ForeignKey(references=Supplier, unique=True, on_delete=OnDelete.restrict)
+    score = Integer(null=True, default=None, index=True)
+    rating = Varchar(length=10, default="red", index=True)
+    tier = Varchar(length=10, default="baseline", index=True)
+    breakdown = JSON(default="[]")
+    computed_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEvent(Table):
+    """Append-only record of every change: who, what, before and after."""
+
+    occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+    actor = Varchar(length=150, default="system")
+    actor_type = Varchar(length=20, default="system", help_text="staff, token, supplier or system")
+    action = Varchar(length=60, required=True, index=True)
+    target_type = Varchar(length=40, default="")
+    target_id = Varchar(length=40, default="", index=True)
+    supplier_id = Integer(null=True, default=None, index=True)
+    before = JSON(default="null")
+    after = JSON(default="null")
+    request_id = Varchar(length=64, default="")
+
+
+class OutboundEmail(Table):
+    """The outbox: written in the same transaction as the change that sends it."""
+
+    to_address = Varchar(length=254, required=True)
+    subject = Varchar(length=300, required=True)
+    body = Text(default="")
+    status = Varchar(length=20, default="queued", index=True,
+                     help_text="queued, sending, sent, logged or failed")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    last_error = Text(default="")
+    related_type = Varchar(length=40, default="")
+    related_id = Varchar(length=40, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+# In dependency order: a table comes after every table it references.
+ALL_TABLES: list[type[Table]] = [
+    Organisation,
+    StaffMember,
+    ApiToken,
+    Supplier,
+    SupplierContact,
+    Contract,
+    ProductService,
+    QuestionnaireDefinition,
+    Assessment,
+    EvidenceFile,
+    ContractDocument,
+    ClauseDefinition,
+    ContractClause,
+    Certification,
+    DsptRegisterEntry,
+    Answer,
+    AnswerReview,
+    Risk,
+    SupplierScore,
+    AuditEvent,
+    OutboundEmail,
+]

@@ -1,0 +1,102 @@
+"""The application factory: plugins, routes and the admin mount; nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import swagger_ui_bundle
+from litestar import Litestar, Router, asgi
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.types import Receive, Scope, Send
+
+from admin.config import build_admin
+from portal import __version__
+from portal.certifications.controllers import CertificationController
+from portal.core.db import close_pool, start_pool
+from portal.core.health import health
+from portal.core.http import EXCEPTION_HANDLERS, RequestContextMiddleware, permission_guard
+from portal.core.logging import configure_logging
+from portal.settings import Settings, get_settings
+from portal.suppliers.controllers import ContractController, SupplierController
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def api_router() -> Router:
+    """Everything under /api/v1 passes the permission guard (deny unless a route says who may)."""
+    return Router(
+        path="/",
+        guards=[permission_guard],
+        route_handlers=[SupplierController, ContractController, CertificationController],
+        security=[{"bearer": []}, {"session": []}],
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="NHS supplier assurance portal API",
+        version=__version__,
+        description=(
+            "Supplier register, assurance and DSPT standard 10 evidence. Authenticate with "
+            "`Authorization: Bearer <token>` (create one with `portal create-token`) or the "
+            "back-office session. Errors are JSON: `{status_code, detail, errors?}`."
+        ),
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url="/static/swagger/swagger-ui-bundle.js",
+                css_url="/static/swagger/swagger-ui.css",
+                standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+                path=["/", "/swagger"],
+            )
+        ],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer",
+                                     description="API token from `portal create-token`"),
+            "session": SecurityScheme(type="apiKey", name="id", security_scheme_in="cookie",
+                                      description="Back-office session cookie"),
+        }),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    host = urlparse(settings.effective_base_url).hostname or settings.host
+    admin_app = build_admin(
+        production=settings.https,
+        allowed_hosts=sorted({host, "localhost", "127.0.0.1", "testserver"}),
+        site_name="Supplier assurance: back office",
+    )
+
+    # Built once here, not per request: rebuilding costs ~60 ms and resets its login rate limit.
+    @asgi("/admin/", is_mount=True, copy_scope=True, opt={"public": True}, include_in_schema=False)
+    async def admin(scope: Scope, receive: Receive, send: Send) -> None:
+        await admin_app(scope, receive, send)
+
+    async def on_startup() -> None:
+        await start_pool(settings)
+
+    return Litestar(
+        route_handlers=[
+            health,
+            admin,
+            api_router(),
+            create_static_files_router(path="/static/swagger",
+                                       directories=[swagger_ui_bundle.swagger_ui_path],
+                                       include_in_schema=False, opt={"public": True}),
+            create_static_files_router(path="/static", directories=[STATIC_DIR],
+                                       include_in_schema=False, opt={"public": True}),
+        ],
+        middleware=[RequestContextMiddleware()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        on_startup=[on_startup],
+        on_shutdown=[close_pool],
+        debug=False,
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+    )

@@ -1,0 +1,163 @@
+"""`portal`: everything a person or cron runs (serve, migrate, demo, seed, users, tokens)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from portal.settings import SettingsError, get_settings
+
+
+def _run(coro_factory: Callable[[], Awaitable[Any]]) -> Any:
+    """Run an async command; domain errors become one line and exit code 1."""
+    from portal.core.errors import PortalError
+
+    try:
+        return asyncio.run(coro_factory())
+    except PortalError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+def cli() -> None:
+    """Supplier assurance portal for NHS organisations (DSPT standard 10)."""
+    settings = get_settings()  # fail early, in one line, on bad settings
+    from portal.core.logging import configure_logging
+
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations (safe to run repeatedly)."""
+    from portal.core.migrations import migrate as run_migrations
+
+    _run(run_migrations)
+    click.echo("migrations applied")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Overrides PORTAL_HOST")
+@click.option("--port", type=int, default=None, help="Overrides PORTAL_PORT")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the portal with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    from portal.core.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    click.echo(f"portal listening on http://{host or settings.host}:{port or settings.port} "
+               f"(admin at /admin/, API docs at /schema)", err=True)
+    uvicorn.run("portal.app:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=settings.workers, log_config=None,
+                access_log=False, proxy_headers=True, server_header=False)
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo organisation, suppliers and staff logins (idempotent)."""
+    from portal.demo import load_demo
+
+    result = _run(lambda: load_demo(data_dir=get_settings().data_path))
+    click.echo(f"demo data ready ({result.created_suppliers} suppliers added)")
+    click.echo("staff logins for /admin/ (also kept in "
+               f"{result.credentials_file}):")
+    for username, password in result.credentials.items():
+        click.echo(f"  {username:18} {password}")
+
+
+@cli.command()
+@click.option("--suppliers", "count", type=click.IntRange(1, 1_000_000), required=True)
+@click.option("--contracts", type=click.IntRange(0, 20), default=3, show_default=True)
+@click.option("--certifications", type=click.IntRange(0, 20), default=3, show_default=True)
+def seed(count: int, contracts: int, certifications: int) -> None:
+    """Generate synthetic suppliers with contracts and certifications (for benchmarks)."""
+    from portal.demo import seed as run_seed
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r{done}/{total} suppliers", nl=False, err=True)
+
+    result = _run(lambda: run_seed(suppliers_count=count, contracts_per_supplier=contracts,
+                                   certifications_per_supplier=certifications, progress=progress))
+    click.echo("", err=True)
+    click.echo(f"seeded {count} suppliers in {result['seconds']:.1f}s")
+
+
+def _read_password(password_file: Path | None) -> str:
+    if password_file is not None:
+        return password_file.read_text().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise click.ClickException("the passwords differ")
+    return first
+
+
+@cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["admin", "procurement", "reviewer", "auditor"]),
+              required=True)
+@click.option("--email", default="")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the password from this file instead of a prompt")
+def create_user(username: str, role: str, email: str, password_file: Path | None) -> None:
+    """Create a staff user with one role."""
+    from portal.core import staff
+
+    password = _read_password(password_file)
+    user_id = _run(lambda: staff.create_user(username=username, password=password, role=role,
+                                             email=email))
+    click.echo(f"created {role} user {username} (id {user_id})")
+
+
+@cli.command("create-token")
+@click.option("--name", required=True, help="Who or what uses it, e.g. 'finance-sync'")
+@click.option("--role", type=click.Choice(["admin", "procurement", "reviewer", "auditor"]),
+              required=True)
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None)
+def create_token(name: str, role: str, expires_days: int | None) -> None:
+    """Create an API token; it is printed once, as the last line, and only its hash is kept."""
+    from portal.core import staff
+
+    issued = _run(lambda: staff.create_token(name=name, role=role, expires_in_days=expires_days))
+    click.echo(f"token {issued.id} '{issued.name}' ({issued.role}); store it now, it is not shown again:")
+    click.echo(issued.token)
+
+
+@cli.command("revoke-token")
+@click.argument("token_id", type=click.IntRange(1, 2_147_483_647))
+def revoke_token(token_id: int) -> None:
+    """Revoke an API token by id."""
+    from portal.core import staff
+
+    _run(lambda: staff.revoke_token(token_id=token_id))
+    click.echo(f"token {token_id} revoked")
+
+
+@cli.command("permissions")
+def permissions() -> None:
+    """Print the permission matrix (as in the README)."""
+    from portal.core.permissions import markdown_table
+
+    click.echo(markdown_table())
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except SettingsError as error:
+        click.echo(f"portal: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

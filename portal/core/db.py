@@ -1,0 +1,69 @@
+"""The database engine and transactions, the same way for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+
+if TYPE_CHECKING:
+    from portal.settings import Settings
+
+
+def build_engine(settings: Settings) -> Engine:
+    if settings.is_postgres:
+        return PostgresEngine(config={"dsn": settings.effective_database_url}, log_queries=False)
+    path = settings.sqlite_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # timeout: wait for a concurrent writer instead of failing with "database is locked"
+    return SQLiteEngine(path=str(path), timeout=30)
+
+
+def engine() -> Engine:
+    from piccolo.engine.finder import engine_finder
+
+    found = engine_finder()
+    if found is None:  # pragma: no cover - PICCOLO_CONF always set by portal/__init__
+        raise RuntimeError("no Piccolo engine configured")
+    return found
+
+
+@contextlib.asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction for work that reads then writes.
+
+    SQLite needs BEGIN IMMEDIATE so two writers queue instead of deadlocking; nested
+    calls join the outer transaction, so a service and its audit event commit together.
+    """
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        if db.current_transaction.get() is not None:
+            yield
+            return
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with db.transaction():
+            yield
+
+
+async def start_pool(settings: Settings) -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(max_size=settings.db_pool_size)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+
+
+async def ping() -> None:
+    """Raise if the database does not answer a trivial query."""
+    await engine().run_querystring(QueryString("SELECT 1"))

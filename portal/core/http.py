@@ -1,0 +1,155 @@
+"""The HTTP edge shared by every domain: request context, the permission guard, errors.
+
+Routes declare ``opt={"permission": ...}`` (see core/permissions.py) or ``opt={"public": True}``;
+a route that declares neither is refused, so a forgotten declaration fails closed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import uuid
+from typing import Any
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from portal.core import context
+from portal.core.errors import NotAuthenticated, PermissionDenied, PortalError
+from portal.core.logging import get_logger, redact_path
+from portal.core.permissions import allowed
+from portal.core.security import SESSION_COOKIE, authenticate
+
+log = get_logger("portal.http")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ANONYMOUS = context.Actor(kind="anonymous", name="anonymous")
+
+
+class RequestContextMiddleware(ASGIMiddleware):
+    """Gives every request an id (echoed as X-Request-ID), binds it to the logs, logs the outcome."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        import structlog
+
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
+        id_token = context.set_request_id(request_id)
+        actor_token = context.set_actor(ANONYMOUS)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status: dict[str, int] = {"code": 500}
+        started = time.perf_counter()
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http":
+                actor = context.current_actor()
+                log.info("request", method=scope.get("method"), path=redact_path(scope["path"]),
+                         status=status["code"],
+                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                         actor=actor.name, actor_type=actor.kind)
+            structlog.contextvars.unbind_contextvars("request_id")
+            context.reset_actor(actor_token)
+            context._request_id.reset(id_token)
+
+
+async def permission_guard(connection: ASGIConnection, route_handler: BaseRouteHandler) -> None:
+    opt = route_handler.opt
+    if opt.get("public") or opt.get("supplier_link"):
+        return
+    actor = await authenticate(authorization=connection.headers.get("authorization"),
+                               session_cookie=connection.cookies.get(SESSION_COOKIE))
+    if actor is None:
+        raise NotAuthenticated()
+    context.set_actor(actor)
+    connection.state.actor = actor
+    permission = opt.get("permission")
+    if permission is None:
+        log.error("route_without_permission", route=str(route_handler))
+        raise PermissionDenied("This route has no permission rule; refusing by default.")
+    if not allowed(actor.role, permission):
+        raise PermissionDenied(f"Your role ({actor.role}) may not do this ({permission}).")
+
+
+# Errors --------------------------------------------------------------------------------
+
+
+def _json_error(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"status_code": status, "detail": detail, **extra}
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return Response(content=body, status_code=status, headers=headers)
+
+
+def portal_error_handler(_: Request, exc: PortalError) -> Response[dict[str, Any]]:
+    return _json_error(exc.status_code, exc.message, **exc.extra)
+
+
+def validation_error_handler(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = []
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            errors.append({"field": item.get("key") or item.get("source") or "body",
+                           "message": item.get("message", "is not valid"),
+                           "source": item.get("source", "body")})
+    fields = ", ".join(sorted({e["field"] for e in errors})) or "request"
+    return _json_error(400, f"Invalid input: {fields}.", errors=errors)
+
+
+def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    response = _json_error(exc.status_code, detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _is_database_unavailable(exc: Exception) -> bool:
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        asyncpg = None
+    if isinstance(exc, ConnectionError | TimeoutError | OSError):
+        return True
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return True
+    if asyncpg is not None and isinstance(
+        exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError
+        | asyncpg.exceptions.CannotConnectNowError | asyncpg.exceptions.AdminShutdownError
+        | asyncpg.exceptions.TooManyConnectionsError
+    ):
+        return True
+    return False
+
+
+def unexpected_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    if _is_database_unavailable(exc):
+        log.warning("database_unavailable", error=type(exc).__name__)
+        return _json_error(503, "The database is unavailable; try again in a few seconds.")
+    log.error("unhandled_error", path=redact_path(request.url.path), exc_info=exc)
+    return _json_error(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        f"Something went wrong on our side. Quote reference {context.current_request_id()}.",
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    PortalError: portal_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,0 +1,54 @@
+"""structlog JSON logs, one line per event, each carrying the request id.
+
+Logged fields are chosen, never whole requests: no bodies, cookies, tokens or answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+import structlog
+
+_SECRET_PATH = re.compile(r"/(respond)/[^/?#]+")
+
+
+def redact_path(path: str) -> str:
+    """Supplier link tokens travel in the path; keep them out of every log line."""
+    return _SECRET_PATH.sub(r"/\1/***", path)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # Route the standard library's loggers (uvicorn, piccolo, litestar) through the same renderer.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer()],
+    ))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # uvicorn's access log would print raw paths (with link tokens); we log requests ourselves.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+
+
+def get_logger(name: str = "portal") -> structlog.typing.FilteringBoundLogger:
+    return structlog.get_logger(name)

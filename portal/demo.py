@@ -1,0 +1,321 @@
+"""Demo organisation and synthetic data: `portal demo` (idempotent) and `portal seed`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from piccolo.apps.user.tables import BaseUser
+
+from models.tables import Certification, Contract, Organisation, Supplier
+from portal.certifications import service as certifications
+from portal.certifications.schemas import CertificationCreate, Scheme
+from portal.core import audit, staff
+from portal.core.db import write_transaction
+from portal.suppliers import service as suppliers
+from portal.suppliers.schemas import ContactCreate, ContractCreate, DataRole, SupplierCreate
+
+DEMO_ORGANISATION = dict(
+    name="Riverside Community Health NHS Trust (demo)",
+    ods_code="RZZ",  # fictitious: no real trust has this code
+    dspt_category=1,
+    ig_lead_name="Priya Shah",
+    ig_lead_email="ig.lead@riverside-demo.nhs.uk",
+    siro_name="Dr Martin Hughes",
+    siro_email="siro@riverside-demo.nhs.uk",
+    address="1 River Road, Riverside, RV1 1AA",
+)
+
+DEMO_ROLES = ("admin", "procurement", "reviewer", "auditor")
+
+
+@dataclass
+class DemoSupplier:
+    key: str
+    name: str
+    legal_name: str
+    contract: str
+    products: list[str]
+    personal: bool = True
+    patient: bool = False
+    care: bool = False
+    role: DataRole = DataRole.processor
+    ods: str = ""
+    contact: tuple[str, str, str] = ("", "", "Data protection officer")
+    # (scheme, status, issued days ago, expires in days or None, edition)
+    certs: list[tuple[Scheme, str, int, int | None, str]] = field(default_factory=list)
+    ends_in_days: int = 700
+    value: int = 50_000
+
+
+def _suppliers() -> list[DemoSupplier]:
+    ce, ce_plus, iso, dspt = (Scheme.cyber_essentials, Scheme.cyber_essentials_plus,
+                              Scheme.iso27001, Scheme.dspt)
+    s = DemoSupplier
+    return [
+        s("DEMO-01", "Meridian Health Records", "Meridian Health Records Ltd",
+          "Electronic patient record system", ["Meridian EPR", "EPR hosting and support"],
+          patient=True, care=True, ods="8JD12",
+          contact=("Helen Carter", "dpo@meridian-demo.co.uk", "Data protection officer"),
+          certs=[(dspt, "24/25 Standards Exceeded", 200, None, ""),
+                 (ce_plus, "", 100, None, ""), (iso, "", 400, 700, "2022")],
+          ends_in_days=1400, value=1_250_000),
+        s("DEMO-02", "Pathlink Diagnostics Systems", "Pathlink Diagnostics Systems Ltd",
+          "Laboratory information management system", ["Pathlink LIMS", "Order comms"],
+          patient=True, care=True, ods="8KF45",
+          contact=("Graham Okafor", "compliance@pathlink-demo.co.uk", "Head of compliance"),
+          certs=[(dspt, "24/25 Standards Met", 220, None, ""),
+                 (iso, "", 900, 200, "2013")], ends_in_days=75, value=310_000),
+        s("DEMO-03", "Northgate Cloud Hosting", "Northgate Cloud Services plc",
+          "Infrastructure hosting", ["Private cloud hosting", "Managed backup"], patient=True,
+          contact=("Amira Haddad", "security@northgate-demo.co.uk", "CISO"),
+          certs=[(iso, "", 300, 795, "2022"), (ce_plus, "", 30, None, ""),
+                 (dspt, "24/25 Standards Met", 180, None, "")], value=420_000),
+        s("DEMO-04", "Ledger Payroll Bureau", "Ledger Payroll Bureau Ltd",
+          "Payroll bureau service", ["Payroll processing", "Payslip portal"],
+          contact=("Tom Whitfield", "privacy@ledger-demo.co.uk", "Privacy lead"),
+          certs=[(ce, "", 400, None, "")], ends_in_days=45, value=95_000),
+        s("DEMO-05", "SecureShred Confidential Waste", "SecureShred UK Ltd",
+          "Confidential waste collection and destruction", ["On-site shredding", "Certificates of destruction"],
+          patient=True, contact=("Karen Doyle", "karen.doyle@secureshred-demo.co.uk", "Account manager"),
+          certs=[(ce, "", 60, None, "")], value=28_000),
+        s("DEMO-06", "CareCall Telehealth", "CareCall Digital Health Ltd",
+          "Remote consultation app", ["CareCall video consultations", "Patient app"],
+          patient=True, care=True, ods="8HX71",
+          contact=("Dr Sam Patel", "cso@carecall-demo.co.uk", "Clinical safety officer"),
+          certs=[(dspt, "23/24 Standards Met", 560, None, ""), (ce, "", 200, None, "")],
+          ends_in_days=25, value=140_000),
+        s("DEMO-07", "Brightway Cleaning Services", "Brightway Facilities Ltd",
+          "Ward and office cleaning", ["Cleaning services"], personal=False,
+          role=DataRole.none, contact=("Lee Morgan", "contracts@brightway-demo.co.uk", "Contracts manager"),
+          certs=[], value=600_000),
+        s("DEMO-08", "Imaging Partners PACS", "Imaging Partners Ltd",
+          "Picture archiving and communication system", ["PACS", "Radiology reporting"],
+          patient=True, care=True, ods="8AB33",
+          contact=("Ruth Ellis", "ig@imagingpartners-demo.co.uk", "IG manager"),
+          certs=[(dspt, "24/25 Approaching Standards", 150, None, ""), (ce_plus, "", 250, None, "")],
+          value=520_000),
+        s("DEMO-09", "RotaMaster Workforce", "RotaMaster Software Ltd",
+          "E-rostering", ["RotaMaster e-rostering"],
+          contact=("Nia Roberts", "dpo@rotamaster-demo.co.uk", "Data protection officer"),
+          certs=[(ce, "", 90, None, ""), (iso, "", 500, 595, "2022")], value=88_000),
+        s("DEMO-10", "PharmaTrack Medicines", "PharmaTrack Ltd",
+          "Electronic prescribing and medicines administration", ["ePMA"],
+          patient=True, care=True, ods="8QP10",
+          contact=("Oliver Grant", "safety@pharmatrack-demo.co.uk", "Clinical safety officer"),
+          certs=[(dspt, "24/25 Standards Met", 160, None, ""), (iso, "", 100, 995, "2022")],
+          value=390_000),
+        s("DEMO-11", "Courier Link Logistics", "Courier Link Ltd",
+          "Specimen and records transport", ["Specimen courier", "Health records transport"],
+          patient=True, contact=("Jo Bennett", "ops@courierlink-demo.co.uk", "Operations director"),
+          certs=[], ends_in_days=55, value=60_000),
+        s("DEMO-12", "Horizon Transcription", "Horizon Dictation Services Ltd",
+          "Digital dictation and transcription", ["Digital dictation", "Outsourced typing"],
+          patient=True, contact=("Claire Wong", "dpo@horizon-demo.co.uk", "Data protection officer"),
+          certs=[(ce, "", 300, None, "")], value=75_000),
+        s("DEMO-13", "ClearView Patient Portal", "ClearView Health Technologies Ltd",
+          "Patient engagement portal", ["Appointments portal", "Patient letters online"],
+          patient=True, care=True, ods="8CV22",
+          contact=("Ben Ahmed", "privacy@clearview-demo.co.uk", "Privacy officer"),
+          certs=[(dspt, "24/25 Standards Met", 120, None, ""), (ce_plus, "", 340, None, "")],
+          value=160_000),
+        s("DEMO-14", "DataSafe Backup", "DataSafe Backup Ltd", "Offsite backup",
+          ["Immutable backup service"], patient=True,
+          contact=("Fiona Reid", "fiona.reid@datasafe-demo.co.uk", "Service manager"),
+          certs=[(iso, "", 200, 895, "2022")], value=110_000),
+        s("DEMO-15", "Estates FM Maintenance", "Estates FM Ltd", "Building maintenance",
+          ["Planned maintenance"], personal=False, role=DataRole.none,
+          contact=("Ian Price", "helpdesk@estatesfm-demo.co.uk", "Helpdesk"), value=230_000),
+        s("DEMO-16", "NetConnect Networks", "NetConnect Communications Ltd",
+          "Wide area network", ["WAN", "Internet breakout"], personal=False, role=DataRole.none,
+          contact=("Priti Nair", "noc@netconnect-demo.co.uk", "Network operations"),
+          certs=[(ce_plus, "", 150, None, ""), (iso, "", 100, 995, "2022")], value=300_000),
+        s("DEMO-17", "Learning Hub", "Learning Hub Online Ltd", "Staff e-learning platform",
+          ["Mandatory training platform"],
+          contact=("Ava Clarke", "dpo@learninghub-demo.co.uk", "Data protection officer"),
+          certs=[(ce, "", 20, None, "")], value=35_000),
+        s("DEMO-18", "Fresh Plate Catering", "Fresh Plate Catering Ltd", "Patient and staff catering",
+          ["Catering"], personal=False, role=DataRole.none,
+          contact=("Mo Hussain", "accounts@freshplate-demo.co.uk", "Accounts"), value=410_000),
+        s("DEMO-19", "WorkWell Occupational Health", "WorkWell OH Services Ltd",
+          "Occupational health service", ["OH assessments", "Vaccination programme"],
+          patient=True, contact=("Dr Lucy Grey", "lucy.grey@workwell-demo.co.uk", "Clinical lead"),
+          certs=[(dspt, "24/25 Standards Met", 140, None, ""), (ce, "", 330, None, "")],
+          ods="8WW01", ends_in_days=85, value=130_000),
+        s("DEMO-20", "LanguageLine Interpreting", "Lingua Health Interpreting Ltd",
+          "Interpreting and translation", ["Telephone interpreting", "Document translation"],
+          patient=True, contact=("Marta Nowak", "dpo@lingua-demo.co.uk", "Data protection officer"),
+          certs=[(ce, "", 380, None, "")], value=70_000),
+        s("DEMO-21", "Switchboard Telecoms", "Switchboard Telecoms Ltd",
+          "Telephony and call recording", ["Hosted telephony", "Call recording"],
+          contact=("Gary Holt", "gary.holt@switchboard-demo.co.uk", "Account director"),
+          certs=[(ce, "", 100, None, "")], value=150_000),
+        s("DEMO-22", "Print & Post Hybrid Mail", "PrintPost Hybrid Mail Ltd",
+          "Hybrid mail for patient letters", ["Letter printing", "Postal dispatch"], patient=True,
+          contact=("Sophie Lang", "compliance@printpost-demo.co.uk", "Compliance manager"),
+          certs=[(iso, "", 1000, 95, "2022"), (ce, "", 340, None, "")], value=90_000),
+        s("DEMO-23", "FlowBoard Bed Management", "FlowBoard Analytics Ltd",
+          "Patient flow and bed management", ["FlowBoard"], patient=True, care=True, ods="8FB09",
+          contact=("Rhys Evans", "rhys.evans@flowboard-demo.co.uk", "Product owner"),
+          certs=[(dspt, "24/25 Standards Met", 90, None, "")], value=115_000),
+        s("DEMO-24", "VitalLink Device Integration", "VitalLink Medical Ltd",
+          "Medical device integration", ["Observations integration"], patient=True, care=True,
+          contact=("Hannah Boyd", "hannah.boyd@vitallink-demo.co.uk", "Clinical safety officer"),
+          certs=[(ce_plus, "", 380, None, "")], value=98_000),
+        s("DEMO-25", "Harbour Legal LLP", "Harbour Legal LLP", "Legal advice",
+          ["Clinical negligence advice"], patient=True, role=DataRole.controller,
+          contact=("Edward Shaw", "eshaw@harbourlegal-demo.co.uk", "Partner"),
+          certs=[(ce, "", 50, None, "")], value=200_000),
+    ]
+
+
+@dataclass
+class DemoResult:
+    created_suppliers: int
+    credentials: dict[str, str]
+    credentials_file: Path
+
+
+def _credentials_file(data_dir: Path) -> Path:
+    return data_dir / "demo-credentials.txt"
+
+
+def _load_or_make_password(data_dir: Path) -> str:
+    path = _credentials_file(data_dir)
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.startswith("password="):
+                return line.split("=", 1)[1]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"# demo staff logins for /admin/ (development only)\npassword={password}\n")
+    return password
+
+
+async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResult:
+    today = today or dt.date.today()
+    password = _load_or_make_password(data_dir)
+    credentials = {}
+    for role in DEMO_ROLES:
+        username = f"demo-{role}"
+        if not await BaseUser.exists().where(BaseUser.username == username):
+            await staff.create_user(username=username, password=password, role=role,
+                                    email=f"{username}@riverside-demo.nhs.uk")
+        credentials[username] = password
+
+    if not await Organisation.exists():
+        async with write_transaction():
+            row = Organisation(**DEMO_ORGANISATION)
+            await row.save()
+            await audit.record("organisation.created", target_type="organisation",
+                               target_id=row.id, after=DEMO_ORGANISATION)
+
+    created = 0
+    for demo in _suppliers():
+        if await Supplier.exists().where(Supplier.supplier_key == demo.key):
+            continue
+        created += 1
+        supplier = await suppliers.create_supplier(SupplierCreate(
+            name=demo.name, legal_name=demo.legal_name, supplier_key=demo.key,
+            ods_code=demo.ods, handles_personal_data=demo.personal or demo.patient,
+            handles_patient_data=demo.patient, affects_care=demo.care,
+            website=f"https://www.{demo.contact[1].split('@')[1]}" if demo.contact[1] else "",
+        ))
+        if demo.contact[0]:
+            await suppliers.create_contact(supplier["id"], ContactCreate(
+                name=demo.contact[0], email=demo.contact[1], role=demo.contact[2]))
+        start = today - dt.timedelta(days=max(30, 1095 - demo.ends_in_days))
+        await suppliers.create_contract(ContractCreate(
+            supplier_id=supplier["id"], title=demo.contract,
+            reference=f"RCH-{demo.key[-2:]}-{start.year}", products_services=demo.products,
+            start_date=start, end_date=today + dt.timedelta(days=demo.ends_in_days),
+            notice_date=today + dt.timedelta(days=max(1, demo.ends_in_days - 90)),
+            annual_value=Decimal(demo.value), data_role=demo.role,
+            personal_data=demo.personal or demo.patient, patient_data=demo.patient))
+        for scheme, status, issued_ago, expires_in, edition in demo.certs:
+            issued = today - dt.timedelta(days=issued_ago)
+            await certifications.create_certification(CertificationCreate(
+                supplier_id=supplier["id"], scheme=scheme, status=status,
+                certificate_number="" if scheme == Scheme.dspt else f"{scheme.value[:3].upper()}-{uuid.uuid5(uuid.NAMESPACE_DNS, demo.key + scheme.value).hex[:8].upper()}",
+                edition=edition, legal_entity=demo.legal_name,
+                certification_body="IASME" if scheme in (Scheme.cyber_essentials, Scheme.cyber_essentials_plus) else ("BSI" if scheme == Scheme.iso27001 else ""),
+                accreditation_body="UKAS" if scheme == Scheme.iso27001 else "",
+                scope="Whole organisation", issued_on=issued,
+                expires_on=today + dt.timedelta(days=expires_in) if expires_in else None,
+                ods_code=demo.ods if scheme == Scheme.dspt else ""))
+    return DemoResult(created_suppliers=created, credentials=credentials,
+                      credentials_file=_credentials_file(data_dir))
+
+
+_KINDS = [
+    ("EPR module", True, True, True), ("Cloud hosting", True, True, False),
+    ("Payroll", True, False, False), ("Cleaning", False, False, False),
+    ("Telehealth", True, True, True), ("Courier", True, True, False),
+    ("Consultancy", True, False, False), ("Facilities", False, False, False),
+]
+_SCHEMES = ["cyber_essentials", "cyber_essentials_plus", "iso27001", "dspt"]
+
+
+async def seed(*, suppliers_count: int, contracts_per_supplier: int = 3,
+               certifications_per_supplier: int = 3, batch: int = 500,
+               progress=None) -> dict[str, float]:
+    """Bulk synthetic data for benchmarks: fast inserts, one audit event for the whole run."""
+    run = uuid.uuid4().hex[:8]
+    today = dt.date.today()
+    started = time.perf_counter()
+    done = 0
+    for first in range(0, suppliers_count, batch):
+        size = min(batch, suppliers_count - first)
+        rows = []
+        for i in range(first, first + size):
+            kind, personal, patient, care = _KINDS[i % len(_KINDS)]
+            rows.append(Supplier(
+                name=f"Synthetic {kind} supplier {i + 1:05d}", legal_name=f"Synthetic {i + 1:05d} Ltd",
+                supplier_key=f"SEED-{run}-{i}", ods_code=f"S{i % 100000:05d}",
+                handles_personal_data=personal, handles_patient_data=patient, affects_care=care))
+        async with write_transaction():
+            await Supplier.insert(*rows)
+            ids = await Supplier.select(Supplier.id, Supplier.supplier_key, Supplier.handles_patient_data) \
+                .where(Supplier.supplier_key.is_in([r.supplier_key for r in rows]))
+            contracts, certs = [], []
+            for row in ids:
+                n = int(row["supplier_key"].rsplit("-", 1)[1])
+                for c in range(contracts_per_supplier):
+                    start = today - dt.timedelta(days=(n * 7 + c * 100) % 900)
+                    contracts.append(Contract(
+                        supplier=row["id"], title=f"Service agreement {c + 1}",
+                        reference=f"SYN-{n}-{c}", start_date=start,
+                        end_date=start + dt.timedelta(days=365 * (1 + c)),
+                        data_role="processor" if row["handles_patient_data"] or c == 0 else "none",
+                        personal_data=bool(row["handles_patient_data"]) or c == 0,
+                        patient_data=bool(row["handles_patient_data"]),
+                        annual_value=Decimal(1000 * (n % 500 + 1))))
+                for c in range(certifications_per_supplier):
+                    scheme = _SCHEMES[(n + c) % len(_SCHEMES)]
+                    issued = today - dt.timedelta(days=(n * 13 + c * 97) % 500)
+                    certs.append(Certification(
+                        supplier=row["id"], scheme=scheme, issued_on=issued,
+                        status="24/25 Standards Met" if scheme == "dspt" else "",
+                        edition="2022" if scheme == "iso27001" else "",
+                        expires_on=issued + dt.timedelta(days=1095) if scheme == "iso27001" else None,
+                        certificate_number=f"SYN-{n}-{c}"))
+            await Contract.insert(*contracts)
+            await Certification.insert(*certs)
+        done += size
+        if progress:
+            progress(done, suppliers_count)
+    async with write_transaction():
+        await audit.record("seed.generated", target_type="seed", target_id=run,
+                           after={"suppliers": suppliers_count,
+                                  "contracts": suppliers_count * contracts_per_supplier,
+                                  "certifications": suppliers_count * certifications_per_supplier})
+    return {"seconds": time.perf_counter() - started, "suppliers": suppliers_count}
+

@@ -1,0 +1,200 @@
+"""HTTP schemas for the supplier register: suppliers, contacts, contracts, certifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AnyHttpUrl,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from portal.core.schemas import (
+    Flag,
+    Id,
+    InputModel,
+    LongText,
+    Name,
+    OdsCode,
+    PatchModel,
+    ShortText,
+    Timestamps,
+    upper_code,
+)
+
+CompaniesHouseNumber = upper_code(r"^(|[0-9]{8}|[A-Z]{2}[0-9]{6})$")
+IcoNumber = upper_code(r"^(|[A-Z0-9]{6,10})$")
+SupplierKey = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
+                           pattern=r"^[A-Za-z0-9._:/-]+$")
+]
+Website = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+
+
+def _check_website(value: str | None) -> str | None:
+    if value:
+        AnyHttpUrl(value)  # raises a clear "URL" error
+    return value
+
+
+class DataRole(StrEnum):
+    processor = "processor"
+    controller = "controller"
+    joint_controller = "joint_controller"
+    none = "none"
+
+
+# Suppliers ---------------------------------------------------------------------------
+
+
+class SupplierCreate(InputModel):
+    name: Name
+    legal_name: ShortText = ""
+    supplier_key: SupplierKey | None = Field(
+        None, description="Your finance or procurement system's key; imports match on it.")
+    companies_house_number: CompaniesHouseNumber = Field(
+        "", description="8 digits, or 2 letters and 6 digits (e.g. SC123456)")
+    ico_registration_number: IcoNumber = ""
+    ods_code: OdsCode = ""
+    website: Website = ""
+    handles_personal_data: Flag
+    handles_patient_data: Flag
+    affects_care: Flag
+    notes: LongText = ""
+
+    _website = field_validator("website")(_check_website)
+
+    @model_validator(mode="after")
+    def _patient_data_is_personal_data(self) -> SupplierCreate:
+        if self.handles_patient_data and not self.handles_personal_data:
+            raise ValueError("handles_patient_data requires handles_personal_data: patient data is personal data")
+        return self
+
+
+class SupplierPatch(PatchModel):
+    # A field typed without None but defaulting to None: may be left out, may not be null.
+    name: Name = None  # type: ignore[assignment]
+    legal_name: ShortText = None  # type: ignore[assignment]
+    supplier_key: SupplierKey | None = None
+    companies_house_number: CompaniesHouseNumber = None  # type: ignore[assignment]
+    ico_registration_number: IcoNumber = None  # type: ignore[assignment]
+    ods_code: OdsCode = None  # type: ignore[assignment]
+    website: Website = None  # type: ignore[assignment]
+    handles_personal_data: Flag = None  # type: ignore[assignment]
+    handles_patient_data: Flag = None  # type: ignore[assignment]
+    affects_care: Flag = None  # type: ignore[assignment]
+    notes: LongText = None  # type: ignore[assignment]
+
+    _website = field_validator("website")(_check_website)
+
+
+class SupplierOut(Timestamps):
+    id: int
+    name: str
+    legal_name: str
+    supplier_key: str | None
+    companies_house_number: str
+    ico_registration_number: str
+    ods_code: str
+    website: str
+    handles_personal_data: bool
+    handles_patient_data: bool
+    affects_care: bool
+    notes: str
+
+
+# Contacts ----------------------------------------------------------------------------
+
+
+class ContactCreate(InputModel):
+    name: Name
+    email: EmailStr
+    role: ShortText = ""
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+
+
+class ContactPatch(PatchModel):
+    name: Name = None  # type: ignore[assignment]
+    email: EmailStr = None  # type: ignore[assignment]
+    role: ShortText = None  # type: ignore[assignment]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = None  # type: ignore[assignment]
+
+
+class ContactOut(Timestamps):
+    id: int
+    supplier_id: int
+    name: str
+    email: str
+    role: str
+    phone: str
+
+
+# Contracts ---------------------------------------------------------------------------
+
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)]
+
+
+def _check_contract_dates(start: dt.date | None, end: dt.date | None,
+                          notice: dt.date | None) -> None:
+    if start and end and end < start:
+        raise ValueError("end_date must be on or after start_date")
+    if notice and end and notice > end:
+        raise ValueError("notice_date must be on or before end_date")
+
+
+class ContractCreate(InputModel):
+    supplier_id: Id
+    title: Name
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    products_services: Annotated[list[ProductName], Field(max_length=100)] = Field(
+        default_factory=list)
+    start_date: dt.date
+    end_date: dt.date
+    notice_date: dt.date | None = None
+    annual_value: Money | None = None
+    data_role: DataRole
+    personal_data: Flag
+    patient_data: Flag
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContractCreate:
+        _check_contract_dates(self.start_date, self.end_date, self.notice_date)
+        if self.patient_data and not self.personal_data:
+            raise ValueError("patient_data requires personal_data: patient data is personal data")
+        return self
+
+
+class ContractPatch(PatchModel):
+    title: Name = None  # type: ignore[assignment]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = None  # type: ignore[assignment]
+    products_services: Annotated[list[ProductName], Field(max_length=100)] = None  # type: ignore[assignment]
+    start_date: dt.date = None  # type: ignore[assignment]
+    end_date: dt.date = None  # type: ignore[assignment]
+    notice_date: dt.date | None = None
+    annual_value: Money | None = None
+    data_role: DataRole = None  # type: ignore[assignment]
+    personal_data: Flag = None  # type: ignore[assignment]
+    patient_data: Flag = None  # type: ignore[assignment]
+
+
+class ContractOut(Timestamps):
+    id: int
+    supplier_id: int
+    title: str
+    reference: str
+    products_services: list[str]
+    start_date: dt.date | None
+    end_date: dt.date | None
+    notice_date: dt.date | None
+    annual_value: Decimal | None
+    data_role: str
+    personal_data: bool
+    patient_data: bool

@@ -1,0 +1,231 @@
+"""The supplier register: suppliers, their contacts, contracts and the products under them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from piccolo.columns.combination import Or
+
+from models.tables import Contract, ProductService, Supplier, SupplierContact
+from portal.core import audit, records
+from portal.core.db import write_transaction
+from portal.core.errors import Conflict, InvalidInput, Unprocessable
+from portal.suppliers.schemas import (
+    ContactCreate,
+    ContactPatch,
+    ContractCreate,
+    ContractPatch,
+    SupplierCreate,
+    SupplierPatch,
+)
+
+# Suppliers ---------------------------------------------------------------------------
+
+
+def _search(q: str | None):
+    if not q:
+        return None
+    pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
+    return Or(Or(Supplier.name.ilike(pattern), Supplier.legal_name.ilike(pattern)),
+              Supplier.ods_code.ilike(pattern))
+
+
+async def list_suppliers(*, q: str | None, limit: int, offset: int,
+                         include_archived: bool = False) -> tuple[list[dict[str, Any]], int]:
+    query = Supplier.select()
+    count = Supplier.count()
+    conditions = []
+    if not include_archived:
+        conditions.append(Supplier.archived_at.is_null())
+    if (search := _search(q)) is not None:
+        conditions.append(search)
+    for condition in conditions:
+        query = query.where(condition)
+        count = count.where(condition)
+    items = await query.order_by(Supplier.name).order_by(Supplier.id).limit(limit).offset(offset)
+    return items, await count
+
+
+async def get_supplier(supplier_id: int) -> dict[str, Any]:
+    return await records.get_row(Supplier, supplier_id, what="supplier")
+
+
+async def get_active_supplier(supplier_id: int) -> dict[str, Any]:
+    supplier = await get_supplier(supplier_id)
+    if supplier["archived_at"] is not None:
+        raise Unprocessable(f"Supplier {supplier_id} is archived; restore it before adding to it.")
+    return supplier
+
+
+async def _check_supplier_key(key: str | None, *, exclude_id: int | None = None) -> None:
+    if not key:
+        return
+    query = Supplier.exists().where(Supplier.supplier_key == key)
+    if exclude_id is not None:
+        query = query.where(Supplier.id != exclude_id)
+    if await query:
+        raise Conflict(f"Another supplier already has supplier_key {key!r}.")
+
+
+async def create_supplier(data: SupplierCreate) -> dict[str, Any]:
+    async with write_transaction():
+        await _check_supplier_key(data.supplier_key)
+        return await records.create_row(Supplier, data.model_dump(), action="supplier.created")
+
+
+async def update_supplier(supplier_id: int, patch: SupplierPatch) -> dict[str, Any]:
+    changes = patch.changes()
+    async with write_transaction():
+        current = await get_supplier(supplier_id)
+        await _check_supplier_key(changes.get("supplier_key"), exclude_id=supplier_id)
+        personal = changes.get("handles_personal_data", current["handles_personal_data"])
+        patient = changes.get("handles_patient_data", current["handles_patient_data"])
+        if patient and not personal:
+            raise InvalidInput("handles_patient_data requires handles_personal_data: "
+                               "patient data is personal data")
+        return await records.update_row(Supplier, supplier_id, changes, what="supplier",
+                                        action="supplier.updated",
+                                        expected_version=patch.version, supplier_id=supplier_id)
+
+
+async def archive_supplier(supplier_id: int) -> dict[str, Any]:
+    return await records.archive_row(Supplier, supplier_id, what="supplier",
+                                     action="supplier.archived", supplier_id=supplier_id)
+
+
+# Contacts ----------------------------------------------------------------------------
+
+
+async def list_contacts(supplier_id: int, *, include_archived: bool = False) -> list[dict[str, Any]]:
+    await get_supplier(supplier_id)
+    query = SupplierContact.select().where(SupplierContact.supplier == supplier_id)
+    if not include_archived:
+        query = query.where(SupplierContact.archived_at.is_null())
+    return await query.order_by(SupplierContact.name)
+
+
+async def get_contact(supplier_id: int, contact_id: int) -> dict[str, Any]:
+    return await records.get_row(SupplierContact, contact_id, what="contact",
+                                 where=SupplierContact.supplier == supplier_id)
+
+
+async def create_contact(supplier_id: int, data: ContactCreate) -> dict[str, Any]:
+    async with write_transaction():
+        await get_active_supplier(supplier_id)
+        return await records.create_row(
+            SupplierContact, {**data.model_dump(), "supplier": supplier_id},
+            action="contact.created", supplier_id=supplier_id)
+
+
+async def update_contact(supplier_id: int, contact_id: int, patch: ContactPatch) -> dict[str, Any]:
+    async with write_transaction():
+        await get_contact(supplier_id, contact_id)
+        return await records.update_row(SupplierContact, contact_id, patch.changes(),
+                                        what="contact", action="contact.updated",
+                                        expected_version=patch.version, supplier_id=supplier_id)
+
+
+async def archive_contact(supplier_id: int, contact_id: int) -> dict[str, Any]:
+    async with write_transaction():
+        await get_contact(supplier_id, contact_id)
+        return await records.archive_row(SupplierContact, contact_id, what="contact",
+                                         action="contact.archived", supplier_id=supplier_id)
+
+
+# Contracts ---------------------------------------------------------------------------
+
+
+async def _products_by_contract(contract_ids: list[int]) -> dict[int, list[str]]:
+    products: dict[int, list[str]] = defaultdict(list)
+    if contract_ids:
+        rows = await ProductService.select(ProductService.contract, ProductService.name).where(
+            ProductService.contract.is_in(contract_ids)).order_by(ProductService.position)
+        for row in rows:
+            products[row["contract"]].append(row["name"])
+    return products
+
+
+async def _with_products(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    products = await _products_by_contract([row["id"] for row in rows])
+    return [{**row, "products_services": products.get(row["id"], [])} for row in rows]
+
+
+async def list_contracts(*, supplier_id: int | None, q: str | None, limit: int, offset: int,
+                         include_archived: bool = False) -> tuple[list[dict[str, Any]], int]:
+    conditions = []
+    if supplier_id is not None:
+        await get_supplier(supplier_id)
+        conditions.append(Contract.supplier == supplier_id)
+    if not include_archived:
+        conditions.append(Contract.archived_at.is_null())
+    if q:
+        pattern = "%" + q.replace("%", "").replace("_", "") + "%"
+        conditions.append(Or(Contract.title.ilike(pattern), Contract.reference.ilike(pattern)))
+    query, count = Contract.select(), Contract.count()
+    for condition in conditions:
+        query, count = query.where(condition), count.where(condition)
+    rows = await query.order_by(Contract.end_date).order_by(Contract.id).limit(limit).offset(offset)
+    return await _with_products(rows), await count
+
+
+async def get_contract(contract_id: int) -> dict[str, Any]:
+    row = await records.get_row(Contract, contract_id, what="contract")
+    return (await _with_products([row]))[0]
+
+
+async def _replace_products(contract_id: int, supplier_id: int, names: list[str]) -> None:
+    await ProductService.delete().where(ProductService.contract == contract_id)
+    unique = list(dict.fromkeys(names))
+    if unique:
+        await ProductService.insert(*[
+            ProductService(supplier=supplier_id, contract=contract_id, name=name, position=i)
+            for i, name in enumerate(unique)
+        ])
+
+
+async def create_contract(data: ContractCreate) -> dict[str, Any]:
+    values = data.model_dump(exclude={"supplier_id", "products_services"})
+    values["data_role"] = data.data_role.value
+    async with write_transaction():
+        await get_active_supplier(data.supplier_id)
+        created = await records.create_row(Contract, {**values, "supplier": data.supplier_id},
+                                           action="contract.created")
+        await _replace_products(created["id"], data.supplier_id, data.products_services)
+        if data.products_services:
+            await audit.record("contract.products_changed", target_type="contract",
+                               target_id=created["id"], supplier_id=data.supplier_id,
+                               after={"products_services": data.products_services})
+        return await get_contract(created["id"])
+
+
+async def update_contract(contract_id: int, patch: ContractPatch) -> dict[str, Any]:
+    changes = patch.changes()
+    products = changes.pop("products_services", None)
+    if "data_role" in changes:
+        changes["data_role"] = changes["data_role"].value
+    async with write_transaction():
+        current = await get_contract(contract_id)
+        merged = {**current, **changes}
+        start, end, notice = merged["start_date"], merged["end_date"], merged["notice_date"]
+        if start and end and end < start:
+            raise InvalidInput("end_date must be on or after start_date")
+        if notice and end and notice > end:
+            raise InvalidInput("notice_date must be on or before end_date")
+        if merged["patient_data"] and not merged["personal_data"]:
+            raise InvalidInput("patient_data requires personal_data: patient data is personal data")
+        updated = await records.update_row(Contract, contract_id, changes, what="contract",
+                                           action="contract.updated",
+                                           expected_version=patch.version)
+        if products is not None and products != current["products_services"]:
+            await _replace_products(contract_id, current["supplier"], products)
+            await audit.record("contract.products_changed", target_type="contract",
+                               target_id=contract_id, supplier_id=current["supplier"],
+                               before={"products_services": current["products_services"]},
+                               after={"products_services": products})
+        return await get_contract(updated["id"])
+
+
+async def archive_contract(contract_id: int) -> dict[str, Any]:
+    await records.archive_row(Contract, contract_id, what="contract", action="contract.archived")
+    return await get_contract(contract_id)
