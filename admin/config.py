@@ -97,18 +97,21 @@ def _audit_hooks(table: type[Table]) -> list[Hook]:
                            after=_serialisable(row.to_dict()))
         return row
 
-    async def on_patch(row_id: Any, values: dict[str, Any], request: Request) -> dict[str, Any]:
+    async def on_patch(row_id: Any, values: dict[Any, Any], request: Request) -> dict[Any, Any]:
         await _actor(request)
         before = await table.select().where(table._meta.primary_key == row_id).first() or {}
         columns = column_names(table)
+        # piccolo_api hands over values keyed by column objects; audit by column name.
+        changed = {getattr(k, "_meta", None) and k._meta.name or k: v for k, v in values.items()}
+        changed = {k: v for k, v in changed.items() if k not in {"version", "updated_at"}}
+        col = table._meta.get_column_by_name
         if "version" in columns and before:
-            values["version"] = before["version"] + 1
+            values[col("version")] = before["version"] + 1
         if "updated_at" in columns:
-            values["updated_at"] = now()
-        changed = {k: v for k, v in values.items() if k not in {"version", "updated_at"}}
+            values[col("updated_at")] = now()
         supplier_id = row_id if name == "supplier" else before.get("supplier")
         await audit.record(f"admin.{name}.updated", target_type=name, target_id=row_id,
-                           supplier_id=supplier_id if isinstance(supplier_id, int) else None,
+                           supplier_id=int(supplier_id) if supplier_id is not None else None,
                            before={k: before.get(k) for k in changed},
                            after=_serialisable(changed))
         return values

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import pytest
 import httpx
+import pytest
 from piccolo.apps.user.tables import BaseUser
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString

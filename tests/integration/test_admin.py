@@ -1,0 +1,75 @@
+"""The back office at /admin/: same role rules as the API, no hard deletes, audited edits."""
+
+from __future__ import annotations
+
+import json
+
+from models.tables import AuditEvent, Supplier
+from tests.integration.conftest import staff_session
+
+CSRF = "test-csrf-token-value"
+
+
+async def admin_client(client, role: str):
+    token = await staff_session(role, username=f"admin-{role}")
+    client.cookies.set("id", token)
+    client.cookies.set("csrftoken", CSRF)
+    return {"X-CSRFToken": CSRF}
+
+
+async def a_supplier() -> int:
+    row = Supplier(name="Northgate Cloud Hosting", handles_personal_data=True)
+    await row.save()
+    return row.id
+
+
+async def test_every_staff_role_can_read_the_back_office(client):
+    await a_supplier()
+    headers = await admin_client(client, "auditor")
+    response = await client.get("/admin/api/tables/supplier/", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"][0]["name"] == "Northgate Cloud Hosting"
+
+
+async def test_auditor_cannot_change_anything_in_the_back_office(client):
+    supplier_id = await a_supplier()
+    headers = await admin_client(client, "auditor")
+    patched = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/",
+                                 json={"name": "Changed"}, headers=headers)
+    assert patched.status_code == 403
+    created = await client.post("/admin/api/tables/supplier/", json={"name": "New"},
+                                headers=headers)
+    assert created.status_code == 403
+    assert (await Supplier.select(Supplier.name).first())["name"] == "Northgate Cloud Hosting"
+
+
+async def test_nothing_is_hard_deleted_from_the_back_office(client):
+    supplier_id = await a_supplier()
+    headers = await admin_client(client, "admin")
+    response = await client.delete(f"/admin/api/tables/supplier/{supplier_id}/", headers=headers)
+    assert response.status_code == 405
+    assert await Supplier.count() == 1
+
+
+async def test_back_office_edits_are_audited_and_versioned(client):
+    supplier_id = await a_supplier()
+    headers = await admin_client(client, "procurement")
+    response = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/",
+                                  json={"legal_name": "Northgate Cloud Services plc"},
+                                  headers=headers)
+    assert response.status_code == 200, response.text
+    row = await Supplier.select().where(Supplier.id == supplier_id).first()
+    assert row["legal_name"] == "Northgate Cloud Services plc"
+    assert row["version"] == 2
+    event = await AuditEvent.select().where(AuditEvent.action == "admin.supplier.updated").first()
+    assert event["actor"] == "admin-procurement"
+    assert json.loads(event["after"]) == {"legal_name": "Northgate Cloud Services plc"}
+    assert json.loads(event["before"]) == {"legal_name": ""}
+
+
+async def test_procurement_cannot_edit_tables_outside_its_role(client):
+    headers = await admin_client(client, "procurement")
+    response = await client.post("/admin/api/tables/audit_event/",
+                                 json={"action": "forged"}, headers=headers)
+    assert response.status_code == 403
+    assert await AuditEvent.count().where(AuditEvent.action == "forged") == 0

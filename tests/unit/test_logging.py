@@ -1,0 +1,15 @@
+from portal.core.logging import redact_path
+from portal.core.security import hash_secret, new_secret
+
+
+def test_supplier_link_tokens_never_reach_the_logs():
+    assert redact_path("/respond/abc123SECRET/section/2") == "/respond/***/section/2"
+    assert redact_path("/api/v1/respond/abc123SECRET") == "/api/v1/respond/***"
+    assert redact_path("/api/v1/suppliers/3") == "/api/v1/suppliers/3"
+
+
+def test_tokens_are_long_random_and_hashed():
+    a, b = new_secret(), new_secret()
+    assert a != b
+    assert len(a.split("_", 1)[1]) >= 43  # 32 bytes, base64url
+    assert hash_secret(a) != a and len(hash_secret(a)) == 64
