@@ -15,6 +15,12 @@ from litestar.types import Receive, Scope, Send
 
 from admin.config import build_admin
 from portal import __version__
+from portal.assessments.controllers import (
+    AssessmentController,
+    EvidenceController,
+    QuestionnaireController,
+    RespondController,
+)
 from portal.certifications.controllers import CertificationController
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
@@ -31,7 +37,9 @@ def api_router() -> Router:
     return Router(
         path="/",
         guards=[permission_guard],
-        route_handlers=[SupplierController, ContractController, CertificationController],
+        route_handlers=[SupplierController, ContractController, CertificationController,
+                        QuestionnaireController, AssessmentController, EvidenceController,
+                        RespondController],
         security=[{"bearer": []}, {"session": []}],
     )
 

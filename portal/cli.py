@@ -143,6 +143,42 @@ def revoke_token(token_id: int) -> None:
     click.echo(f"token {token_id} revoked")
 
 
+@cli.group()
+def questionnaires() -> None:
+    """Questionnaire definitions."""
+
+
+@questionnaires.command("check")
+@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Check definitions in another folder")
+def questionnaires_check(directory: Path | None) -> None:
+    """Validate every definition; name the file and question of each fault."""
+    from questionnaires.loader import DEFINITIONS_DIR, check_all
+
+    definitions, faults = check_all(directory or DEFINITIONS_DIR)
+    for definition in definitions:
+        click.echo(f"ok  {definition.key} {definition.version} "
+                   f"({len(definition.questions())} questions, {definition.content_hash[:12]})")
+    for fault in faults:
+        click.echo(f"ERR {fault}", err=True)
+    if faults:
+        sys.exit(1)
+
+
+@cli.group()
+def jobs() -> None:
+    """Scheduled work, for cron."""
+
+
+@jobs.command("run")
+def jobs_run() -> None:
+    """Send reminders, expire links and dispatch the outbox (safe to run twice at once)."""
+    from portal.assessments.jobs import run_all
+
+    result = _run(lambda: run_all(get_settings()))
+    click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+
 @cli.command("permissions")
 def permissions() -> None:
     """Print the permission matrix (as in the README)."""

@@ -1,0 +1,168 @@
+"""Assessment API: staff send and review; suppliers answer through their link."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import Parameter
+
+from portal.assessments import service
+from portal.assessments.schemas import (
+    AnswerIn,
+    AnswerReviewIn,
+    AnswerSaved,
+    EvidenceOut,
+    ReviewIn,
+    SendAssessment,
+    SentAssessment,
+    SubmitResult,
+)
+from portal.core.context import current_actor
+from portal.core.errors import InvalidInput, TooManyRequests
+from portal.core.permissions import READ
+from portal.core.ratelimit import SlidingWindow
+from portal.core.schemas import MAX_ID
+
+AssessmentId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Assessment id")]
+Token = Annotated[str, Parameter(max_length=100, description="The secret from the supplier link")]
+QuestionIdParam = Annotated[str, Parameter(pattern=r"^[a-z][a-z0-9_]{1,60}$", max_length=61)]
+
+# Wrong links from one client: 20 in 5 minutes, then 429 until the window passes.
+link_misses = SlidingWindow(limit=20, window_seconds=300)
+SUPPLIER_LINK = {"supplier_link": True}
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def through_link(request: Request, call):
+    """Run a supplier-link call, counting and limiting misses per client."""
+    key = client_key(request)
+    if link_misses.blocked(key):
+        raise TooManyRequests("Too many invalid links from your address; wait a few minutes.")
+    try:
+        return await call()
+    except service.LinkNotFound:
+        link_misses.hit(key)
+        raise
+
+
+class QuestionnaireController(Controller):
+    path = "/api/v1/questionnaires"
+    tags = ["Questionnaires"]
+
+    @get("/", opt={"permission": READ}, summary="Questionnaires that can be sent")
+    async def index(self) -> list[dict[str, Any]]:
+        return [{"key": d.key, "version": d.version, "title": d.title,
+                 "content_hash": d.content_hash, "questions": len(d.questions())}
+                for d in service.available_questionnaires()]
+
+
+class AssessmentController(Controller):
+    path = "/api/v1/assessments"
+    tags = ["Assessments"]
+
+    @post("/", opt={"permission": "assessments.send"},
+          summary="Send a questionnaire to a supplier contact")
+    async def send(self, data: SendAssessment) -> SentAssessment:
+        assessment, token = await service.send(
+            supplier_id=data.supplier_id, contact_id=data.contact_id,
+            questionnaire=data.questionnaire, due_date=data.due_date)
+        return SentAssessment(id=assessment["id"], status=assessment["status"],
+                              due_date=assessment["due_date"], link=service.link_url(token),
+                              link_expires_at=assessment["link_expires_at"])
+
+    @get("/{assessment_id:int}", opt={"permission": READ},
+         summary="An assessment with answers, evidence and history")
+    async def show(self, assessment_id: AssessmentId) -> dict[str, Any]:
+        return await service.staff_view(assessment_id)
+
+    @post("/{assessment_id:int}/revoke", opt={"permission": "assessments.send"}, status_code=200,
+          summary="Revoke the supplier's link")
+    async def revoke(self, assessment_id: AssessmentId) -> dict[str, Any]:
+        row = await service.revoke(assessment_id)
+        return {"id": row["id"], "status": row["status"]}
+
+    @post("/{assessment_id:int}/reissue", opt={"permission": "assessments.send"},
+          status_code=200, summary="Send a new link; the old one stops working")
+    async def reissue(self, assessment_id: AssessmentId) -> SentAssessment:
+        row, token = await service.reissue(assessment_id)
+        return SentAssessment(id=row["id"], status=row["status"], due_date=row["due_date"],
+                              link=service.link_url(token), link_expires_at=row["link_expires_at"])
+
+    @post("/{assessment_id:int}/review", opt={"permission": "assessments.review"},
+          status_code=200, summary="Accept, reject or ask for clarification")
+    async def review(self, assessment_id: AssessmentId, data: ReviewIn) -> dict[str, Any]:
+        row = await service.review(assessment_id, decision=data.decision.value,
+                                   comment=data.comment, question_ids=data.question_ids,
+                                   reviewer=current_actor().name)
+        return {"id": row["id"], "status": row["status"]}
+
+    @post("/{assessment_id:int}/answers/{question_id:str}/review",
+          opt={"permission": "assessments.review"}, status_code=200,
+          summary="Accept or query one answer")
+    async def review_answer(self, assessment_id: AssessmentId, question_id: QuestionIdParam,
+                            data: AnswerReviewIn) -> dict[str, str]:
+        await service.review_answer(assessment_id, question_id, decision=data.decision,
+                                    comment=data.comment, reviewer=current_actor().name)
+        return {"question_id": question_id, "decision": data.decision}
+
+
+class EvidenceController(Controller):
+    path = "/api/v1/evidence"
+    tags = ["Evidence"]
+
+    @get("/{evidence_id:int}", opt={"permission": READ}, summary="Download an evidence file")
+    async def download(self, evidence_id: Annotated[int, Parameter(gt=0, le=MAX_ID)]) -> Response:
+        row, data, url = await service.fetch_evidence(evidence_id)
+        if url:
+            return Response(content=b"", status_code=302, headers={"Location": url})
+        inline = row["content_type"] in {"application/pdf", "image/png", "image/jpeg"}
+        return Response(content=data, media_type=row["content_type"], headers={
+            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{row["filename"]}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        })
+
+
+class RespondController(Controller):
+    """The supplier's JSON API: the link token is the only credential."""
+
+    path = "/api/v1/respond"
+    tags = ["Supplier response"]
+
+    @get("/{token:str}", opt=SUPPLIER_LINK, summary="The questionnaire, answers and progress")
+    async def show(self, request: Request, token: Token) -> dict[str, Any]:
+        return await through_link(request, lambda: service.supplier_view(token))
+
+    @put("/{token:str}/answers/{question_id:str}", opt=SUPPLIER_LINK, summary="Save one answer")
+    async def save(self, request: Request, token: Token, question_id: QuestionIdParam,
+                   data: AnswerIn) -> AnswerSaved:
+        version = await through_link(request, lambda: service.save_answer(
+            token, question_id, value=data.value, comment=data.comment, version=data.version))
+        return AnswerSaved(version=version)
+
+    @post("/{token:str}/evidence", opt=SUPPLIER_LINK, summary="Upload an evidence file (multipart)")
+    async def upload(self, request: Request, token: Token) -> EvidenceOut:
+        async def call():
+            await service.open_link(token)  # a bad link is a 404 before we read the body
+            form = await request.form()
+            upload = form.get("file")
+            question_id = form.get("question_id")
+            if not isinstance(question_id, str) or not question_id:
+                raise InvalidInput("Say which question the file is for (question_id).")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput("Choose a file to upload (field 'file').")
+            data = await upload.read()
+            return await service.add_evidence(token, question_id, filename=upload.filename,
+                                              data=data)
+
+        return EvidenceOut(**await through_link(request, call))
+
+    @post("/{token:str}/submit", opt=SUPPLIER_LINK, status_code=200,
+          summary="Submit the answers for review")
+    async def submit(self, request: Request, token: Token) -> SubmitResult:
+        status = await through_link(request, lambda: service.submit(token))
+        return SubmitResult(status=status)

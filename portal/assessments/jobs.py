@@ -1,0 +1,91 @@
+"""Scheduled work (`portal jobs run`): reminders, link expiry, the outbox.
+
+Safe to run twice at once: each reminder and expiry is claimed with a conditional update,
+and the outbox claims each message before sending it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from models.tables import Assessment, Supplier, SupplierContact
+from portal.core import audit, mail
+from portal.core.db import write_transaction
+from portal.core.security import now
+from portal.settings import Settings
+
+OPEN = ["sent", "opened", "in_progress", "clarification_requested"]
+STAGES = [("due_7", 7), ("due_1", 1), ("overdue", -1)]
+
+
+def reminder_due(due: dt.date, today: dt.date, stage: str) -> str | None:
+    """The next reminder stage to send, if any (plain rule, tested alone)."""
+    order = [s for s, _ in STAGES]
+    done = order.index(stage) if stage in order else -1
+    days_left = (due - today).days
+    wanted = None
+    if days_left < 0:
+        wanted = "overdue"
+    elif days_left <= 1:
+        wanted = "due_1"
+    elif days_left <= 7:
+        wanted = "due_7"
+    if wanted is None or order.index(wanted) <= done:
+        return None
+    return wanted
+
+
+async def send_reminders(today: dt.date | None = None) -> int:
+    today = today or dt.date.today()
+    rows = await Assessment.select(Assessment.id, Assessment.due_date, Assessment.reminder_stage,
+                                   Assessment.contact, Assessment.supplier).where(
+        Assessment.status.is_in(OPEN) & (Assessment.due_date <= today + dt.timedelta(days=7)))
+    sent = 0
+    for row in rows:
+        stage = reminder_due(row["due_date"], today, row["reminder_stage"])
+        if stage is None:
+            continue
+        async with write_transaction():
+            claimed = await Assessment.update({Assessment.reminder_stage: stage}).where(
+                (Assessment.id == row["id"]) & (Assessment.reminder_stage == row["reminder_stage"])
+            ).returning(Assessment.id)
+            if not claimed:
+                continue  # another run took it
+            contact = await SupplierContact.select().where(SupplierContact.id == row["contact"]).first()
+            supplier = await Supplier.select(Supplier.name).where(Supplier.id == row["supplier"]).first()
+            when = "is overdue" if stage == "overdue" else f"is due on {row['due_date']:%d %B %Y}"
+            await mail.queue(
+                to=contact["email"], related_type="assessment", related_id=row["id"],
+                subject=f"Reminder: the questionnaire for {supplier['name']} {when}",
+                body=(f"Dear {contact['name']},\n\nThe questionnaire we sent {supplier['name']} "
+                      f"{when}. Please use the link in our earlier email to finish it; your "
+                      "saved answers are still there. If you have lost the link, reply and we "
+                      "will send a new one.\n"))
+            await audit.record("assessment.reminded", target_type="assessment", target_id=row["id"],
+                               supplier_id=row["supplier"], after={"stage": stage})
+            sent += 1
+    return sent
+
+
+async def expire_links() -> int:
+    rows = await Assessment.select(Assessment.id, Assessment.status, Assessment.supplier).where(
+        Assessment.status.is_in(OPEN) & (Assessment.link_expires_at < now()))
+    expired = 0
+    for row in rows:
+        async with write_transaction():
+            done = await Assessment.update({Assessment.status: "expired",
+                                            Assessment.link_hash: None}).where(
+                (Assessment.id == row["id"]) & (Assessment.status == row["status"])
+            ).returning(Assessment.id)
+            if done:
+                await audit.record("assessment.expired", target_type="assessment",
+                                   target_id=row["id"], supplier_id=row["supplier"],
+                                   before={"status": row["status"]}, after={"status": "expired"})
+                expired += 1
+    return expired
+
+
+async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str, int]:
+    result = {"reminders": await send_reminders(today), "expired": await expire_links()}
+    result.update(await mail.dispatch(settings))
+    return result

@@ -1,0 +1,69 @@
+"""HTTP schemas for sending, answering and reviewing questionnaires."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from portal.core.schemas import MAX_ID, Id, InputModel, OutputModel
+
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,60}$")]
+Comment = Annotated[str, StringConstraints(max_length=5000)]
+
+
+class SendAssessment(InputModel):
+    supplier_id: Id
+    contact_id: Id
+    questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    due_date: dt.date
+
+
+class SentAssessment(OutputModel):
+    id: int
+    status: str
+    due_date: dt.date
+    link: str = Field(description="Shown only here and in the email; only its hash is kept")
+    link_expires_at: dt.datetime
+
+
+class AnswerIn(InputModel):
+    value: Any = None
+    comment: Comment = ""
+    version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+
+
+class AnswerSaved(OutputModel):
+    version: int
+
+
+class EvidenceOut(OutputModel):
+    id: int
+    filename: str
+    size: int
+    sha256: str
+    content_type: str
+    question_id: str
+
+
+class SubmitResult(OutputModel):
+    status: str
+
+
+class Decision(StrEnum):
+    accept = "accept"
+    reject = "reject"
+    clarify = "clarify"
+
+
+class ReviewIn(InputModel):
+    decision: Decision
+    comment: Comment = ""
+    question_ids: list[QuestionId] | None = Field(None, max_length=200)
+
+
+class AnswerReviewIn(InputModel):
+    decision: Annotated[str, StringConstraints(pattern=r"^(accepted|query)$")]
+    comment: Comment = ""

@@ -1,0 +1,599 @@
+"""Questionnaires sent to suppliers: links, answers, evidence, submission and review.
+
+The supplier API and the supplier pages both call these functions with the link token;
+staff call them with the assessment id. Every change is audited (answer text is not
+copied into the audit trail or the logs, only which question changed and its version).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from models.tables import (
+    Answer,
+    AnswerReview,
+    Assessment,
+    AuditEvent,
+    EvidenceFile,
+    Organisation,
+    QuestionnaireDefinition,
+    Supplier,
+    SupplierContact,
+)
+from portal.core import audit, mail
+from portal.core.db import write_transaction
+from portal.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from portal.core.security import hash_secret, now
+from portal.core.storage import evidence_store, key_for
+from portal.core.uploads import RejectedUpload, safe_filename, sniff
+from portal.settings import get_settings
+from questionnaires.loader import shipped
+from questionnaires.rules import (
+    AnswerInvalid,
+    missing_required,
+    progress,
+    validate_value,
+    visible_ids,
+)
+from questionnaires.schema import Definition, QuestionType
+
+EDITABLE = {"sent", "opened", "in_progress", "clarification_requested"}
+REVIEWABLE = {"submitted", "resubmitted", "in_review"}
+CLOSED = {"accepted", "rejected", "revoked", "expired"}
+LINK_NOT_FOUND = "This link is not valid. It may have expired or been replaced. " \
+                 "Ask the organisation that sent it for a new one."
+
+
+class LinkNotFound(NotFound):
+    default_message = LINK_NOT_FOUND
+
+
+class AssessmentLocked(Conflict):
+    default_message = "This questionnaire has been submitted and can no longer be changed."
+
+
+@dataclass
+class LinkContext:
+    assessment: dict[str, Any]
+    definition: Definition
+
+
+# Definitions ---------------------------------------------------------------------------
+
+
+def available_questionnaires() -> list[Definition]:
+    return sorted(shipped().values(), key=lambda d: d.key)
+
+
+async def _store_definition(definition: Definition) -> int:
+    """Freeze the exact definition sent; later edits never change what was asked."""
+    found = await QuestionnaireDefinition.select(QuestionnaireDefinition.id).where(
+        QuestionnaireDefinition.content_hash == definition.content_hash).first()
+    if found:
+        return found["id"]
+    row = QuestionnaireDefinition(key=definition.key, version=definition.version,
+                                  title=definition.title, content_hash=definition.content_hash,
+                                  content=definition.canonical_json())
+    await row.save()
+    return row.id
+
+
+async def frozen_definition(definition_id: int) -> Definition:
+    row = await QuestionnaireDefinition.select(QuestionnaireDefinition.content).where(
+        QuestionnaireDefinition.id == definition_id).first()
+    content = row["content"]
+    return Definition.model_validate(json.loads(content) if isinstance(content, str) else content)
+
+
+# Links ---------------------------------------------------------------------------------
+
+
+def _new_link() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)  # 256 random bits
+    return token, hash_secret(token)
+
+
+def link_url(token: str) -> str:
+    return f"{get_settings().effective_base_url}/respond/{token}"
+
+
+def _link_expiry(due_date: dt.date) -> dt.datetime:
+    days = get_settings().link_validity_days_after_due
+    end = dt.datetime.combine(due_date + dt.timedelta(days=days), dt.time(23, 59, 59), tzinfo=dt.UTC)
+    return end
+
+
+async def _organisation_name() -> str:
+    row = await Organisation.select(Organisation.name).first()
+    return row["name"] if row else "Your customer"
+
+
+async def _invitation(*, contact: dict, supplier: dict, definition: Definition, due: dt.date,
+                      token: str, assessment_id: int, reissued: bool = False) -> None:
+    organisation = await _organisation_name()
+    subject = f"{organisation}: please complete '{definition.title}' by {due:%d %B %Y}"
+    if reissued:
+        subject = f"New link: {subject}"
+    body = (
+        f"Dear {contact['name']},\n\n"
+        f"{organisation} asks {supplier['name']} to complete the questionnaire "
+        f"'{definition.title}' by {due:%d %B %Y}.\n\n"
+        f"Open it here (no account needed; keep this link private):\n{link_url(token)}\n\n"
+        "You can answer over several visits; your answers are saved as you go. "
+        "You can upload certificates and policies as evidence.\n\n"
+        + ("This link replaces any earlier one, which no longer works.\n\n" if reissued else "")
+        + f"Thank you,\n{organisation}\n"
+    )
+    await mail.queue(to=contact["email"], subject=subject, body=body,
+                     related_type="assessment", related_id=assessment_id)
+
+
+async def send(*, supplier_id: int, contact_id: int, questionnaire: str,
+               due_date: dt.date) -> tuple[dict[str, Any], str]:
+    definition = shipped().get(questionnaire)
+    if definition is None:
+        raise InvalidInput(f"Unknown questionnaire {questionnaire!r}. Choose one of: "
+                           + ", ".join(sorted(shipped())))
+    if due_date < dt.date.today():
+        raise InvalidInput("due_date must be today or later.")
+    if due_date > dt.date.today() + dt.timedelta(days=366):
+        raise InvalidInput("due_date must be within a year.")
+    async with write_transaction():
+        supplier = await Supplier.select().where(Supplier.id == supplier_id).first()
+        if supplier is None:
+            raise NotFound(f"No supplier with id {supplier_id}.")
+        if supplier["archived_at"] is not None:
+            raise Unprocessable("This supplier is archived.")
+        contact = await SupplierContact.select().where(
+            (SupplierContact.id == contact_id) & (SupplierContact.supplier == supplier_id)
+            & SupplierContact.archived_at.is_null()).first()
+        if contact is None:
+            raise Unprocessable(f"Contact {contact_id} is not a current contact of this supplier.")
+        definition_id = await _store_definition(definition)
+        token, token_hash = _new_link()
+        row = Assessment(supplier=supplier_id, contact=contact_id, definition=definition_id,
+                         status="sent", link_hash=token_hash, link_expires_at=_link_expiry(due_date),
+                         due_date=due_date, sent_at=now())
+        await row.save()
+        assessment = await Assessment.select().where(Assessment.id == row.id).first()
+        await audit.record("assessment.sent", target_type="assessment", target_id=row.id,
+                           supplier_id=supplier_id,
+                           after={"questionnaire": definition.key, "version": definition.version,
+                                  "content_hash": definition.content_hash,
+                                  "contact_id": contact_id, "due_date": due_date})
+        await _invitation(contact=contact, supplier=supplier, definition=definition, due=due_date,
+                          token=token, assessment_id=row.id)
+    return assessment, token
+
+
+async def _get_assessment(assessment_id: int) -> dict[str, Any]:
+    row = await Assessment.select().where(Assessment.id == assessment_id).first()
+    if row is None:
+        raise NotFound(f"No assessment with id {assessment_id}.")
+    return row
+
+
+async def _set_status(assessment: dict, status: str, *, action: str, extra: dict | None = None,
+                      comment: str | None = None) -> dict[str, Any]:
+    values: dict[Any, Any] = {Assessment.status: status, Assessment.updated_at: now(),
+                              Assessment.version: assessment["version"] + 1}
+    for key, value in (extra or {}).items():
+        values[Assessment._meta.get_column_by_name(key)] = value
+    updated = await Assessment.update(values).where(
+        (Assessment.id == assessment["id"]) & (Assessment.version == assessment["version"])
+    ).returning(Assessment.id)
+    if not updated:
+        raise Conflict("This assessment was changed at the same moment; reload and try again.")
+    after: dict[str, Any] = {"status": status}
+    if comment:
+        after["comment"] = comment
+    await audit.record(action, target_type="assessment", target_id=assessment["id"],
+                       supplier_id=assessment["supplier"], before={"status": assessment["status"]},
+                       after=after)
+    return await _get_assessment(assessment["id"])
+
+
+async def revoke(assessment_id: int) -> dict[str, Any]:
+    async with write_transaction():
+        assessment = await _get_assessment(assessment_id)
+        if assessment["status"] in CLOSED:
+            raise Conflict(f"This assessment is already {assessment['status']}.")
+        return await _set_status(assessment, "revoked", action="assessment.revoked",
+                                 extra={"link_hash": None, "revoked_at": now()})
+
+
+async def reissue(assessment_id: int, *, due_date: dt.date | None = None) -> tuple[dict, str]:
+    """A new link for the same assessment; the old one stops working at once."""
+    async with write_transaction():
+        assessment = await _get_assessment(assessment_id)
+        if assessment["status"] in {"accepted", "rejected"}:
+            raise Conflict(f"This assessment is {assessment['status']}; send a new one instead.")
+        due = due_date or max(assessment["due_date"], dt.date.today())
+        token, token_hash = _new_link()
+        status = assessment["status"]
+        if status in {"revoked", "expired"}:
+            status = "in_progress" if await Answer.exists().where(
+                Answer.assessment == assessment_id) else "sent"
+        updated = await _set_status(assessment, status, action="assessment.reissued",
+                                    extra={"link_hash": token_hash, "due_date": due,
+                                           "link_expires_at": _link_expiry(due),
+                                           "revoked_at": None})
+        contact = await SupplierContact.select().where(
+            SupplierContact.id == assessment["contact"]).first()
+        supplier = await Supplier.select().where(Supplier.id == assessment["supplier"]).first()
+        definition = await frozen_definition(assessment["definition"])
+        await _invitation(contact=contact, supplier=supplier, definition=definition, due=due,
+                          token=token, assessment_id=assessment_id, reissued=True)
+    return updated, token
+
+
+async def open_link(token: str) -> LinkContext:
+    """The assessment behind a link; unknown, expired and revoked links look the same."""
+    if not token or len(token) > 100:
+        raise LinkNotFound()
+    row = await Assessment.select().where(Assessment.link_hash == hash_secret(token)).first()
+    if row is None or row["status"] in {"revoked", "expired"}:
+        raise LinkNotFound()
+    if row["link_expires_at"] is not None and row["link_expires_at"] < now():
+        raise LinkNotFound()
+    return LinkContext(assessment=row, definition=await frozen_definition(row["definition"]))
+
+
+# Answers -------------------------------------------------------------------------------
+
+
+def _loads(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+async def answer_rows(assessment_id: int) -> dict[str, dict[str, Any]]:
+    rows = await Answer.select().where(Answer.assessment == assessment_id)
+    return {r["question_id"]: {**r, "value": _loads(r["value"])} for r in rows}
+
+
+async def evidence_rows(assessment_id: int) -> list[dict[str, Any]]:
+    return await EvidenceFile.select(
+        EvidenceFile.id, EvidenceFile.filename, EvidenceFile.size, EvidenceFile.sha256,
+        EvidenceFile.content_type, EvidenceFile.question_id, EvidenceFile.uploaded_at,
+    ).where((EvidenceFile.assessment == assessment_id) & EvidenceFile.withdrawn_at.is_null()) \
+        .order_by(EvidenceFile.id)
+
+
+async def supplier_view(token: str) -> dict[str, Any]:
+    link = await open_link(token)
+    assessment = link.assessment
+    if assessment["status"] == "sent":
+        async with write_transaction():
+            assessment = await _set_status(assessment, "opened", action="assessment.opened",
+                                           extra={"opened_at": now()})
+    answers = await answer_rows(assessment["id"])
+    evidence = await evidence_rows(assessment["id"])
+    values = {qid: a["value"] for qid, a in answers.items()}
+    shown = visible_ids(link.definition, values)
+    supplier = await Supplier.select(Supplier.id, Supplier.name).where(
+        Supplier.id == assessment["supplier"]).first()
+    queries = await _open_queries(assessment["id"], answers)
+    definition = link.definition
+    return {
+        "assessment": {
+            "id": assessment["id"], "status": assessment["status"],
+            "due_date": assessment["due_date"], "organisation": await _organisation_name(),
+            "supplier": supplier["name"], "progress": progress(definition, values),
+            "missing": missing_required(definition, values),
+            "editable": assessment["status"] in EDITABLE,
+        },
+        "questionnaire": {
+            "key": definition.key, "version": definition.version, "title": definition.title,
+            "description": definition.description,
+            "sections": [{
+                "id": s.id, "title": s.title, "description": s.description,
+                "questions": [{
+                    "id": q.id, "type": q.type.value, "text": q.text, "help": q.help,
+                    "required": q.required, "visible": q.id in shown,
+                    "evidence_expected": q.evidence_expected,
+                    "options": [o.model_dump() for o in q.option_list()],
+                    "min": q.min, "max": q.max,
+                    "show_if": q.show_if.model_dump() if q.show_if else None,
+                } for q in s.questions],
+            } for s in definition.sections],
+        },
+        "answers": {
+            qid: {"value": a["value"], "comment": a["comment"], "version": a["version"],
+                  "open_for_clarification": a["open_for_clarification"],
+                  "query": queries.get(qid),
+                  "evidence": [e["id"] for e in evidence if e["question_id"] == qid]}
+            for qid, a in answers.items()
+        },
+        "evidence": [{k: v for k, v in e.items() if k != "uploaded_at"} for e in evidence],
+    }
+
+
+async def _open_queries(assessment_id: int, answers: dict[str, dict]) -> dict[str, str]:
+    """The reviewer's latest query for each question reopened for clarification."""
+    reopened = [qid for qid, a in answers.items() if a["open_for_clarification"]]
+    if not reopened:
+        return {}
+    rows = await AnswerReview.select(AnswerReview.question_id, AnswerReview.comment).where(
+        (AnswerReview.assessment == assessment_id) & (AnswerReview.decision == "query")
+        & AnswerReview.question_id.is_in(reopened)).order_by(AnswerReview.id)
+    return {r["question_id"]: r["comment"] for r in rows}
+
+
+def _check_editable(assessment: dict, answer: dict | None, question_id: str) -> None:
+    status = assessment["status"]
+    if status in {"submitted", "resubmitted", "in_review", "accepted", "rejected"}:
+        raise AssessmentLocked()
+    if status == "clarification_requested" and not (answer and answer["open_for_clarification"]):
+        raise AssessmentLocked("Only the questions the reviewer asked about can be changed now.")
+
+
+async def save_answer(token: str, question_id: str, *, value: Any, comment: str = "",
+                      version: int | None = None) -> int:
+    async with write_transaction():
+        link = await open_link(token)
+        question = link.definition.question(question_id)
+        if question is None:
+            raise NotFound(f"This questionnaire has no question {question_id!r}.")
+        assessment = link.assessment
+        existing = await Answer.select().where(
+            (Answer.assessment == assessment["id"]) & (Answer.question_id == question_id)).first()
+        _check_editable(assessment, existing, question_id)
+        try:
+            clean = validate_value(question, value)
+        except AnswerInvalid as error:
+            raise Unprocessable(str(error), extra={"question_id": question_id}) from None
+        if question.type == QuestionType.file and clean:
+            owned = {e["id"] for e in await evidence_rows(assessment["id"])}
+            if not set(clean) <= owned:
+                raise Unprocessable("Attach only files uploaded to this questionnaire.",
+                                    extra={"question_id": question_id})
+        if existing is not None and version is not None and version != existing["version"]:
+            raise Conflict("This answer was changed elsewhere (another tab or person). "
+                           "Reload to see the latest answer before changing it.",
+                           extra={"current_version": existing["version"]})
+        stored = json.dumps(clean)
+        if existing is None:
+            row = Answer(assessment=assessment["id"], question_id=question_id, value=stored,
+                         comment=comment, version=1)
+            await row.save()
+            new_version = 1
+        else:
+            if _loads(existing["value"]) == clean and existing["comment"] == comment:
+                return existing["version"]
+            new_version = existing["version"] + 1
+            updated = await Answer.update({
+                Answer.value: stored, Answer.comment: comment, Answer.version: new_version,
+                Answer.updated_at: now()}).where(
+                (Answer.id == existing["id"]) & (Answer.version == existing["version"])
+            ).returning(Answer.id)
+            if not updated:
+                raise Conflict("This answer was changed at the same moment elsewhere; reload it.")
+        await audit.record("answer.saved", target_type="assessment", target_id=assessment["id"],
+                           supplier_id=assessment["supplier"],
+                           after={"question_id": question_id, "version": new_version})
+        if assessment["status"] in {"sent", "opened"}:
+            await _set_status(assessment, "in_progress", action="assessment.started")
+    return new_version
+
+
+async def add_evidence(token: str, question_id: str, *, filename: str | None, data: bytes,
+                       attach: bool = False) -> dict[str, Any]:
+    settings = get_settings()
+    if len(data) > settings.max_upload_bytes:
+        from portal.core.errors import PayloadTooLarge
+
+        raise PayloadTooLarge(f"The file is larger than {settings.max_upload_mb} MB.")
+    if not data:
+        raise InvalidInput("The file is empty.")
+    link = await open_link(token)
+    question = link.definition.question(question_id)
+    if question is None:
+        raise Unprocessable(f"This questionnaire has no question {question_id!r}.")
+    existing = await Answer.select().where(
+        (Answer.assessment == link.assessment["id"]) & (Answer.question_id == question_id)).first()
+    _check_editable(link.assessment, existing, question_id)
+    try:
+        content_type = sniff(data, filename or "")
+    except RejectedUpload as error:
+        from portal.core.errors import UnsupportedMediaType
+
+        raise UnsupportedMediaType(str(error)) from None
+    digest = hashlib.sha256(data).hexdigest()
+    key = key_for(digest)
+    # Stored before the record: a failed store leaves no record pointing at nothing.
+    await evidence_store().put(key, data, content_type)
+    async with write_transaction():
+        row = EvidenceFile(supplier=link.assessment["supplier"], assessment=link.assessment["id"],
+                           question_id=question_id, storage_key=key,
+                           filename=safe_filename(filename, content_type),
+                           content_type=content_type, size=len(data), sha256=digest,
+                           uploaded_by="supplier")
+        await row.save()
+        await audit.record("evidence.uploaded", target_type="evidence", target_id=row.id,
+                           supplier_id=link.assessment["supplier"],
+                           after={"assessment_id": link.assessment["id"],
+                                  "question_id": question_id, "sha256": digest,
+                                  "size": len(data), "content_type": content_type})
+    if attach and question.type == QuestionType.file:
+        current = existing and _loads(existing["value"]) or []
+        await save_answer(token, question_id, value=sorted({*current, row.id}),
+                          comment=existing["comment"] if existing else "")
+    return {"id": row.id, "filename": row.filename, "size": row.size, "sha256": digest,
+            "content_type": content_type, "question_id": question_id}
+
+
+async def submit(token: str) -> str:
+    async with write_transaction():
+        link = await open_link(token)
+        assessment = link.assessment
+        if assessment["status"] not in EDITABLE:
+            raise AssessmentLocked("This questionnaire has already been submitted.")
+        answers = await answer_rows(assessment["id"])
+        missing = missing_required(link.definition, {k: a["value"] for k, a in answers.items()})
+        if missing:
+            raise Unprocessable(f"{len(missing)} required question(s) still need an answer.",
+                                extra={"missing": missing})
+        status = "resubmitted" if assessment["status"] == "clarification_requested" else "submitted"
+        await Answer.update({Answer.open_for_clarification: False}).where(
+            Answer.assessment == assessment["id"])
+        await _set_status(assessment, status, action=f"assessment.{status}",
+                          extra={"submitted_at": now()})
+        contact = await SupplierContact.select().where(
+            SupplierContact.id == assessment["contact"]).first()
+        organisation = await _organisation_name()
+        await mail.queue(
+            to=contact["email"], related_type="assessment", related_id=assessment["id"],
+            subject=f"{organisation}: we have received '{link.definition.title}'",
+            body=(f"Dear {contact['name']},\n\nThank you. {organisation} has received your answers "
+                  f"to '{link.definition.title}'. A reviewer will look at them and contact you "
+                  "if anything needs clarifying. You can still open your link to see what you "
+                  f"submitted.\n\n{organisation}\n"))
+    return status
+
+
+# Staff: reading and reviewing ----------------------------------------------------------
+
+
+async def staff_view(assessment_id: int) -> dict[str, Any]:
+    assessment = await _get_assessment(assessment_id)
+    definition = await frozen_definition(assessment["definition"])
+    answers = await answer_rows(assessment_id)
+    evidence = await evidence_rows(assessment_id)
+    reviews = await AnswerReview.select().where(AnswerReview.assessment == assessment_id) \
+        .order_by(AnswerReview.id)
+    history = await AuditEvent.select(
+        AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action, AuditEvent.after).where(
+        (AuditEvent.target_type == "assessment") & (AuditEvent.target_id == str(assessment_id))
+        & (AuditEvent.action != "answer.saved")).order_by(AuditEvent.id)
+    supplier = await Supplier.select(Supplier.id, Supplier.name).where(
+        Supplier.id == assessment["supplier"]).first()
+    contact = await SupplierContact.select(SupplierContact.id, SupplierContact.name,
+                                           SupplierContact.email).where(
+        SupplierContact.id == assessment["contact"]).first()
+    values = {k: a["value"] for k, a in answers.items()}
+    shown = visible_ids(definition, values)
+    questions = []
+    for section in definition.sections:
+        for q in section.questions:
+            answer = answers.get(q.id)
+            questions.append({
+                "section": section.title, "question_id": q.id, "text": q.text,
+                "type": q.type.value, "visible": q.id in shown, "required": q.required,
+                "compliant": q.compliant, "weight": q.weight,
+                "value": answer["value"] if answer else None,
+                "comment": answer["comment"] if answer else "",
+                "version": answer["version"] if answer else None,
+                "open_for_clarification": bool(answer and answer["open_for_clarification"]),
+                "evidence": [e for e in evidence if e["question_id"] == q.id],
+                "reviews": [{"decision": r["decision"], "comment": r["comment"],
+                             "reviewer": r["reviewer"], "at": r["created_at"]}
+                            for r in reviews if r["question_id"] == q.id],
+            })
+    return {
+        "id": assessment_id, "status": assessment["status"], "due_date": assessment["due_date"],
+        "version": assessment["version"],
+        "supplier": supplier, "contact": contact,
+        "questionnaire": {"key": definition.key, "version": definition.version,
+                          "title": definition.title},
+        "sent_at": assessment["sent_at"], "submitted_at": assessment["submitted_at"],
+        "decided_at": assessment["decided_at"], "review_comment": assessment["review_comment"],
+        "progress": progress(definition, values), "questions": questions, "evidence": evidence,
+        "history": [{"at": h["occurred_at"], "actor": h["actor"], "action": h["action"],
+                     "detail": _loads(h["after"])} for h in history],
+    }
+
+
+async def review_answer(assessment_id: int, question_id: str, *, decision: str, comment: str,
+                        reviewer: str) -> None:
+    async with write_transaction():
+        assessment = await _get_assessment(assessment_id)
+        definition = await frozen_definition(assessment["definition"])
+        if definition.question(question_id) is None:
+            raise NotFound(f"This questionnaire has no question {question_id!r}.")
+        if assessment["status"] not in REVIEWABLE:
+            raise Conflict(f"Answers can be reviewed once submitted (this one is {assessment['status']}).")
+        await AnswerReview.insert(AnswerReview(assessment=assessment_id, question_id=question_id,
+                                               decision=decision, comment=comment,
+                                               reviewer=reviewer))
+        await audit.record("answer.reviewed", target_type="assessment", target_id=assessment_id,
+                           supplier_id=assessment["supplier"],
+                           after={"question_id": question_id, "decision": decision})
+
+
+async def review(assessment_id: int, *, decision: str, comment: str,
+                 question_ids: list[str] | None, reviewer: str) -> dict[str, Any]:
+    async with write_transaction():
+        assessment = await _get_assessment(assessment_id)
+        if assessment["status"] not in REVIEWABLE:
+            raise Conflict(f"Only submitted assessments can be reviewed (this one is "
+                           f"{assessment['status']}).")
+        if decision == "accept":
+            return await _set_status(assessment, "accepted", action="assessment.accepted",
+                                     extra={"decided_at": now(), "review_comment": comment},
+                                     comment=comment)
+        if decision == "reject":
+            if not comment.strip():
+                raise InvalidInput("Say why the assessment is rejected (comment).")
+            return await _set_status(assessment, "rejected", action="assessment.rejected",
+                                     extra={"decided_at": now(), "review_comment": comment},
+                                     comment=comment)
+        # clarify: reopen only the questions asked about
+        definition = await frozen_definition(assessment["definition"])
+        if not question_ids:
+            raise InvalidInput("Name the questions that need clarification (question_ids).")
+        unknown = [q for q in question_ids if definition.question(q) is None]
+        if unknown:
+            raise InvalidInput(f"Not questions in this questionnaire: {', '.join(unknown)}.")
+        if not comment.strip():
+            raise InvalidInput("Tell the supplier what needs clarifying (comment).")
+        answers = await answer_rows(assessment_id)
+        for qid in dict.fromkeys(question_ids):
+            if qid in answers:
+                await Answer.update({Answer.open_for_clarification: True}).where(
+                    Answer.id == answers[qid]["id"])
+            else:
+                await Answer.insert(Answer(assessment=assessment_id, question_id=qid,
+                                           value="null", open_for_clarification=True))
+            await AnswerReview.insert(AnswerReview(assessment=assessment_id, question_id=qid,
+                                                   decision="query", comment=comment,
+                                                   reviewer=reviewer))
+        due = max(assessment["due_date"], dt.date.today() + dt.timedelta(days=14))
+        updated = await _set_status(
+            assessment, "clarification_requested", action="assessment.clarification_requested",
+            extra={"review_comment": comment, "due_date": due,
+                   "link_expires_at": max(assessment["link_expires_at"] or now(), _link_expiry(due))},
+            comment=comment)
+        contact = await SupplierContact.select().where(
+            SupplierContact.id == assessment["contact"]).first()
+        organisation = await _organisation_name()
+        await mail.queue(
+            to=contact["email"], related_type="assessment", related_id=assessment_id,
+            subject=f"{organisation}: please clarify {len(set(question_ids))} answer(s) in "
+                    f"'{definition.title}'",
+            body=(f"Dear {contact['name']},\n\n{organisation} has reviewed your answers and "
+                  f"asks you to clarify {len(set(question_ids))} of them:\n\n{comment}\n\n"
+                  f"Please open the link we sent you before and update those answers by "
+                  f"{due:%d %B %Y}, then submit again. Other answers stay as you left them.\n\n"
+                  f"{organisation}\n"))
+    return updated
+
+
+async def fetch_evidence(evidence_id: int) -> tuple[dict[str, Any], bytes | None, str | None]:
+    row = await EvidenceFile.select().where(EvidenceFile.id == evidence_id).first()
+    if row is None:
+        raise NotFound(f"No evidence file with id {evidence_id}.")
+    store = evidence_store()
+    url = store.download_url(row["storage_key"], row["filename"], row["content_type"])
+    if url:
+        return row, None, url
+    return row, await store.get(row["storage_key"]), None

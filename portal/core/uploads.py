@@ -1,0 +1,93 @@
+"""Judging an upload by its content, not its name or the browser's claim (plain Python)."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+
+ACCEPTED = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
+    "text/csv": "CSV file",
+    "text/plain": "text file",
+}
+ACCEPTED_DESCRIPTION = "PDF, PNG, JPEG, Word (.docx), Excel (.xlsx), CSV or plain text"
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
+
+
+class RejectedUpload(ValueError):
+    pass
+
+
+def _office_type(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_ZIP_UNCOMPRESSED:
+                raise RejectedUpload("The document expands to an unreasonable size.")
+            names = {i.filename for i in infos}
+    except zipfile.BadZipFile:
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    if "word/document.xml" in names:
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if "xl/workbook.xml" in names:
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return None
+
+
+def sniff(data: bytes, filename: str) -> str:
+    """The content type judged from the bytes; raises RejectedUpload for anything else."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"PK\x03\x04"):
+        office = _office_type(data)
+        if office:
+            return office
+        raise RejectedUpload(f"Only {ACCEPTED_DESCRIPTION} files are accepted.")
+    sample = data[:65536]
+    if b"\x00" in sample:
+        raise RejectedUpload(f"Only {ACCEPTED_DESCRIPTION} files are accepted.")
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 4:  # not just a character cut at the sample's end
+            raise RejectedUpload(f"Only {ACCEPTED_DESCRIPTION} files are accepted.") from None
+        text = sample[: error.start].decode("utf-8")
+    lowered = text.lstrip().lower()
+    if lowered.startswith(("<!doctype html", "<html", "<svg", "<?xml", "<script")):
+        raise RejectedUpload(f"Only {ACCEPTED_DESCRIPTION} files are accepted.")
+    if filename.lower().endswith(".csv"):
+        return "text/csv"
+    return "text/plain"
+
+
+def safe_filename(name: str | None, content_type: str) -> str:
+    """A display name with no path, control or markup characters, kept short."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFKC", name)
+    name = re.sub(r"[^\w.\- ()]", "_", name).strip(" .")
+    name = re.sub(r"_+", "_", name)[:120]
+    if not name:
+        name = "evidence"
+    extension = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg",
+                 "text/csv": ".csv", "text/plain": ".txt"}.get(content_type)
+    if content_type.endswith("wordprocessingml.document"):
+        extension = ".docx"
+    elif content_type.endswith("spreadsheetml.sheet"):
+        extension = ".xlsx"
+    if extension and not name.lower().endswith(extension) and not (
+            extension == ".jpg" and name.lower().endswith(".jpeg")):
+        name = name.rsplit(".", 1)[0] + extension if "." in name else name + extension
+    return name
