@@ -1,0 +1,34 @@
+import datetime as dt
+
+import pytest
+
+from portal.assessments.jobs import reminder_due
+from portal.core.uploads import RejectedUpload, safe_filename, sniff
+
+
+def test_content_decides_the_type_not_the_name():
+    assert sniff(b"%PDF-1.7 ...", "x.txt") == "application/pdf"
+    assert sniff(b"\x89PNG\r\n\x1a\nrest", "x.pdf") == "image/png"
+    assert sniff(b"name,score\nA,1\n", "register.csv") == "text/csv"
+    with pytest.raises(RejectedUpload):
+        sniff(b"MZ\x90\x00binary\x00", "cert.pdf")
+    with pytest.raises(RejectedUpload):
+        sniff(b"<svg onload=alert(1)>", "cert.txt")
+    with pytest.raises(RejectedUpload):
+        sniff(b"PK\x03\x04not really a zip", "x.docx")
+
+
+def test_file_names_are_made_safe():
+    assert safe_filename("../../etc/passwd", "text/plain") == "passwd.txt"
+    assert safe_filename('<script>"x".pdf', "application/pdf") == "_script_x_.pdf"
+    assert safe_filename("", "image/png") == "evidence.png"
+    assert safe_filename("C:\\Users\\me\\cert.JPEG", "image/jpeg") == "cert.JPEG"
+
+
+@pytest.mark.parametrize("days_left,stage,expected", [
+    (10, "", None), (7, "", "due_7"), (5, "due_7", None), (1, "due_7", "due_1"),
+    (1, "", "due_1"), (0, "due_1", None), (-1, "due_1", "overdue"), (-3, "overdue", None),
+])
+def test_reminders_go_once_per_stage(days_left, stage, expected):
+    today = dt.date(2026, 11, 21)
+    assert reminder_due(today + dt.timedelta(days=days_left), today, stage) == expected
