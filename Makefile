@@ -2,17 +2,28 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+VENDOR := portal/static/vendor
+NHSUK  := node_modules/nhsuk-frontend/dist/nhsuk
 
 .DEFAULT_GOAL := install
 .PHONY: install run test lint lock clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENDOR)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# NHS.UK frontend from npm (Node 20+), copied next to our own static files.
+$(VENDOR)/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node 20+) is needed for the NHS.UK frontend assets"; exit 1; }
+	npm ci --silent --no-audit --no-fund
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/nhsuk
+	cp $(NHSUK)/nhsuk-frontend.min.css $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
+	cp -r $(NHSUK)/assets $(VENDOR)/nhsuk/assets
 	@touch $@
 
 run: install

@@ -10,7 +10,9 @@ from litestar import Litestar, Router, asgi
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
 from admin.config import build_admin
@@ -21,6 +23,7 @@ from portal.assessments.controllers import (
     QuestionnaireController,
     RespondController,
 )
+from portal.assessments.pages import RespondPages
 from portal.certifications.controllers import CertificationController
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
@@ -30,6 +33,7 @@ from portal.settings import Settings, get_settings
 from portal.suppliers.controllers import ContractController, SupplierController
 
 STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
 def api_router() -> Router:
@@ -94,6 +98,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             admin,
             api_router(),
+            RespondPages,
+            # nhsuk-frontend's stylesheet refers to its icons under /assets/
+            create_static_files_router(path="/assets", directories=[STATIC_DIR / "vendor/nhsuk/assets"],
+                                       include_in_schema=False, opt={"public": True}),
             create_static_files_router(path="/static/swagger",
                                        directories=[swagger_ui_bundle.swagger_ui_path],
                                        include_in_schema=False, opt={"public": True}),
@@ -103,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[RequestContextMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
+        template_config=TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine),
         on_startup=[on_startup],
         on_shutdown=[close_pool],
         debug=False,

@@ -1,0 +1,82 @@
+// Supplier pages, progressively enhanced: answers save as they change and follow-up
+// questions appear without a reload. Without JavaScript the form posts and the server
+// does the same work.
+(function () {
+  "use strict";
+  document.body.classList.remove("js-disabled");
+  document.body.classList.add("js-enabled");
+  var form = document.getElementById("answers-form");
+  if (!form || form.dataset.readonly === "true") { return; }
+  var api = form.dataset.api;
+
+  function questionValue(box) {
+    var type = box.dataset.type;
+    var inputs = box.querySelectorAll("[name='q_" + box.dataset.question + "']");
+    if (type === "multi_choice") {
+      return Array.prototype.filter.call(inputs, function (i) { return i.checked; })
+        .map(function (i) { return i.value; });
+    }
+    if (type === "yes_no" || type === "single_choice") {
+      var picked = Array.prototype.find.call(inputs, function (i) { return i.checked; });
+      return picked ? picked.value : null;
+    }
+    return inputs.length ? inputs[0].value : null;
+  }
+
+  function answersNow() {
+    var values = {};
+    form.querySelectorAll(".portal-question").forEach(function (box) {
+      if (!box.hidden) { values[box.dataset.question] = questionValue(box); }
+    });
+    return values;
+  }
+
+  function applyConditions() {
+    var values = answersNow();
+    form.querySelectorAll(".portal-question[data-show-if]").forEach(function (box) {
+      var given = values[box.dataset.showIf];
+      var wanted = box.dataset.showValues.split(",");
+      var list = Array.isArray(given) ? given : (given ? [given] : []);
+      var parent = form.querySelector("[data-question='" + box.dataset.showIf + "']");
+      var parentShown = !parent || !parent.hidden;
+      box.hidden = !(parentShown && list.some(function (v) { return wanted.indexOf(v) >= 0; }));
+    });
+  }
+
+  function save(box) {
+    var id = box.dataset.question;
+    var type = box.dataset.type;
+    if (type === "file") { return; }
+    var versionField = form.querySelector("[name='v_" + id + "']");
+    var status = document.getElementById("saved-" + id);
+    var value = questionValue(box);
+    if (type === "number" && value !== null && value !== "") { value = value.trim(); }
+    var body = {value: value};
+    if (versionField.value) { body.version = parseInt(versionField.value, 10); }
+    fetch(api + "/answers/" + id, {
+      method: "PUT", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return {ok: response.ok, status: response.status, data: data}; });
+    }).then(function (result) {
+      if (result.ok) {
+        versionField.value = result.data.version;
+        status.textContent = "Saved";
+        box.classList.remove("nhsuk-form-group--error");
+      } else if (result.status === 409) {
+        status.textContent = "This answer was changed in another tab. Reload the page to see it.";
+      } else {
+        status.textContent = result.data.detail || "Not saved. Check the answer.";
+        box.classList.add("nhsuk-form-group--error");
+      }
+    }).catch(function () {
+      status.textContent = "Not saved yet: check your connection. Your answer will be saved when you continue.";
+    });
+  }
+
+  form.addEventListener("change", function (event) {
+    var box = event.target.closest(".portal-question");
+    applyConditions();
+    if (box) { save(box); }
+  });
+  applyConditions();
+})();

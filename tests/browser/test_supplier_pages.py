@@ -1,0 +1,170 @@
+"""The supplier's journey in a real headless Chromium (Debian's package, driven by Playwright).
+
+Screenshots land in test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portal.assessments import service
+from portal.core import staff  # noqa: F401  (keeps the import order the app expects)
+from portal.suppliers import service as suppliers
+from portal.suppliers.schemas import ContactCreate, SupplierCreate
+from tests.integration.conftest import truncate_all
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+if CHROMIUM is None and os.environ.get("CI") == "true":
+    raise RuntimeError("CI needs Debian's chromium for the browser journeys (.ci/run installs it)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    port = free_port()
+    env = {**os.environ, "PORTAL_PORT": str(port), "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory", "--host",
+         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the portal did not start")
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+async def prepared_link() -> str:
+    """A sent questionnaire with every section but the first answered, as a returning supplier."""
+    await truncate_all()
+    supplier = await suppliers.create_supplier(SupplierCreate(
+        name="CareCall Telehealth", handles_personal_data=True, handles_patient_data=True,
+        affects_care=True))
+    contact = await suppliers.create_contact(supplier["id"], ContactCreate(
+        name="Sam Patel", email="sam@carecall.example"))
+    _, token = await service.send(supplier_id=supplier["id"], contact_id=contact["id"],
+                                  questionnaire="ndg10-supplier-due-diligence",
+                                  due_date=dt.date.today() + dt.timedelta(days=21))
+    for _ in range(4):
+        view = await service.supplier_view(token)
+        for section in view["questionnaire"]["sections"][1:]:
+            for q in section["questions"]:
+                if not q["visible"] or q["id"] in view["answers"] or not q["required"]:
+                    continue
+                if q["type"] == "file":
+                    if q["id"] == "cyber_essentials_certificate":
+                        continue  # uploaded in the browser
+                    evidence = await service.add_evidence(token, q["id"], filename="e.pdf", data=PDF)
+                    value = [evidence["id"]]
+                elif q["type"] in ("yes_no", "single_choice"):
+                    value = q["options"][0]["value"]
+                elif q["type"] == "number":
+                    value = 24
+                elif q["type"] == "date":
+                    value = "2027-06-30"
+                else:
+                    value = "As described in our security policy."
+                await service.save_answer(token, q["id"], value=value)
+    return token
+
+
+async def test_supplier_answers_uploads_checks_and_submits(server, tmp_path):
+    from playwright.async_api import async_playwright
+
+    token = await prepared_link()
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = await browser.new_page(viewport={"width": 1100, "height": 900})
+        await page.goto(f"{server}/respond/{token}")
+        assert "Riverside" in await page.title() or "Supplier data security" in await page.content()
+        await page.screenshot(path=ARTIFACTS / "supplier-start.png", full_page=True)
+
+        await page.get_by_role("link", name="Your organisation").click()
+        await page.get_by_label("What is your organisation's full legal name?").fill(
+            "CareCall Digital Health Ltd")
+        follow_up = page.locator("#q-ico_number")
+        assert await follow_up.is_hidden()
+        await page.locator("#ico_registered-yes").check()
+        await follow_up.wait_for(state="visible")  # the conditional question appears
+        await page.get_by_label("What is your ICO registration number?").fill("ZA123456")
+        await page.locator("#dpo_named-no").check()
+        await page.screenshot(path=ARTIFACTS / "supplier-section.png", full_page=True)
+        await page.get_by_role("button", name="Save and continue").click()
+        await page.wait_for_url("**/section/certification")
+
+        # Cyber Essentials was answered earlier, so its certificate upload is offered here.
+        upload = tmp_path / "cyber-essentials.pdf"
+        upload.write_bytes(PDF)
+        await page.locator("#file-cyber_essentials_certificate").set_input_files(str(upload))
+        await page.locator("#q-cyber_essentials_certificate button").click()
+        await page.wait_for_url("**notice=uploaded**")
+        assert "cyber-essentials.pdf" in await page.locator("#files-cyber_essentials_certificate").inner_text()
+        await page.screenshot(path=ARTIFACTS / "supplier-upload.png", full_page=True)
+
+        await page.goto(f"{server}/respond/{token}/check")
+        content = await page.content()
+        assert "Check your answers" in content
+        assert "CareCall Digital Health Ltd" in content
+        assert "Not answered" not in content or "dpo_contact" not in content
+        await page.screenshot(path=ARTIFACTS / "supplier-check.png", full_page=True)
+        await page.get_by_role("button", name="Submit answers").click()
+        await page.get_by_role("heading", name="Answers submitted").wait_for()
+        await page.screenshot(path=ARTIFACTS / "supplier-confirmation.png", full_page=True)
+        await browser.close()
+
+    view = await service.supplier_view(token)
+    assert view["assessment"]["status"] == "submitted"
+    assert view["answers"]["legal_name"]["value"] == "CareCall Digital Health Ltd"
+    assert view["answers"]["ico_number"]["value"] == "ZA123456"
+
+
+async def test_pages_without_javascript_show_errors_next_to_the_field(server):
+    token = await prepared_link()
+    async with httpx.AsyncClient(base_url=server, follow_redirects=False) as http:
+        page = await http.get(f"/respond/{token}/section/people")
+        csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        response = await http.post(f"/respond/{token}/section/people", data={
+            "csrf": csrf, "shown_training_completion": "1", "q_training_completion": "lots",
+            "shown_staff_training": "1", "q_staff_training": "yes"})
+        assert response.status_code == 400
+        assert "Enter a number" in response.text
+        assert "nhsuk-error-summary" in response.text
+        forged = await http.post(f"/respond/{token}/section/people", data={
+            "csrf": "forged", "shown_staff_training": "1", "q_staff_training": "no"})
+        assert forged.status_code == 400
+        bad = await http.get("/respond/not-a-link")
+        assert bad.status_code == 404 and "This link does not work" in bad.text
+    await asyncio.sleep(0)
