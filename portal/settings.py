@@ -62,10 +62,10 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
+    def _refuse_weak_secret(self) -> Settings:
         if self.secret_key is not None:
             if self.secret_key.strip().lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
-                raise ValueError("PORTAL_SECRET_KEY is a placeholder or shorter than 16 characters")
+                raise ValueError("PORTAL_SECRET_KEY is a well-known default or shorter than 16 characters")
         return self
 
     # Derived values -----------------------------------------------------------------

@@ -9,7 +9,6 @@ import asyncio
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from portal.core import staff  # noqa: F401  (keeps the import order the app exp
 from portal.suppliers import service as suppliers
 from portal.suppliers.schemas import ContactCreate, SupplierCreate
 from tests.integration.conftest import truncate_all
+from tests.net import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -32,12 +32,6 @@ if CHROMIUM is None and os.environ.get("CI") == "true":
     raise RuntimeError("CI needs Debian's chromium for the browser journeys (.ci/run installs it)")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

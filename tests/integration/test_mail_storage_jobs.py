@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 
 import boto3
 import pytest
@@ -14,12 +13,7 @@ from portal.assessments import jobs
 from portal.core import mail
 from portal.core.storage import LocalStore, S3Store, key_for
 from portal.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.net import free_port
 
 
 @pytest.fixture
