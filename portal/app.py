@@ -30,6 +30,7 @@ from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, RequestContextMiddleware, permission_guard
 from portal.core.logging import configure_logging
 from portal.settings import Settings, get_settings
+from portal.staff.pages import staff_router
 from portal.suppliers.controllers import ContractController, SupplierController
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             admin,
             api_router(),
             RespondPages,
+            staff_router(),
             # nhsuk-frontend's stylesheet refers to its icons under /assets/
             create_static_files_router(path="/assets", directories=[STATIC_DIR / "vendor/nhsuk/assets"],
                                        include_in_schema=False, opt={"public": True}),

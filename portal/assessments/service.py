@@ -490,6 +490,7 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
                 "section": section.title, "question_id": q.id, "text": q.text,
                 "type": q.type.value, "visible": q.id in shown, "required": q.required,
                 "compliant": q.compliant, "weight": q.weight,
+                "labels": {o.value: o.label for o in q.option_list()},
                 "value": answer["value"] if answer else None,
                 "comment": answer["comment"] if answer else "",
                 "version": answer["version"] if answer else None,
@@ -564,9 +565,14 @@ async def review(assessment_id: int, *, decision: str, comment: str,
             else:
                 await Answer.insert(Answer(assessment=assessment_id, question_id=qid,
                                            value="null", open_for_clarification=True))
-            await AnswerReview.insert(AnswerReview(assessment=assessment_id, question_id=qid,
-                                                   decision="query", comment=comment,
-                                                   reviewer=reviewer))
+            latest = await AnswerReview.select(AnswerReview.decision).where(
+                (AnswerReview.assessment == assessment_id) & (AnswerReview.question_id == qid)
+            ).order_by(AnswerReview.id, ascending=False).first()
+            if latest is None or latest["decision"] != "query":
+                # Keep a reviewer's own query on the answer; otherwise the overall comment.
+                await AnswerReview.insert(AnswerReview(assessment=assessment_id, question_id=qid,
+                                                       decision="query", comment=comment,
+                                                       reviewer=reviewer))
         due = max(assessment["due_date"], dt.date.today() + dt.timedelta(days=14))
         updated = await _set_status(
             assessment, "clarification_requested", action="assessment.clarification_requested",

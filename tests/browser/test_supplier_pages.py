@@ -162,3 +162,44 @@ async def test_pages_without_javascript_show_errors_next_to_the_field(server):
         bad = await http.get("/respond/not-a-link")
         assert bad.status_code == 404 and "This link does not work" in bad.text
     await asyncio.sleep(0)
+
+
+async def test_reviewer_signs_in_queries_an_answer_and_asks_for_clarification(server):
+    from playwright.async_api import async_playwright
+
+
+    token = await prepared_link()
+    for qid, value in [("legal_name", "CareCall Digital Health Ltd"), ("ico_registered", "no"),
+                       ("dpo_named", "no")]:
+        await service.save_answer(token, qid, value=value)
+    await service.add_evidence(token, "cyber_essentials_certificate", filename="ce.pdf",
+                               data=PDF, attach=True)
+    await service.submit(token)
+    assessment_id = (await service.open_link(token)).assessment["id"]
+    await staff.create_user(username="iglead", password="a sensible long password",
+                            role="reviewer")
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = await browser.new_page(viewport={"width": 1100, "height": 900})
+        await page.goto(f"{server}/staff/assessments/{assessment_id}")
+        await page.get_by_label("Username").fill("iglead")
+        await page.get_by_label("Password").fill("a sensible long password")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("heading", name="CareCall Telehealth").wait_for()
+        card = page.locator("#q-dpo_named")
+        await card.get_by_label("Comment (needed to query)").fill("Who leads data protection?")
+        await card.get_by_role("button", name="Query answer").click()
+        await page.wait_for_url("**notice=answer**")
+        await page.screenshot(path=ARTIFACTS / "staff-review.png", full_page=False)
+        await page.locator("#decision-clarify").check()
+        await page.get_by_label("Comment for the record and the supplier").fill(
+            "Please name your data protection lead.")
+        await page.get_by_role("button", name="Record decision").click()
+        await page.wait_for_url("**notice=clarify**")
+        await browser.close()
+    view = await service.supplier_view(token)
+    assert view["assessment"]["status"] == "clarification_requested"
+    assert view["answers"]["dpo_named"]["query"] == "Who leads data protection?"

@@ -1,0 +1,149 @@
+"""Staff workspace pages (server-rendered, NHS.UK look): sign in, work queue, review."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlparse
+
+from litestar import Request, Response, Router, get, post
+from litestar.response import Redirect, Template
+
+from models.tables import Assessment, Supplier
+from portal.assessments import service as assessments
+from portal.core.context import current_actor
+from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
+from portal.core.permissions import READ, allowed
+from portal.core.security import SESSION_COOKIE
+from portal.staff import auth
+
+REVIEW = {"permission": "assessments.review"}
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not value or not value.startswith("/staff") or urlparse(value).netloc or "\\" in value:
+        return "/staff/"
+    return value
+
+
+def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    actor = current_actor()
+    response = Template(template, status_code=status_code, context={
+        "actor": actor, "csrf": auth.csrf_token(request),
+        "can": lambda permission: allowed(actor.role, permission), **context})
+    cookie = auth.csrf_cookie(request)
+    if cookie:
+        response.set_cookie(**cookie)
+    return response
+
+
+@get("/login", opt={"public": True})
+async def login_page(request: Request, next: str | None = None) -> Template:
+    return render(request, "staff/login.html", page_title="Sign in", next=_safe_next(next),
+                  error=None)
+
+
+@post("/login", opt={"public": True}, status_code=303)
+async def login(request: Request) -> Response:
+    form = await request.form()
+    destination = _safe_next(form.get("next"))
+    try:
+        await auth.check_csrf(request)
+        token = await auth.sign_in(username=str(form.get("username") or "").strip(),
+                                   password=str(form.get("password") or ""),
+                                   client=request.client.host if request.client else "unknown")
+    except PortalError as error:
+        return render(request, "staff/login.html", status_code=error.status_code,
+                      page_title="Sign in", next=destination, error=error.message,
+                      username=str(form.get("username") or "")[:100])
+    response = Redirect(destination, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
+                        secure=request.url.scheme == "https", max_age=auth.SESSION_HOURS * 3600)
+    return response
+
+
+@post("/logout", opt={"permission": READ}, status_code=303)
+async def logout(request: Request) -> Response:
+    await auth.check_csrf(request)
+    await auth.sign_out(request.cookies.get(SESSION_COOKIE, ""))
+    response = Redirect("/staff/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@get("/", opt={"permission": READ})
+async def home(request: Request) -> Template:
+    waiting = await Assessment.select(
+        Assessment.id, Assessment.status, Assessment.due_date, Assessment.submitted_at,
+        Assessment.supplier.name.as_alias("supplier_name"),
+        Assessment.definition.title.as_alias("questionnaire")).where(
+        Assessment.status.is_in(["submitted", "resubmitted", "in_review",
+                                 "clarification_requested"])).order_by(Assessment.submitted_at)
+    open_ = await Assessment.select(
+        Assessment.id, Assessment.status, Assessment.due_date,
+        Assessment.supplier.name.as_alias("supplier_name"),
+        Assessment.definition.title.as_alias("questionnaire")).where(
+        Assessment.status.is_in(["sent", "opened", "in_progress"])).order_by(Assessment.due_date)
+    return render(request, "staff/home.html", page_title="Work queue", waiting=waiting,
+                  open=open_, suppliers=await Supplier.count().where(Supplier.archived_at.is_null()))
+
+
+@get("/assessments/{assessment_id:int}", opt={"permission": READ})
+async def review_page(request: Request, assessment_id: int) -> Template:
+    view = await assessments.staff_view(assessment_id)
+    return render(request, "staff/review.html", page_title=f"Review: {view['supplier']['name']}",
+                  a=view, notice=request.query_params.get("notice"), error=None)
+
+
+@post("/assessments/{assessment_id:int}/answers/{question_id:str}", opt=REVIEW, status_code=303)
+async def review_answer(request: Request, assessment_id: int, question_id: str) -> Response:
+    form = await auth.check_csrf(request)
+    decision = form.get("decision")
+    if decision not in {"accepted", "query"}:
+        raise InvalidInput("Choose accept or query.")
+    comment = str(form.get("comment") or "").strip()[:5000]
+    if decision == "query" and not comment:
+        raise InvalidInput("Say what the supplier should clarify.")
+    await assessments.review_answer(assessment_id, question_id, decision=decision,
+                                    comment=comment, reviewer=current_actor().name)
+    return Redirect(f"/staff/assessments/{assessment_id}?notice=answer#q-{question_id}",
+                    status_code=303)
+
+
+@post("/assessments/{assessment_id:int}/decision", opt=REVIEW, status_code=303)
+async def decide(request: Request, assessment_id: int) -> Response:
+    form = await request.form()
+    await auth.check_csrf(request)
+    decision = form.get("decision")
+    if decision not in {"accept", "reject", "clarify"}:
+        raise InvalidInput("Choose a decision.")
+    question_ids = form.getall("question_ids") if "question_ids" in form else None
+    if decision == "clarify" and not question_ids:
+        # Default: every answer the reviewer queried.
+        view = await assessments.staff_view(assessment_id)
+        question_ids = [q["question_id"] for q in view["questions"]
+                        if q["reviews"] and q["reviews"][-1]["decision"] == "query"]
+    await assessments.review(assessment_id, decision=decision,
+                             comment=str(form.get("comment") or "").strip()[:5000],
+                             question_ids=question_ids, reviewer=current_actor().name)
+    return Redirect(f"/staff/assessments/{assessment_id}?notice={decision}", status_code=303)
+
+
+def _not_signed_in(request: Request, exc: NotAuthenticated) -> Response:
+    return Redirect(f"/staff/login?next={quote(request.url.path)}", status_code=303)
+
+
+def _page_error(request: Request, exc: PortalError) -> Template:
+    return render(request, "staff/error.html", status_code=exc.status_code,
+                  page_title="There is a problem", message=exc.message)
+
+
+def staff_router() -> Router:
+    return Router(
+        path="/staff",
+        guards=[auth.staff_guard],
+        route_handlers=[login_page, login, logout, home, review_page, review_answer, decide],
+        include_in_schema=False,
+        exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
+                            PortalError: _page_error},
+    )
