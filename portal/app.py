@@ -25,10 +25,12 @@ from portal.assessments.controllers import (
 )
 from portal.assessments.pages import RespondPages
 from portal.certifications.controllers import CertificationController
+from portal.contracts.controllers import ContractClauseController
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, RequestContextMiddleware, permission_guard
 from portal.core.logging import configure_logging
+from portal.scoring.controllers import supplier_score
 from portal.settings import Settings, get_settings
 from portal.staff.pages import staff_router
 from portal.suppliers.controllers import ContractController, SupplierController
@@ -44,7 +46,7 @@ def api_router() -> Router:
         guards=[permission_guard],
         route_handlers=[SupplierController, ContractController, CertificationController,
                         QuestionnaireController, AssessmentController, EvidenceController,
-                        RespondController],
+                        RespondController, ContractClauseController, supplier_score],
         security=[{"bearer": []}, {"session": []}],
     )
 

@@ -179,6 +179,34 @@ def jobs_run() -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
 
+@cli.group()
+def contracts() -> None:
+    """Contract documents."""
+
+
+@contracts.command("scan")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every clause key)")
+def contracts_scan(path: Path, as_json: bool) -> None:
+    """Scan a contract (.docx) for the clause library's terms."""
+    import json
+
+    from portal.contracts.reader import UnreadableContract
+    from portal.contracts.scanner import scan_docx
+
+    try:
+        result = scan_docx(path.read_bytes())
+    except UnreadableContract as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+        return
+    for finding in result.clauses:
+        click.echo(f"{finding.status:8} {finding.key:38} {finding.location}")
+    click.echo(f"breach notification: {result.breach_notification_hours or 'no'} hours")
+
+
 @cli.command("permissions")
 def permissions() -> None:
     """Print the permission matrix (as in the README)."""

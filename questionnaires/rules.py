@@ -122,11 +122,13 @@ def progress(definition: Definition, answers: Mapping[str, Any]) -> dict[str, in
     return {"answered": answered, "total": len(questions)}
 
 
-def compliance(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
+def compliance(definition: Definition, answers: Mapping[str, Any],
+               assurance: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Weighted share of compliant answers among visible, scorable questions.
 
     Unanswered required questions count against the supplier; with nothing scorable the
-    share is None (no score), never zero.
+    share is None (no score), never zero. ``assurance`` scales each answer by how it is
+    backed (asserted < evidenced < checked by a reviewer), 1.0 where not given.
     """
     shown = visible_ids(definition, answers)
     earned = possible = 0
@@ -141,7 +143,7 @@ def compliance(definition: Definition, answers: Mapping[str, Any]) -> dict[str, 
             continue
         possible += question.weight
         if set(_as_list(value)) & set(question.compliant):
-            earned += question.weight
+            earned += question.weight * (assurance or {}).get(question.id, 1.0)
         else:
             failing.append(question.id)
     return {"share": (earned / possible) if possible else None, "earned": earned,

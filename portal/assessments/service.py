@@ -538,16 +538,17 @@ async def review(assessment_id: int, *, decision: str, comment: str,
         if assessment["status"] not in REVIEWABLE:
             raise Conflict(f"Only submitted assessments can be reviewed (this one is "
                            f"{assessment['status']}).")
-        if decision == "accept":
-            return await _set_status(assessment, "accepted", action="assessment.accepted",
-                                     extra={"decided_at": now(), "review_comment": comment},
-                                     comment=comment)
-        if decision == "reject":
-            if not comment.strip():
+        if decision in ("accept", "reject"):
+            if decision == "reject" and not comment.strip():
                 raise InvalidInput("Say why the assessment is rejected (comment).")
-            return await _set_status(assessment, "rejected", action="assessment.rejected",
-                                     extra={"decided_at": now(), "review_comment": comment},
-                                     comment=comment)
+            status = "accepted" if decision == "accept" else "rejected"
+            decided = await _set_status(assessment, status, action=f"assessment.{status}",
+                                        extra={"decided_at": now(), "review_comment": comment},
+                                        comment=comment)
+            from portal.scoring.service import recompute
+
+            await recompute(assessment["supplier"])
+            return decided
         # clarify: reopen only the questions asked about
         definition = await frozen_definition(assessment["definition"])
         if not question_ids:

@@ -43,6 +43,13 @@ class CertificationController(Controller):
         return Page[CertificationOut](items=[certification_out(r) for r in rows], total=total,
                                       limit=limit, offset=offset)
 
+    @get("/expiring", opt={"permission": READ},
+         summary="Current certifications that expire within 30, 60 or 90 days")
+    async def expiring(self, days: Annotated[int, Parameter(ge=1, le=366)] = 90
+                       ) -> list[dict[str, Any]]:
+        return [certification_out(r).model_dump(mode="json") | {"days_left": r["days_left"]}
+                for r in await service.expiring(days=days)]
+
     @get("/{certification_id:int}", opt={"permission": READ}, summary="Get a certification")
     async def show(self, certification_id: CertificationId) -> CertificationOut:
         return certification_out(await service.get_certification(certification_id))

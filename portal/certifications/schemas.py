@@ -74,3 +74,9 @@ class CertificationOut(Timestamps):
     ods_code: str
     verification: str
     notes: str
+    current: bool = Field(description="Counts today under the scheme's validity rule")
+    satisfies: bool = Field(description="Meets a requirement (DSPT needs Standards Met or above)")
+    reason: str | None = Field(None, description="Why it is not current or only partly counts")
+    flags: list[str] = Field(default_factory=list,
+                             description="Coverage doubts a reviewer should check")
+    dspt_level: str | None = None

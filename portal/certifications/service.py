@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from models.tables import Certification
+from models.tables import Certification, Supplier
+from portal.certifications.rules import expiring_within, validity
 from portal.certifications.schemas import CertificationCreate, CertificationPatch
 from portal.core import records
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput
 from portal.suppliers.service import get_active_supplier, get_supplier
+
+
+async def with_validity(rows: list[dict[str, Any]], *, today: dt.date | None = None
+                        ) -> list[dict[str, Any]]:
+    """Add current / satisfies / reason / flags and the effective expiry to each row."""
+    today = today or dt.date.today()
+    supplier_ids = list({r["supplier"] for r in rows})
+    names = {}
+    if supplier_ids:
+        names = {s["id"]: s["legal_name"] or s["name"] for s in await Supplier.select(
+            Supplier.id, Supplier.name, Supplier.legal_name).where(Supplier.id.is_in(supplier_ids))}
+    out = []
+    for row in rows:
+        v = validity(scheme=row["scheme"], today=today, status=row["status"],
+                     issued_on=row["issued_on"], expires_on=row["expires_on"],
+                     edition=row["edition"], legal_entity=row["legal_entity"],
+                     supplier_legal_name=names.get(row["supplier"], ""), scope=row["scope"])
+        out.append({**row, "expires_on": v.expires_on, "current": v.current,
+                    "satisfies": v.satisfies, "reason": v.reason, "flags": list(v.flags),
+                    "dspt_level": v.level})
+    return out
+
+
+async def expiring(*, days: int, today: dt.date | None = None) -> list[dict[str, Any]]:
+    today = today or dt.date.today()
+    rows = await with_validity(await Certification.select().where(
+        Certification.archived_at.is_null()), today=today)
+    soon = {e.id: e for e in expiring_within(
+        [(r["id"], r["expires_on"]) for r in rows if r["current"]], today=today, days=days)}
+    return sorted(({**r, "days_left": soon[r["id"]].days_left} for r in rows if r["id"] in soon),
+                  key=lambda r: r["expires_on"])
 
 
 async def list_certifications(*, supplier_id: int | None, limit: int, offset: int,
@@ -25,11 +58,12 @@ async def list_certifications(*, supplier_id: int | None, limit: int, offset: in
         query, count = query.where(condition), count.where(condition)
     rows = await query.order_by(Certification.expires_on).order_by(Certification.id) \
         .limit(limit).offset(offset)
-    return rows, await count
+    return await with_validity(rows), await count
 
 
 async def get_certification(certification_id: int) -> dict[str, Any]:
-    return await records.get_row(Certification, certification_id, what="certification")
+    row = await records.get_row(Certification, certification_id, what="certification")
+    return (await with_validity([row]))[0]
 
 
 async def create_certification(data: CertificationCreate) -> dict[str, Any]:
@@ -37,25 +71,28 @@ async def create_certification(data: CertificationCreate) -> dict[str, Any]:
     values["scheme"] = data.scheme.value
     async with write_transaction():
         await get_active_supplier(data.supplier_id)
-        return await records.create_row(
+        created = await records.create_row(
             Certification, {**values, "supplier": data.supplier_id,
                             "verification": "self_declared"},
             action="certification.created")
+        return (await with_validity([created]))[0]
 
 
 async def update_certification(certification_id: int, patch: CertificationPatch) -> dict[str, Any]:
     changes = patch.changes()
     async with write_transaction():
-        current = await get_certification(certification_id)
+        current = await records.get_row(Certification, certification_id, what="certification")
         issued = changes.get("issued_on", current["issued_on"])
         expires = changes.get("expires_on", current["expires_on"])
         if issued and expires and expires < issued:
             raise InvalidInput("expires_on must be on or after issued_on")
-        return await records.update_row(Certification, certification_id, changes,
-                                        what="certification", action="certification.updated",
-                                        expected_version=patch.version)
+        updated = await records.update_row(Certification, certification_id, changes,
+                                           what="certification", action="certification.updated",
+                                           expected_version=patch.version)
+        return (await with_validity([updated]))[0]
 
 
 async def archive_certification(certification_id: int) -> dict[str, Any]:
-    return await records.archive_row(Certification, certification_id, what="certification",
-                                     action="certification.archived")
+    archived = await records.archive_row(Certification, certification_id, what="certification",
+                                         action="certification.archived")
+    return (await with_validity([archived]))[0]

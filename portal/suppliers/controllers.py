@@ -55,10 +55,17 @@ class SupplierController(Controller):
         return supplier_out(await service.create_supplier(data))
 
     @get("/", opt=READ_OPT, summary="List and search suppliers")
-    async def index(self, q: Query = None, limit: Limit = 50, offset: Offset = 0,
-                   include_archived: IncludeArchived = False) -> Page[SupplierOut]:
+    async def index(
+        self, q: Query = None, limit: Limit = 50, offset: Offset = 0,
+        include_archived: IncludeArchived = False,
+        rating: Annotated[str | None, Parameter(pattern=r"^(green|amber|red)$")] = None,
+        tier: Annotated[str | None, Parameter(pattern=r"^(critical|elevated|baseline)$")] = None,
+        sort: Annotated[str, Parameter(pattern=r"^-?(name|score)$",
+                                       description="name, score or -score")] = "name",
+    ) -> Page[SupplierOut]:
         rows, total = await service.list_suppliers(q=q, limit=limit, offset=offset,
-                                                   include_archived=include_archived)
+                                                   include_archived=include_archived,
+                                                   rating=rating, tier=tier, sort=sort)
         return Page[SupplierOut](items=[supplier_out(r) for r in rows], total=total,
                                  limit=limit, offset=offset)
 

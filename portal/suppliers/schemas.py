@@ -108,6 +108,9 @@ class SupplierOut(Timestamps):
     handles_patient_data: bool
     affects_care: bool
     notes: str
+    score: int | None = None
+    rating: str | None = None
+    tier: str | None = None
 
 
 # Contacts ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from piccolo.columns.combination import Or
 
-from models.tables import Contract, ProductService, Supplier, SupplierContact
+from models.tables import Contract, ProductService, Supplier, SupplierContact, SupplierScore
 from portal.core import audit, records
 from portal.core.db import write_transaction
 from portal.core.errors import Conflict, InvalidInput, Unprocessable
@@ -32,19 +32,58 @@ def _search(q: str | None):
 
 
 async def list_suppliers(*, q: str | None, limit: int, offset: int,
-                         include_archived: bool = False) -> tuple[list[dict[str, Any]], int]:
-    query = Supplier.select()
-    count = Supplier.count()
+                         include_archived: bool = False, rating: str | None = None,
+                         tier: str | None = None, sort: str = "name"
+                         ) -> tuple[list[dict[str, Any]], int]:
     conditions = []
     if not include_archived:
         conditions.append(Supplier.archived_at.is_null())
     if (search := _search(q)) is not None:
         conditions.append(search)
+    score_filter = []
+    if rating:
+        score_filter.append(SupplierScore.rating == rating)
+    if tier:
+        score_filter.append(SupplierScore.tier == tier)
+    if score_filter:
+        sub = SupplierScore.select(SupplierScore.supplier)
+        for condition in score_filter:
+            sub = sub.where(condition)
+        conditions.append(Supplier.id.is_in(sub))
+    count = Supplier.count()
     for condition in conditions:
-        query = query.where(condition)
         count = count.where(condition)
-    items = await query.order_by(Supplier.name).order_by(Supplier.id).limit(limit).offset(offset)
-    return items, await count
+    if sort in ("score", "-score"):
+        # Ordered in the score table (indexed), then the page of suppliers fetched by id.
+        ids_query = SupplierScore.select(SupplierScore.supplier).order_by(
+            SupplierScore.score, ascending=sort == "score").order_by(SupplierScore.supplier)
+        for condition in score_filter:
+            ids_query = ids_query.where(condition)
+        if conditions:
+            inner = Supplier.select(Supplier.id)
+            for condition in conditions:
+                inner = inner.where(condition)
+            ids_query = ids_query.where(SupplierScore.supplier.is_in(inner))
+        ids = [r["supplier"] for r in await ids_query.limit(limit).offset(offset)]
+        rows = await Supplier.select().where(Supplier.id.is_in(ids)) if ids else []
+        position = {supplier_id: i for i, supplier_id in enumerate(ids)}
+        items = sorted(rows, key=lambda r: position[r["id"]])
+    else:
+        query = Supplier.select()
+        for condition in conditions:
+            query = query.where(condition)
+        items = await query.order_by(Supplier.name).order_by(Supplier.id).limit(limit).offset(offset)
+    return await _with_scores(items), await count
+
+
+async def _with_scores(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not rows:
+        return rows
+    scores = {r["supplier"]: r for r in await SupplierScore.select(
+        SupplierScore.supplier, SupplierScore.score, SupplierScore.rating, SupplierScore.tier
+    ).where(SupplierScore.supplier.is_in([r["id"] for r in rows]))}
+    return [{**r, **{k: scores.get(r["id"], {}).get(k) for k in ("score", "rating", "tier")}}
+            for r in rows]
 
 
 async def get_supplier(supplier_id: int) -> dict[str, Any]:
@@ -196,6 +235,7 @@ async def create_contract(data: ContractCreate) -> dict[str, Any]:
             await audit.record("contract.products_changed", target_type="contract",
                                target_id=created["id"], supplier_id=data.supplier_id,
                                after={"products_services": data.products_services})
+            await records.rescore_after_change(Contract, created)
         return await get_contract(created["id"])
 
 
@@ -223,6 +263,7 @@ async def update_contract(contract_id: int, patch: ContractPatch) -> dict[str, A
                                target_id=contract_id, supplier_id=current["supplier"],
                                before={"products_services": current["products_services"]},
                                after={"products_services": products})
+            await records.rescore_after_change(Contract, updated)
         return await get_contract(updated["id"])
 
 

@@ -1,0 +1,60 @@
+"""Contract documents, clause checklist, manual overrides and the missing-clause schedule."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import Parameter
+from pydantic import Field, StringConstraints
+
+from portal.contracts import service
+from portal.core.context import current_actor
+from portal.core.errors import InvalidInput
+from portal.core.permissions import READ
+from portal.core.schemas import MAX_ID, InputModel
+
+ContractId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Contract id")]
+ClauseKey = Annotated[str, Parameter(pattern=r"^[a-z0-9_]+\.[a-z0-9_]+$", max_length=60)]
+WRITE = {"permission": "clauses.write"}
+
+
+class ClauseIn(InputModel):
+    status: Annotated[str, StringConstraints(pattern=r"^(present|partial|missing|not_applicable)$")]
+    location: Annotated[str, StringConstraints(max_length=200)] | None = None
+    note: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+
+
+class ContractClauseController(Controller):
+    path = "/api/v1/contracts/{contract_id:int}"
+    tags = ["Contracts"]
+
+    @post("/documents", opt=WRITE, summary="Upload the contract (.docx); it is scanned for clauses")
+    async def upload(self, request: Request, contract_id: ContractId) -> dict[str, Any]:
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("Attach the contract as a Word document in the field 'file'.")
+        return await service.upload_document(contract_id, filename=upload.filename,
+                                             data=await upload.read(), actor=current_actor().name)
+
+    @get("/clauses", opt={"permission": READ}, summary="The clause checklist for a contract")
+    async def clauses(self, contract_id: ContractId) -> dict[str, Any]:
+        return await service.checklist(contract_id)
+
+    @put("/clauses/{key:str}", opt=WRITE, summary="Set one clause's status by hand")
+    async def set_clause(self, contract_id: ContractId, key: ClauseKey,
+                         data: ClauseIn) -> dict[str, Any]:
+        return await service.set_clause(contract_id, key, status=data.status,
+                                        location=data.location, note=data.note,
+                                        version=data.version, actor=current_actor().name)
+
+    @get("/schedule.docx", opt={"permission": READ},
+         summary="Word schedule of the model clauses for required clauses that are missing or partial")
+    async def schedule(self, contract_id: ContractId) -> Response[bytes]:
+        from portal.contracts.schedule import build_schedule
+
+        filename, data = await build_schedule(contract_id)
+        return Response(content=data, media_type=service.DOCX, headers={
+            "Content-Disposition": f'attachment; filename="{filename}"'})

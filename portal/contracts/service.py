@@ -1,0 +1,169 @@
+"""Contract documents and clause status: scanning, manual overrides, the clause checklist."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+from models.tables import Contract, ContractClause, ContractDocument, EvidenceFile, Supplier
+from portal.contracts.library import KEYS, library, required_keys
+from portal.contracts.reader import UnreadableContract
+from portal.contracts.scanner import ScanResult, scan_docx
+from portal.core import audit
+from portal.core.db import write_transaction
+from portal.core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from portal.core.security import now
+from portal.core.storage import evidence_store, key_for
+from portal.core.uploads import RejectedUpload, safe_filename, sniff
+from portal.settings import get_settings
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+STATUSES = ("present", "partial", "missing", "not_applicable")
+
+
+async def _contract(contract_id: int) -> dict[str, Any]:
+    row = await Contract.select().where(Contract.id == contract_id).first()
+    if row is None:
+        raise NotFound(f"No contract with id {contract_id}.")
+    return row
+
+
+async def _affects_care(supplier_id: int) -> bool:
+    row = await Supplier.select(Supplier.affects_care).where(Supplier.id == supplier_id).first()
+    return bool(row and row["affects_care"])
+
+
+async def checklist(contract_id: int) -> dict[str, Any]:
+    contract = await _contract(contract_id)
+    required = set(required_keys(data_role=contract["data_role"],
+                                 personal_data=contract["personal_data"],
+                                 patient_data=contract["patient_data"],
+                                 affects_care=await _affects_care(contract["supplier"])))
+    rows = {r["key"]: r for r in await ContractClause.select().where(
+        ContractClause.contract == contract_id)}
+    document = await ContractDocument.select().where(ContractDocument.contract == contract_id) \
+        .order_by(ContractDocument.id, ascending=False).first()
+    items = []
+    for key, clause in library().items():
+        row = rows.get(key)
+        items.append({
+            "key": key, "title": clause.title, "description": clause.description,
+            "legal_basis": clause.legal_basis, "required": key in required,
+            "status": row["status"] if row else "missing",
+            "source": row["source"] if row else None,
+            "location": row["location"] if row else "", "excerpt": row["excerpt"] if row else "",
+            "note": row["note"] if row else "", "version": row["version"] if row else None,
+            "updated_at": row["updated_at"] if row else None,
+        })
+    order = {"missing": 0, "partial": 1, "present": 2, "not_applicable": 3}
+    items.sort(key=lambda i: (not i["required"], order[i["status"]], KEYS.index(i["key"])))
+    gaps = [i["key"] for i in items if i["required"] and i["status"] in ("missing", "partial")]
+    return {"contract_id": contract_id, "supplier_id": contract["supplier"],
+            "breach_notification_hours": document["breach_notification_hours"] if document else None,
+            "scanned_at": document["scanned_at"] if document else None,
+            "required_gaps": gaps, "clauses": items}
+
+
+async def _record_scan(contract: dict, result: ScanResult, *, actor: str) -> None:
+    existing = {r["key"]: r for r in await ContractClause.select().where(
+        ContractClause.contract == contract["id"])}
+    for finding in result.clauses:
+        row = existing.get(finding.key)
+        if row is not None and row["source"] == "manual":
+            continue  # a person's decision is never overwritten by a scan
+        values = {"status": finding.status, "location": finding.location[:200],
+                  "excerpt": finding.excerpt, "source": "scan", "updated_by": actor,
+                  "note": finding.reason}
+        if row is None:
+            await ContractClause.insert(ContractClause(contract=contract["id"], key=finding.key,
+                                                       **values))
+        elif (row["status"], row["location"], row["excerpt"]) != (
+                values["status"], values["location"], values["excerpt"]):
+            await ContractClause.update({
+                **{ContractClause._meta.get_column_by_name(k): v for k, v in values.items()},
+                ContractClause.version: row["version"] + 1, ContractClause.updated_at: now(),
+            }).where(ContractClause.id == row["id"])
+
+
+async def upload_document(contract_id: int, *, filename: str | None, data: bytes,
+                          actor: str) -> dict[str, Any]:
+    settings = get_settings()
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"The file is larger than {settings.max_upload_mb} MB.")
+    if not data:
+        raise InvalidInput("The file is empty.")
+    contract = await _contract(contract_id)
+    try:
+        content_type = sniff(data, filename or "")
+    except RejectedUpload as error:
+        raise UnsupportedMediaType(str(error)) from None
+    if content_type != DOCX:
+        raise UnsupportedMediaType("Upload the contract as a Word document (.docx).")
+    try:
+        result = await asyncio.to_thread(scan_docx, data)
+    except UnreadableContract as error:
+        raise InvalidInput(str(error)) from None
+    digest = hashlib.sha256(data).hexdigest()
+    await evidence_store().put(key_for(digest), data, content_type)
+    async with write_transaction():
+        evidence = EvidenceFile(supplier=contract["supplier"], storage_key=key_for(digest),
+                                filename=safe_filename(filename, content_type),
+                                content_type=content_type, size=len(data), sha256=digest,
+                                uploaded_by=actor, question_id="")
+        await evidence.save()
+        document = ContractDocument(contract=contract_id, evidence=evidence.id,
+                                    breach_notification_hours=result.breach_notification_hours,
+                                    scanned_at=now())
+        await document.save()
+        await _record_scan(contract, result, actor=actor)
+        await audit.record("contract.document_scanned", target_type="contract",
+                           target_id=contract_id, supplier_id=contract["supplier"],
+                           after={"document_id": document.id, "sha256": digest,
+                                  "found": [f.key for f in result.clauses if f.present],
+                                  "breach_notification_hours": result.breach_notification_hours})
+        await _rescore(contract["supplier"])
+    return {"document_id": document.id, "evidence_id": evidence.id,
+            **(await checklist(contract_id))}
+
+
+async def set_clause(contract_id: int, key: str, *, status: str, location: str | None,
+                     note: str | None, version: int | None, actor: str) -> dict[str, Any]:
+    if key not in library():
+        raise NotFound(f"No clause {key!r} in the library.")
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+    async with write_transaction():
+        contract = await _contract(contract_id)
+        row = await ContractClause.select().where(
+            (ContractClause.contract == contract_id) & (ContractClause.key == key)).first()
+        if row is not None and version is not None and version != row["version"]:
+            from portal.core.errors import Conflict
+
+            raise Conflict("Someone else changed this clause; reload and try again.",
+                           extra={"current_version": row["version"]})
+        values = {"status": status, "source": "manual", "updated_by": actor}
+        if location is not None:
+            values["location"] = location
+        if note is not None:
+            values["note"] = note
+        if row is None:
+            await ContractClause.insert(ContractClause(contract=contract_id, key=key, **values))
+        else:
+            await ContractClause.update({
+                **{ContractClause._meta.get_column_by_name(k): v for k, v in values.items()},
+                ContractClause.version: row["version"] + 1, ContractClause.updated_at: now(),
+            }).where(ContractClause.id == row["id"])
+        await audit.record("contract.clause_set", target_type="contract", target_id=contract_id,
+                           supplier_id=contract["supplier"],
+                           before={"key": key, "status": row["status"] if row else None,
+                                   "source": row["source"] if row else None},
+                           after={"key": key, **values})
+        await _rescore(contract["supplier"])
+    return next(c for c in (await checklist(contract_id))["clauses"] if c["key"] == key)
+
+
+async def _rescore(supplier_id: int) -> None:
+    from portal.scoring.service import recompute
+
+    await recompute(supplier_id)

@@ -1,0 +1,240 @@
+"""Gathering each supplier's facts, scoring them and storing the score with its breakdown.
+
+Facts for many suppliers are loaded in a handful of queries (never one per supplier), so a
+portfolio of tens of thousands is rescored in seconds; see `make bench`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from models.tables import (
+    AnswerReview,
+    Assessment,
+    Certification,
+    Contract,
+    ContractClause,
+    ContractDocument,
+    EvidenceFile,
+    ProductService,
+    Risk,
+    Supplier,
+    SupplierContact,
+    SupplierScore,
+)
+from portal.contracts.library import required_keys
+from portal.core.db import write_transaction
+from portal.core.errors import NotFound
+from portal.core.security import now
+from portal.scoring.rules import (
+    AssessmentFacts,
+    CertificationFacts,
+    ContractFacts,
+    RiskFacts,
+    Score,
+    SupplierFacts,
+    load_policy,
+    score,
+)
+from questionnaires.rules import compliance
+
+CHUNK = 500
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)] or [[]]
+
+
+async def _select(query_factory, ids: list[int] | None) -> list[dict]:
+    """Run a query for all suppliers, or for the given ids in chunks."""
+    if ids is None:
+        return await query_factory(None)
+    rows: list[dict] = []
+    for chunk in _chunks(ids):
+        if chunk:
+            rows.extend(await query_factory(chunk))
+    return rows
+
+
+async def assessment_share(assessment_id: int, definition_id: int) -> float | None:
+    from portal.assessments.service import answer_rows, frozen_definition
+
+    definition = await frozen_definition(definition_id)
+    answers = await answer_rows(assessment_id)
+    values = {qid: a["value"] for qid, a in answers.items()}
+    evidenced = {r["question_id"] for r in await EvidenceFile.select(EvidenceFile.question_id).where(
+        EvidenceFile.assessment == assessment_id)}
+    checked = {r["question_id"] for r in await AnswerReview.select(AnswerReview.question_id).where(
+        (AnswerReview.assessment == assessment_id) & (AnswerReview.decision == "accepted"))}
+    policy = load_policy()["answer_assurance"]
+    factors = {qid: policy["checked"] if qid in checked else policy["evidenced"]
+               if qid in evidenced else policy["asserted"] for qid in values}
+    return compliance(definition, values, assurance=factors)["share"]
+
+
+async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
+    def where(column, chunk):
+        return column.is_in(chunk) if chunk is not None else None
+
+    async def q_suppliers(chunk):
+        query = Supplier.select(Supplier.id, Supplier.name, Supplier.legal_name,
+                                Supplier.handles_personal_data, Supplier.handles_patient_data,
+                                Supplier.affects_care).where(Supplier.archived_at.is_null())
+        return await (query.where(where(Supplier.id, chunk)) if chunk is not None else query)
+
+    async def q_contacts(chunk):
+        query = SupplierContact.select(SupplierContact.supplier, Count()).where(
+            SupplierContact.archived_at.is_null()).group_by(SupplierContact.supplier)
+        return await (query.where(where(SupplierContact.supplier, chunk)) if chunk is not None else query)
+
+    async def q_contracts(chunk):
+        query = Contract.select(Contract.id, Contract.supplier, Contract.title, Contract.start_date,
+                                Contract.end_date, Contract.data_role, Contract.personal_data,
+                                Contract.patient_data).where(Contract.archived_at.is_null())
+        return await (query.where(where(Contract.supplier, chunk)) if chunk is not None else query)
+
+    async def q_certs(chunk):
+        query = Certification.select(Certification.id, Certification.supplier, Certification.scheme,
+                                     Certification.status, Certification.issued_on,
+                                     Certification.expires_on, Certification.edition).where(
+            Certification.archived_at.is_null())
+        return await (query.where(where(Certification.supplier, chunk)) if chunk is not None else query)
+
+    async def q_assessments(chunk):
+        query = Assessment.select(Assessment.id, Assessment.supplier, Assessment.status,
+                                  Assessment.decided_at, Assessment.definition)
+        return await (query.where(where(Assessment.supplier, chunk)) if chunk is not None else query)
+
+    async def q_risks(chunk):
+        query = Risk.select(Risk.id, Risk.supplier, Risk.kind, Risk.severity, Risk.status,
+                            Risk.owner, Risk.mitigation, Risk.data_security_risk)
+        return await (query.where(where(Risk.supplier, chunk)) if chunk is not None else query)
+
+    suppliers = await _select(q_suppliers, ids)
+    if not suppliers:
+        return []
+    contacts = {r["supplier"]: r["count"] for r in await _select(q_contacts, ids)}
+    contracts = await _select(q_contracts, ids)
+    contract_ids = [c["id"] for c in contracts]
+
+    async def q_products(chunk):
+        query = ProductService.select(ProductService.contract, Count()).group_by(ProductService.contract)
+        return await (query.where(ProductService.contract.is_in(chunk)) if chunk is not None else query)
+
+    async def q_clauses(chunk):
+        query = ContractClause.select(ContractClause.contract, ContractClause.key, ContractClause.status)
+        return await (query.where(ContractClause.contract.is_in(chunk)) if chunk is not None else query)
+
+    async def q_documents(chunk):
+        query = ContractDocument.select(ContractDocument.contract,
+                                        ContractDocument.breach_notification_hours).order_by(
+            ContractDocument.id)
+        return await (query.where(ContractDocument.contract.is_in(chunk)) if chunk is not None else query)
+
+    scope = None if ids is None else contract_ids
+    products = {r["contract"]: r["count"] for r in await _select(q_products, scope)}
+    clauses: dict[int, dict[str, str]] = defaultdict(dict)
+    for row in await _select(q_clauses, scope):
+        clauses[row["contract"]][row["key"]] = row["status"]
+    breach = {r["contract"]: r["breach_notification_hours"] for r in await _select(q_documents, scope)}
+    certs = await _select(q_certs, ids)
+    assessments = await _select(q_assessments, ids)
+    risks = await _select(q_risks, ids)
+
+    shares: dict[int, float | None] = {}
+    window = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    for a in assessments:
+        if a["status"] == "accepted" and a["decided_at"] and a["decided_at"] >= window:
+            shares[a["id"]] = await assessment_share(a["id"], a["definition"])
+
+    by_supplier: dict[str, dict[int, list]] = {k: defaultdict(list) for k in
+                                               ("contracts", "certs", "assessments", "risks")}
+    affects_care = {s["id"]: s["affects_care"] for s in suppliers}
+    for c in contracts:
+        by_supplier["contracts"][c["supplier"]].append(ContractFacts(
+            id=c["id"], title=c["title"], start_date=c["start_date"], end_date=c["end_date"],
+            data_role=c["data_role"], personal_data=c["personal_data"],
+            patient_data=c["patient_data"], products=products.get(c["id"], 0),
+            clauses=clauses.get(c["id"], {}),
+            required=tuple(required_keys(data_role=c["data_role"], personal_data=c["personal_data"],
+                                         patient_data=c["patient_data"],
+                                         affects_care=affects_care.get(c["supplier"], False))),
+            breach_hours=breach.get(c["id"])))
+    for c in certs:
+        by_supplier["certs"][c["supplier"]].append(CertificationFacts(
+            id=c["id"], scheme=c["scheme"], status=c["status"], issued_on=c["issued_on"],
+            expires_on=c["expires_on"], edition=c["edition"]))
+    for a in assessments:
+        by_supplier["assessments"][a["supplier"]].append(AssessmentFacts(
+            id=a["id"], status=a["status"],
+            decided_at=a["decided_at"].date() if a["decided_at"] else None,
+            compliance_share=shares.get(a["id"])))
+    for r in risks:
+        by_supplier["risks"][r["supplier"]].append(RiskFacts(
+            id=r["id"], kind=r["kind"], severity=r["severity"], status=r["status"],
+            owner=r["owner"], mitigation=r["mitigation"],
+            data_security_risk=r["data_security_risk"]))
+    return [SupplierFacts(
+        id=s["id"], name=s["name"], legal_name=s["legal_name"],
+        handles_personal_data=s["handles_personal_data"],
+        handles_patient_data=s["handles_patient_data"], affects_care=s["affects_care"],
+        contacts=contacts.get(s["id"], 0),
+        contracts=tuple(by_supplier["contracts"][s["id"]]),
+        certifications=tuple(by_supplier["certs"][s["id"]]),
+        assessments=tuple(by_supplier["assessments"][s["id"]]),
+        risks=tuple(by_supplier["risks"][s["id"]])) for s in suppliers]
+
+
+async def _store(results: list[tuple[int, Score]]) -> None:
+    stamp = now()
+    rows = [SupplierScore(supplier=supplier_id, score=result.score, rating=result.rating,
+                          tier=result.tier, computed_at=stamp,
+                          breakdown=json.dumps({"criteria": result.breakdown(),
+                                                "gates": result.gates}))
+            for supplier_id, result in results]
+    for start in range(0, len(rows), CHUNK):
+        await SupplierScore.insert(*rows[start:start + CHUNK]).on_conflict(
+            target=SupplierScore.supplier, action="DO UPDATE",
+            values=[SupplierScore.score, SupplierScore.rating, SupplierScore.tier,
+                    SupplierScore.breakdown, SupplierScore.computed_at])
+
+
+async def recompute(supplier_id: int, *, today: dt.date | None = None) -> Score | None:
+    """Rescore one supplier; called in the same transaction as the change that moved it."""
+    facts = await load_facts([supplier_id])
+    if not facts:
+        return None
+    result = score(facts[0], today=today or dt.date.today())
+    await _store([(supplier_id, result)])
+    return result
+
+
+async def recompute_all(*, today: dt.date | None = None) -> int:
+    today = today or dt.date.today()
+    facts = await load_facts(None)
+    results = [(f.id, score(f, today=today)) for f in facts]
+    async with write_transaction():
+        await _store(results)
+    return len(results)
+
+
+async def get_score(supplier_id: int) -> dict[str, Any]:
+    row = await SupplierScore.select().where(SupplierScore.supplier == supplier_id).first()
+    if row is None:
+        if not await Supplier.exists().where(Supplier.id == supplier_id):
+            raise NotFound(f"No supplier with id {supplier_id}.")
+        async with write_transaction():
+            await recompute(supplier_id)
+        row = await SupplierScore.select().where(SupplierScore.supplier == supplier_id).first()
+        if row is None:
+            raise NotFound(f"Supplier {supplier_id} is archived and has no score.")
+    breakdown = row["breakdown"]
+    breakdown = json.loads(breakdown) if isinstance(breakdown, str) else breakdown
+    return {"supplier_id": supplier_id, "score": row["score"], "rating": row["rating"],
+            "tier": row["tier"], "criteria": breakdown["criteria"], "gates": breakdown["gates"],
+            "computed_at": row["computed_at"]}
