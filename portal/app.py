@@ -29,7 +29,10 @@ from portal.contracts.controllers import ContractClauseController
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, RequestContextMiddleware, permission_guard
+from portal.core.imports_api import ImportController
 from portal.core.logging import configure_logging
+from portal.reports.controllers import dspt_evidence, register_csv, supplier_report
+from portal.risks.api import RiskController
 from portal.scoring.controllers import supplier_score
 from portal.settings import Settings, get_settings
 from portal.staff.pages import staff_router
@@ -46,7 +49,9 @@ def api_router() -> Router:
         guards=[permission_guard],
         route_handlers=[SupplierController, ContractController, CertificationController,
                         QuestionnaireController, AssessmentController, EvidenceController,
-                        RespondController, ContractClauseController, supplier_score],
+                        RespondController, ContractClauseController, supplier_score,
+                        dspt_evidence, supplier_report, register_csv, RiskController,
+                        ImportController],
         security=[{"bearer": []}, {"session": []}],
     )
 

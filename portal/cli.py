@@ -207,6 +207,67 @@ def contracts_scan(path: Path, as_json: bool) -> None:
     click.echo(f"breach notification: {result.breach_notification_hours or 'no'} hours")
 
 
+@cli.group("import")
+def import_() -> None:
+    """Import the DSPT register export or a supplier spreadsheet."""
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\r{done}/{total} rows", nl=False, err=True)
+
+
+def _print_report(report: dict) -> None:
+    click.echo("", err=True)
+    for key, value in report.items():
+        if key != "errors":
+            click.echo(f"{key}: {value}")
+    for error in report["errors"]:
+        click.echo(f"  {error}")
+
+
+@import_.command("dspt")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_dspt_command(path: Path) -> None:
+    """Import the toolkit's organisation-search CSV and verify suppliers by ODS code."""
+    from portal.certifications.register_import import import_dspt
+
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    report = _run(lambda: import_dspt(text, progress=_progress))
+    _print_report(report.as_dict())
+
+
+@import_.command("suppliers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing")
+def import_suppliers_command(path: Path, dry_run: bool) -> None:
+    """Onboard suppliers from a CSV (idempotent on supplier_key; see README for columns)."""
+    from portal.suppliers.importer import import_suppliers
+
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    report = _run(lambda: import_suppliers(text, dry_run=dry_run, progress=_progress))
+    _print_report(report.as_dict())
+    if report.errors and not (report.created or report.updated or report.unchanged):
+        sys.exit(1)
+
+
+@cli.group()
+def report() -> None:
+    """Write reports to files."""
+
+
+@report.command("dspt-evidence")
+@click.option("--toolkit", default="2025-26", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def report_dspt(toolkit: str, output: Path | None) -> None:
+    """The DSPT standard 10 evidence pack (.docx)."""
+    from portal.reports.service import evidence_pack
+
+    filename, data = _run(lambda: evidence_pack(toolkit=toolkit))
+    target = output or Path(filename)
+    target.write_bytes(data)
+    click.echo(str(target))
+
+
 @cli.command("permissions")
 def permissions() -> None:
     """Print the permission matrix (as in the README)."""

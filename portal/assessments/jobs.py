@@ -86,6 +86,10 @@ async def expire_links() -> int:
 
 
 async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str, int]:
+    from portal.scoring.service import recompute_all
+
     result = {"reminders": await send_reminders(today), "expired": await expire_links()}
     result.update(await mail.dispatch(settings))
+    # Time alone expires certificates and assessments, so scores are refreshed every run.
+    result["rescored"] = await recompute_all(today=today)
     return result

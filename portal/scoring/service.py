@@ -214,6 +214,14 @@ async def recompute(supplier_id: int, *, today: dt.date | None = None) -> Score 
     return result
 
 
+async def recompute_many(supplier_ids: list[int], *, today: dt.date | None = None) -> int:
+    today = today or dt.date.today()
+    facts = await load_facts(supplier_ids)
+    async with write_transaction():
+        await _store([(f.id, score(f, today=today)) for f in facts])
+    return len(facts)
+
+
 async def recompute_all(*, today: dt.date | None = None) -> int:
     today = today or dt.date.today()
     facts = await load_facts(None)

@@ -1,0 +1,48 @@
+"""Uploads of the DSPT register export and supplier spreadsheets (also `portal import …`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, post
+
+from portal.certifications.register_import import import_dspt
+from portal.core.errors import InvalidInput, PayloadTooLarge
+from portal.suppliers.importer import import_suppliers
+
+MAX_CSV = 20 * 1024 * 1024
+
+
+async def _csv_text(request: Request) -> tuple[str, dict]:
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidInput("Attach the CSV file in the field 'file'.")
+    data = await upload.read()
+    if len(data) > MAX_CSV:
+        raise PayloadTooLarge("The CSV is larger than 20 MB.")
+    try:
+        return data.decode("utf-8-sig"), dict(form)
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252"), dict(form)
+        except UnicodeDecodeError:
+            raise InvalidInput("The file is not a text CSV (save it as CSV UTF-8).") from None
+
+
+class ImportController(Controller):
+    path = "/api/v1/imports"
+    tags = ["Imports"]
+
+    @post("/dspt", opt={"permission": "imports.run"}, status_code=200,
+          summary="Import the DSPT organisation search export (CSV)")
+    async def dspt(self, request: Request) -> dict[str, Any]:
+        text, _ = await _csv_text(request)
+        return (await import_dspt(text)).as_dict()
+
+    @post("/suppliers", opt={"permission": "imports.run"}, status_code=200,
+          summary="Import suppliers from a spreadsheet (CSV); dry_run=true to check only")
+    async def suppliers(self, request: Request) -> dict[str, Any]:
+        text, form = await _csv_text(request)
+        dry_run = str(form.get("dry_run", "")).lower() in {"1", "true", "yes", "on"}
+        return (await import_suppliers(text, dry_run=dry_run)).as_dict()

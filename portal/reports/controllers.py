@@ -1,0 +1,41 @@
+"""Report downloads: the DSPT evidence pack, a supplier's report, the register CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Response, get
+from litestar.params import Parameter
+
+from portal.core.permissions import READ
+from portal.core.schemas import MAX_ID
+from portal.reports import service
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _download(filename: str, data: bytes | str, media_type: str) -> Response:
+    return Response(content=data, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@get("/api/v1/reports/dspt-evidence.docx", opt={"permission": READ}, tags=["Reports"],
+     summary="DSPT standard 10 evidence pack (Word)")
+async def dspt_evidence(toolkit: Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$",
+                                                          description="e.g. 2025-26")] = "2025-26"
+                        ) -> Response:
+    filename, data = await service.evidence_pack(toolkit=toolkit)
+    return _download(filename, data, DOCX)
+
+
+@get("/api/v1/suppliers/{supplier_id:int}/report.docx", opt={"permission": READ},
+     tags=["Reports"], summary="One supplier's assurance report (Word)")
+async def supplier_report(supplier_id: Annotated[int, Parameter(gt=0, le=MAX_ID)]) -> Response:
+    filename, data = await service.supplier_report(supplier_id)
+    return _download(filename, data, DOCX)
+
+
+@get("/api/v1/reports/register.csv", opt={"permission": READ}, tags=["Reports"],
+     summary="The supplier register (CSV)")
+async def register_csv() -> Response:
+    return _download("supplier-register.csv", await service.register_csv(), "text/csv")

@@ -1,0 +1,147 @@
+"""DSPT register and supplier imports; the evidence pack, supplier report and register CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from docx import Document
+
+from models.tables import Certification, DsptRegisterEntry, Supplier
+from tests.contract_corpus import legalese
+from tests.integration.conftest import SUPPLIER, contract_body
+
+DSPT_CSV = """Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB
+8JD12,Meridian Health Records Ltd,24/25 Standards Met,27/06/2025,IT Supplier,NHS Example ICB
+8ZZ99,Someone Else Ltd,23/24 Standards Exceeded,30/06/2024,IT Supplier,NHS Example ICB
+BAD CODE!,Broken Ltd,24/25 Standards Met,01/01/2025,IT Supplier,
+8QQ11,Odd Status Ltd,Excellent,01/01/2025,IT Supplier,
+8QQ12,Odd Date Ltd,24/25 Standards Met,2025-01-01,IT Supplier,
+"""
+
+
+async def test_dspt_import_verifies_suppliers_and_reimport_updates(client, procurement, reviewer):
+    supplier = (await client.post("/api/v1/suppliers", json=SUPPLIER, headers=procurement)).json()
+    response = await client.post("/api/v1/imports/dspt", headers=reviewer,
+                                 files={"file": ("dspt.csv", DSPT_CSV.encode(), "text/csv")})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["rows"], report["stored"], report["matched_suppliers"], report["unmatched"]) == (5, 2, 1, 1)
+    assert len(report["errors"]) == 3 and "line 4" in report["errors"][0]
+    cert = await Certification.select().where(Certification.supplier == supplier["id"]).first()
+    assert cert["verification"] == "register_verified" and cert["status"] == "24/25 Standards Met"
+    newer = DSPT_CSV.replace("24/25 Standards Met,27/06/2025", "25/26 Standards Exceeded,20/06/2026")
+    await client.post("/api/v1/imports/dspt", headers=reviewer,
+                      files={"file": ("dspt.csv", newer.encode(), "text/csv")})
+    assert await DsptRegisterEntry.count() == 2
+    certs = await Certification.select().where(Certification.supplier == supplier["id"])
+    assert len(certs) == 1 and certs[0]["status"] == "25/26 Standards Exceeded"
+    wrong = await client.post("/api/v1/imports/dspt", headers=reviewer,
+                              files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")})
+    assert "missing the column" in wrong.json()["errors"][0]
+    assert (await client.post("/api/v1/imports/dspt", headers=(await _auditor(client)),
+                              files={"file": ("d.csv", DSPT_CSV.encode(), "text/csv")})).status_code == 403
+
+
+async def _auditor(client):
+    from portal.core import staff
+
+    issued = await staff.create_token(name="aud", role="auditor")
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+SUPPLIERS_CSV = """supplier_key,name,legal_name,ods_code,handles_personal_data,handles_patient_data,affects_care,contact_name,contact_email
+FIN-1,Acme Hosting,Acme Hosting Ltd,8AC01,yes,no,no,Ann Lee,ann@acme.example
+FIN-2,Bright Cleaning,,,no,no,no,,
+FIN-3,,Nameless Ltd,,yes,no,no,,
+FIN-4,Bad Flags,,,maybe,no,no,,
+FIN-5,Bad Email,,,yes,no,no,Bob,not-an-email
+"""
+
+
+async def test_supplier_import_dry_run_errors_and_idempotence(client, procurement):
+    files = {"file": ("s.csv", SUPPLIERS_CSV.encode(), "text/csv")}
+    dry = (await client.post("/api/v1/imports/suppliers", headers=procurement, files=files,
+                             data={"dry_run": "true"})).json()
+    assert (dry["created"], dry["dry_run"], await Supplier.count()) == (2, True, 0)
+    assert {e.split(":")[0] for e in dry["errors"]} == {"line 4", "line 5", "line 6"}
+    first = (await client.post("/api/v1/imports/suppliers", headers=procurement, files=files)).json()
+    assert (first["created"], first["contacts_added"]) == (2, 1)
+    again = (await client.post("/api/v1/imports/suppliers", headers=procurement, files=files)).json()
+    assert (again["created"], again["updated"], again["unchanged"], again["contacts_added"]) == (0, 0, 2, 0)
+    changed = SUPPLIERS_CSV.replace("Acme Hosting Ltd", "Acme Hosting Group Ltd")
+    third = (await client.post("/api/v1/imports/suppliers", headers=procurement,
+                               files={"file": ("s.csv", changed.encode(), "text/csv")})).json()
+    assert third["updated"] == 1 and await Supplier.count() == 2
+
+
+async def _portfolio(client, procurement, reviewer):
+    supplier = (await client.post("/api/v1/suppliers", json=SUPPLIER, headers=procurement)).json()
+    await client.post(f"/api/v1/suppliers/{supplier['id']}/contacts", headers=procurement,
+                      json={"name": "Helen Carter", "email": "helen@meridian.example"})
+    contract = (await client.post("/api/v1/contracts", headers=procurement,
+                                  json=contract_body(supplier["id"]))).json()
+    await client.post(f"/api/v1/contracts/{contract['id']}/documents", headers=reviewer,
+                      files={"file": ("c.docx", legalese().data, "application/octet-stream")})
+    await client.post("/api/v1/certifications", headers=reviewer, json={
+        "supplier_id": supplier["id"], "scheme": "iso27001", "edition": "2013",
+        "issued_on": "2024-01-01", "expires_on": "2027-01-01"})
+    risk = await client.post("/api/v1/risks", headers=reviewer, json={
+        "supplier_id": supplier["id"], "kind": "dispute", "title": "Late breach report",
+        "severity": "high"})
+    assert risk.status_code == 201, risk.text
+    return supplier
+
+
+async def test_evidence_pack_is_a_real_word_document(client, procurement, reviewer):
+    await _portfolio(client, procurement, reviewer)
+    response = await client.get("/api/v1/reports/dspt-evidence.docx",
+                                params={"toolkit": "2025-26"}, headers=reviewer)
+    assert response.status_code == 200
+    document = Document(io.BytesIO(response.content))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert any(h.startswith("10.1.2") for h in headings)
+    assert any(h.startswith("10.2.2: No") for h in headings)
+    assert "CAF A4.a Supply chain" in headings and "Action plan" in headings
+    text = "\n".join(cell.text for t in document.tables for row in t.rows for cell in row.cells)
+    assert "Meridian Health Records" in text and "not current" in text
+    assert "Late breach report" in text and "not recorded" in text
+    manifest = document.tables[-1]
+    assert len(manifest.rows[1].cells[2].text) == 64  # SHA-256
+    header = document.tables[1].rows[0]._tr
+    assert header.trPr is not None and "tblHeader" in header.trPr.xml
+    footer = document.sections[0].footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer
+    older = await client.get("/api/v1/reports/dspt-evidence.docx", params={"toolkit": "2023-24"},
+                             headers=reviewer)
+    assert older.status_code == 200
+    unknown = await client.get("/api/v1/reports/dspt-evidence.docx", params={"toolkit": "1999-00"},
+                               headers=reviewer)
+    assert unknown.status_code == 400
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office:
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder) / "pack.docx"
+            source.write_bytes(response.content)
+            result = await asyncio.to_thread(subprocess.run, [
+                office, f"-env:UserInstallation=file://{folder}/profile", "--headless",
+                "--convert-to", "pdf", "--outdir", folder, str(source)],
+                capture_output=True, timeout=180)
+            assert (Path(folder) / "pack.pdf").exists(), result.stderr
+
+
+async def test_supplier_report_and_register_csv(client, procurement, reviewer):
+    supplier = await _portfolio(client, procurement, reviewer)
+    report = await client.get(f"/api/v1/suppliers/{supplier['id']}/report.docx", headers=reviewer)
+    document = Document(io.BytesIO(report.content))
+    assert any("Score against standard 10" == p.text for p in document.paragraphs)
+    register = await client.get("/api/v1/reports/register.csv", headers=reviewer)
+    rows = list(csv.DictReader(io.StringIO(register.text)))
+    assert rows[0]["name"] == "Meridian Health Records"
+    assert rows[0]["contacts"] == "Helen Carter <helen@meridian.example>"
+    assert rows[0]["latest_end"] == "2028-03-31" and rows[0]["rating"] == "red"
