@@ -6,7 +6,7 @@ VENDOR := portal/static/vendor
 NHSUK  := node_modules/nhsuk-frontend/dist/nhsuk
 
 .DEFAULT_GOAL := install
-.PHONY: install run test lint lock clean
+.PHONY: install run test lint lock clean bench
 
 install: $(VENV)/.installed $(VENDOR)/.installed
 
@@ -43,3 +43,7 @@ lock: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Figures for the issue (not part of make test). PORTAL_BENCH_DATABASE_URL=postgresql://… for PostgreSQL.
+bench: install
+	$(BIN)/python benchmarks/bench.py

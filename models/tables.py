@@ -282,6 +282,7 @@ class SupplierScore(Table):
     rating = Varchar(length=10, default="red", index=True)
     tier = Varchar(length=10, default="baseline", index=True)
     breakdown = JSON(default="[]")
+    fingerprint = Varchar(length=40, default="", help_text="SHA-1 of the breakdown, to skip unchanged writes")
     computed_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from models.tables import Certification, DsptRegisterEntry, Supplier
@@ -110,18 +111,28 @@ async def import_dspt(text: str, *, progress=None) -> ImportReport:
                         & (Certification.verification == "register_verified")
                         & Certification.archived_at.is_null()):
                     existing[cert["supplier"]] = cert["id"]
+        # Grouped writes: one UPDATE per distinct (status, date), one bulk INSERT for the rest.
+        updates: dict[tuple, list[int]] = defaultdict(list)
+        inserts = []
+        note = f"From the DSPT register import of {stamp:%d %B %Y}."
         for s in matched:
             row = by_code[s["ods_code"].upper()]
-            values = {Certification.status: row["status"], Certification.issued_on: row["published_on"],
-                      Certification.ods_code: row["ods_code"], Certification.updated_at: stamp,
-                      Certification.verification: "register_verified",
-                      Certification.notes: f"From the DSPT register import of {stamp:%d %B %Y}."}
             if s["id"] in existing:
-                await Certification.update(values).where(Certification.id == existing[s["id"]])
+                updates[(row["status"], row["published_on"], row["ods_code"])].append(existing[s["id"]])
             else:
-                await Certification.insert(Certification(
-                    supplier=s["id"], scheme="dspt",
-                    **{column._meta.name: value for column, value in values.items()}))
+                inserts.append(Certification(
+                    supplier=s["id"], scheme="dspt", status=row["status"],
+                    issued_on=row["published_on"], ods_code=row["ods_code"], updated_at=stamp,
+                    verification="register_verified", notes=note))
+        for (status, published, ods_code), cert_ids in updates.items():
+            for start in range(0, len(cert_ids), BATCH):
+                await Certification.update({
+                    Certification.status: status, Certification.issued_on: published,
+                    Certification.ods_code: ods_code, Certification.updated_at: stamp,
+                    Certification.notes: note}).where(
+                    Certification.id.is_in(cert_ids[start:start + BATCH]))
+        for start in range(0, len(inserts), BATCH):
+            await Certification.insert(*inserts[start:start + BATCH])
         report.matched_suppliers = len(matched)
         report.unmatched = len(rows) - len(matched)
         await audit.record("register.dspt_imported", target_type="dspt_register", target_id="",

@@ -7,6 +7,7 @@ portfolio of tens of thousands is rescored in seconds; see `make bench`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from typing import Any
@@ -190,18 +191,34 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
         risks=tuple(by_supplier["risks"][s["id"]])) for s in suppliers]
 
 
-async def _store(results: list[tuple[int, Score]]) -> None:
+async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = False) -> int:
+    """Upsert scores; with skip_unchanged, rows whose breakdown is the same are not rewritten."""
     stamp = now()
+    prepared = []
+    for supplier_id, result in results:
+        breakdown = json.dumps({"criteria": result.breakdown(), "gates": result.gates},
+                               separators=(",", ":"))
+        fingerprint = hashlib.sha1(  # noqa: S324 - change detection, not security
+            f"{result.score}|{result.rating}|{result.tier}|{breakdown}".encode()).hexdigest()
+        prepared.append((supplier_id, result, breakdown, fingerprint))
+    if skip_unchanged and prepared:
+        known: dict[int, str] = {}
+        for chunk in _chunks([p[0] for p in prepared]):
+            if chunk:
+                known.update({r["supplier"]: r["fingerprint"] for r in await SupplierScore.select(
+                    SupplierScore.supplier, SupplierScore.fingerprint).where(
+                    SupplierScore.supplier.is_in(chunk))})
+        prepared = [p for p in prepared if known.get(p[0]) != p[3]]
     rows = [SupplierScore(supplier=supplier_id, score=result.score, rating=result.rating,
-                          tier=result.tier, computed_at=stamp,
-                          breakdown=json.dumps({"criteria": result.breakdown(),
-                                                "gates": result.gates}))
-            for supplier_id, result in results]
+                          tier=result.tier, computed_at=stamp, breakdown=breakdown,
+                          fingerprint=fingerprint)
+            for supplier_id, result, breakdown, fingerprint in prepared]
     for start in range(0, len(rows), CHUNK):
         await SupplierScore.insert(*rows[start:start + CHUNK]).on_conflict(
             target=SupplierScore.supplier, action="DO UPDATE",
             values=[SupplierScore.score, SupplierScore.rating, SupplierScore.tier,
-                    SupplierScore.breakdown, SupplierScore.computed_at])
+                    SupplierScore.breakdown, SupplierScore.fingerprint, SupplierScore.computed_at])
+    return len(rows)
 
 
 async def recompute(supplier_id: int, *, today: dt.date | None = None) -> Score | None:
@@ -218,7 +235,7 @@ async def recompute_many(supplier_ids: list[int], *, today: dt.date | None = Non
     today = today or dt.date.today()
     facts = await load_facts(supplier_ids)
     async with write_transaction():
-        await _store([(f.id, score(f, today=today)) for f in facts])
+        await _store([(f.id, score(f, today=today)) for f in facts], skip_unchanged=True)
     return len(facts)
 
 
@@ -227,7 +244,7 @@ async def recompute_all(*, today: dt.date | None = None) -> int:
     facts = await load_facts(None)
     results = [(f.id, score(f, today=today)) for f in facts]
     async with write_transaction():
-        await _store(results)
+        await _store(results, skip_unchanged=True)
     return len(results)
 
 

@@ -1,0 +1,198 @@
+"""`make bench`: seed 10,000 suppliers and measure what the issue asks (figures only; no pass/fail).
+
+PostgreSQL when PORTAL_BENCH_DATABASE_URL is set (a scratch database is created on that
+server and dropped afterwards), else a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from urllib.parse import urlparse, urlunparse
+
+SUPPLIERS = int(os.environ.get("BENCH_SUPPLIERS", "10000"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+CONCURRENCY = 32
+
+workdir = tempfile.mkdtemp(prefix="portal-bench-")
+server_url = os.environ.get("PORTAL_BENCH_DATABASE_URL")
+scratch = f"portal_bench_{uuid.uuid4().hex[:8]}"
+for name in [k for k in os.environ if k.startswith("PORTAL_")]:
+    if name != "PORTAL_BENCH_DATABASE_URL":
+        del os.environ[name]
+os.environ["PORTAL_DATA_DIR"] = workdir
+os.environ["PORTAL_LOG_LEVEL"] = "WARNING"
+os.environ["PICCOLO_CONF"] = "portal.piccolo_conf"
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+if server_url:
+    asyncio.run(_pg(f'CREATE DATABASE "{scratch}"'))
+    os.environ["PORTAL_DATABASE_URL"] = urlunparse(urlparse(server_url)._replace(path=f"/{scratch}"))
+else:
+    os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
+
+
+def line(label: str, value: str) -> None:
+    print(f"{label:55} {value}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH %d %f %f %d\\n", summary.requests, latency:percentile(50) / 1000,
+           latency:percentile(95) / 1000, summary.errors.status + summary.errors.connect
+           + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def wrk(url: str, headers: dict, seconds: float) -> dict | None:
+    """wrk (Debian package) is a far lighter load generator than a Python client on 2 cores."""
+    if not shutil.which("wrk"):
+        return None
+    script = os.path.join(workdir, "report.lua")
+    with open(script, "w") as handle:
+        handle.write(WRK_SCRIPT)
+    command = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{int(seconds)}s", "-s", script, url]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    found = [line for line in output.splitlines() if line.startswith("BENCH ")]
+    if not found:
+        return None
+    _, requests, p50, p95, errors = found[0].split()
+    return {"rps": int(requests) / seconds, "p50": float(p50), "p95": float(p95),
+            "errors": int(errors)}
+
+
+async def load(url: str, headers: dict, seconds: float) -> dict:
+    import httpx
+
+    measured = wrk(url, headers, seconds)
+    if measured:
+        return measured
+
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        async def worker():
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                response = await client.get(url, headers=headers)
+                latencies.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
+            "p95": latencies[int(len(latencies) * 0.95) - 1], "errors": errors}
+
+
+async def main() -> None:
+    from portal.core.migrations import migrate
+    from portal.core.staff import create_token
+    from portal.demo import seed
+    from portal.scoring.service import recompute_all
+
+    await migrate()
+    line("database", "PostgreSQL" if server_url else "SQLite")
+    started = time.perf_counter()
+    await seed(suppliers_count=SUPPLIERS)
+    line(f"seed {SUPPLIERS} suppliers, {SUPPLIERS * 3} contracts, {SUPPLIERS * 3} certifications",
+         f"{time.perf_counter() - started:.1f} s")
+
+    started = time.perf_counter()
+    count = await recompute_all()
+    elapsed = time.perf_counter() - started
+    line("recompute every score", f"{elapsed:.2f} s = {count / elapsed:,.0f} suppliers/s")
+
+    token = (await create_token(name="bench", role="auditor")).token
+    headers = {"Authorization": f"Bearer {token}"}
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory",
+                               "--port", str(port), "--log-level", "warning", "--no-access-log"],
+                              env=os.environ.copy(), stdout=subprocess.DEVNULL)
+    try:
+        import httpx
+
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                await asyncio.sleep(0.2)
+        health = await load(f"{base}/health", {}, SECONDS)
+        listing = await load(f"{base}/api/v1/suppliers?limit=50&offset=5000", headers, SECONDS)
+        line(f"/health at {CONCURRENCY} connections",
+             f"{health['rps']:,.0f} req/s, p50 {health['p50']:.1f} ms, p95 {health['p95']:.1f} ms")
+        line(f"supplier list (50 of {SUPPLIERS}) at {CONCURRENCY} connections",
+             f"{listing['rps']:,.0f} req/s, p50 {listing['p50']:.1f} ms, p95 {listing['p95']:.1f} ms, "
+             f"errors {listing['errors']}")
+        line("supplier list throughput as a share of /health", f"{listing['rps'] / health['rps']:.1%}")
+        line("load generator", "wrk" if shutil.which("wrk") else "httpx (install wrk for truer figures)")
+        one = []
+        async with httpx.AsyncClient() as client:
+            for i in range(200):
+                start = time.perf_counter()
+                await client.get(f"{base}/api/v1/suppliers?limit=50&offset={i * 40}", headers=headers)
+                one.append((time.perf_counter() - start) * 1000)
+        one.sort()
+        line("supplier list one at a time", f"p50 {statistics.median(one):.1f} ms, p95 {one[189]:.1f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    from portal.certifications.register_import import import_dspt
+    from portal.reports.service import evidence_pack, register_csv
+
+    started = time.perf_counter()
+    csv_text = await register_csv()
+    line("register CSV", f"{time.perf_counter() - started:.2f} s ({len(csv_text) / 1e6:.1f} MB)")
+    started = time.perf_counter()
+    _, pack = await evidence_pack(toolkit="2025-26")
+    line("DSPT evidence pack (.docx)", f"{time.perf_counter() - started:.2f} s ({len(pack) / 1e6:.1f} MB)")
+    rows = ["Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB"]
+    rows += [f"S{i:05d},Synthetic {i} Ltd,24/25 Standards Met,27/06/2025,IT Supplier,Example ICB"
+             for i in range(SUPPLIERS)]
+    started = time.perf_counter()
+    report = await import_dspt("\n".join(rows) + "\n")
+    line(f"DSPT CSV import of {SUPPLIERS} rows",
+         f"{time.perf_counter() - started:.2f} s ({report.matched_suppliers} suppliers verified)")
+
+
+try:
+    asyncio.run(main())
+finally:
+    if server_url:
+        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+    shutil.rmtree(workdir, ignore_errors=True)
