@@ -13,7 +13,7 @@ from pathlib import Path
 
 from piccolo.apps.user.tables import BaseUser
 
-from models.tables import Certification, Contract, Organisation, Supplier
+from models.tables import Assessment, Certification, Contract, Organisation, Supplier
 from portal.certifications import service as certifications
 from portal.certifications.schemas import CertificationCreate, Scheme
 from portal.core import audit, staff
@@ -175,6 +175,17 @@ def _suppliers() -> list[DemoSupplier]:
     ]
 
 
+def _current_toolkit_status(status: str, today: dt.date) -> str:
+    """Shift the demo's DSPT years so "24/25" means "the latest publication" and "23/24" the one
+    before, whatever today's date: the demo stays believable as time passes."""
+    if not status[:5].replace("/", "").isdigit():
+        return status
+    latest_end = today.year if today.month >= 7 else today.year - 1
+    age = 25 - int(status[3:5])  # 0 for the latest, 1 for the one before
+    end = latest_end - age
+    return f"{(end - 1) % 100:02d}/{end % 100:02d}{status[5:]}"
+
+
 @dataclass
 class DemoResult:
     created_suppliers: int
@@ -242,6 +253,7 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
             personal_data=demo.personal or demo.patient, patient_data=demo.patient))
         for scheme, status, issued_ago, expires_in, edition in demo.certs:
             issued = today - dt.timedelta(days=issued_ago)
+            status = _current_toolkit_status(status, today)
             await certifications.create_certification(CertificationCreate(
                 supplier_id=supplier["id"], scheme=scheme, status=status,
                 certificate_number="" if scheme == Scheme.dspt else f"{scheme.value[:3].upper()}-{uuid.uuid5(uuid.NAMESPACE_DNS, demo.key + scheme.value).hex[:8].upper()}",
@@ -251,8 +263,150 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
                 scope="Whole organisation", issued_on=issued,
                 expires_on=today + dt.timedelta(days=expires_in) if expires_in else None,
                 ods_code=demo.ods if scheme == Scheme.dspt else ""))
+    if created:
+        await _demo_assurance(today)
+    from portal.scoring.service import recompute_all
+
+    await recompute_all(today=today)
     return DemoResult(created_suppliers=created, credentials=credentials,
                       credentials_file=_credentials_file(data_dir))
+
+
+# Clause coverage, questionnaires and risks, so the demo shows every state a portfolio has.
+_CLAUSES_COMPLETE = {"DEMO-01", "DEMO-03", "DEMO-10", "DEMO-13", "DEMO-19", "DEMO-23"}
+_CLAUSES_MOSTLY = {"DEMO-02", "DEMO-08", "DEMO-09", "DEMO-14", "DEMO-22", "DEMO-04", "DEMO-17"}
+_ACCEPTED = {"DEMO-01": 1.0, "DEMO-03": 1.0, "DEMO-10": 0.9, "DEMO-13": 1.0, "DEMO-19": 0.95,
+             "DEMO-23": 1.0, "DEMO-09": 0.8, "DEMO-17": 1.0, "DEMO-04": 0.7}
+_SUBMITTED = {"DEMO-02", "DEMO-08"}
+_OVERDUE = {"DEMO-06", "DEMO-11"}
+
+
+def _answer_for(question: dict, good: bool):
+    values = [o["value"] for o in question["options"]]
+    kind = question["type"]
+    if kind == "yes_no":
+        return ("yes" if good else "no") if "yes" in values else values[0]
+    if kind == "single_choice":
+        return values[0] if good else values[-1]
+    if kind == "multi_choice":
+        return values[:1]
+    if kind == "number":
+        return 24
+    if kind == "date":
+        return (dt.date.today() + dt.timedelta(days=500)).isoformat()
+    return "Described in our information security policy, available on request."
+
+
+async def _answer_all(token: str, share: float) -> None:
+    from portal.assessments import service as assessments
+
+    pdf = b"%PDF-1.4\n% demo certificate\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for _ in range(4):
+        view = await assessments.supplier_view(token)
+        todo = [q for sec in view["questionnaire"]["sections"] for q in sec["questions"]
+                if q["visible"] and q["id"] not in view["answers"] and q["required"]]
+        if not todo:
+            return
+        for index, question in enumerate(todo):
+            if question["type"] == "file":
+                evidence = await assessments.add_evidence(token, question["id"],
+                                                          filename="certificate.pdf", data=pdf)
+                value = [evidence["id"]]
+            else:
+                value = _answer_for(question, good=(index % 10) < share * 10)
+            await assessments.save_answer(token, question["id"], value=value)
+
+
+def _demo_contract_docx(title: str, keys: list[str], breach: str) -> bytes:
+    """A contract drafted from our model clauses: numbered, with headings, like a real one."""
+    import io
+
+    from docx import Document
+
+    from portal.contracts.library import library
+
+    clauses = library()
+    document = Document()
+    document.add_heading(title, level=0)
+    document.add_paragraph("This agreement is made between the Customer and the Supplier.")
+    document.add_heading("1. Definitions", level=1)
+    document.add_paragraph('1.1 "Personal Data" has the meaning given in the UK GDPR.')
+    document.add_heading("2. Obligations", level=1)
+    for number, key in enumerate(dict.fromkeys(keys), start=1):
+        text = " ".join(clauses[key].model_clause.split())
+        if key == "breach.notification" and breach == "undue":
+            text = text.replace(", and in any event within twenty-four (24) hours,", "")
+        elif key == "breach.notification" and breach == "72":
+            text = text.replace("twenty-four (24)", "seventy-two (72)")
+        document.add_paragraph(f"2.{number} {text}")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+async def _demo_assurance(today: dt.date) -> None:
+    from models.tables import Risk, SupplierContact
+    from portal.assessments import service as assessments
+    from portal.contracts import service as contract_service
+    from portal.contracts.library import required_keys
+    from portal.core import records
+
+    rows = await Supplier.select(Supplier.id, Supplier.supplier_key, Supplier.affects_care).where(
+        Supplier.supplier_key.like("DEMO-%"))
+    for supplier in rows:
+        key = supplier["supplier_key"]
+        for contract in await Contract.select().where(Contract.supplier == supplier["id"]):
+            required = required_keys(data_role=contract["data_role"],
+                                     personal_data=contract["personal_data"],
+                                     patient_data=contract["patient_data"],
+                                     affects_care=supplier["affects_care"])
+            if key in _CLAUSES_COMPLETE:
+                keys, breach = [*required, "liability.insurance", "disputes.resolution"], "24"
+            elif key in _CLAUSES_MOSTLY:
+                keys = [k for i, k in enumerate(required) if i % 5 != 3] + ["disputes.resolution"]
+                breach = "undue"
+            else:
+                keys, breach = ["art28.confidentiality", "liability.insurance",
+                                "disputes.resolution"], "72"
+            # A real .docx, scanned like any uploaded contract.
+            await contract_service.upload_document(
+                contract["id"], filename=f"{contract['reference'] or 'contract'}.docx",
+                data=_demo_contract_docx(contract["title"], keys, breach), actor="demo")
+        contact = await SupplierContact.select(SupplierContact.id).where(
+            SupplierContact.supplier == supplier["id"]).first()
+        if contact is None:
+            continue
+        if key in _ACCEPTED or key in _SUBMITTED:
+            assessment, token = await assessments.send(
+                supplier_id=supplier["id"], contact_id=contact["id"],
+                questionnaire="ndg10-supplier-due-diligence", due_date=today + dt.timedelta(days=14))
+            await _answer_all(token, _ACCEPTED.get(key, 0.8))
+            await assessments.submit(token)
+            if key in _ACCEPTED:
+                await assessments.review(assessment["id"], decision="accept",
+                                         comment="Demo: answers reviewed.", question_ids=None,
+                                         reviewer="demo-reviewer")
+        elif key in _OVERDUE:
+            assessment, _ = await assessments.send(
+                supplier_id=supplier["id"], contact_id=contact["id"],
+                questionnaire="ndg10-supplier-due-diligence", due_date=today)
+            await Assessment.update({Assessment.due_date: today - dt.timedelta(days=10)}).where(
+                Assessment.id == assessment["id"])
+    by_key = {s["supplier_key"]: s["id"] for s in rows}
+    for key, values in [
+        ("DEMO-06", {"kind": "dispute", "title": "Disputed invoice for video minutes",
+                     "severity": "medium", "owner": "Procurement", "mitigation": "Escalated to account manager",
+                     "data_security_risk": ""}),
+        ("DEMO-11", {"kind": "risk", "title": "Courier lost a specimen bag with labels",
+                     "severity": "high", "owner": "", "mitigation": "",
+                     "data_security_risk": "Patient identifiers on specimen labels"}),
+        ("DEMO-08", {"kind": "incident", "title": "Reporting outage for 4 hours",
+                     "severity": "medium", "owner": "Radiology IT", "mitigation": "Supplier fix deployed",
+                     "data_security_risk": "Availability only", "status": "closed"}),
+    ]:
+        if key in by_key:
+            await records.create_row(Risk, {**values, "supplier": by_key[key], "opened_on": today},
+                                     action=f"{values['kind']}.logged")
 
 
 _KINDS = [

@@ -482,6 +482,13 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
         SupplierContact.id == assessment["contact"]).first()
     values = {k: a["value"] for k, a in answers.items()}
     shown = visible_ids(definition, values)
+    previous = await Assessment.select(Assessment.id, Assessment.submitted_at).where(
+        (Assessment.supplier == assessment["supplier"]) & (Assessment.id < assessment_id)
+        & (Assessment.definition.key == definition.key)
+        & Assessment.status.is_in(["submitted", "resubmitted", "in_review", "accepted",
+                                   "rejected", "clarification_requested"])
+    ).order_by(Assessment.id, ascending=False).first()
+    before = await answer_rows(previous["id"]) if previous else {}
     questions = []
     for section in definition.sections:
         for q in section.questions:
@@ -495,6 +502,9 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
                 "comment": answer["comment"] if answer else "",
                 "version": answer["version"] if answer else None,
                 "open_for_clarification": bool(answer and answer["open_for_clarification"]),
+                "previous_value": before[q.id]["value"] if q.id in before else None,
+                "changed": bool(previous) and (before.get(q.id, {}).get("value")
+                                               != (answer["value"] if answer else None)),
                 "evidence": [e for e in evidence if e["question_id"] == q.id],
                 "reviews": [{"decision": r["decision"], "comment": r["comment"],
                              "reviewer": r["reviewer"], "at": r["created_at"]}
@@ -509,6 +519,7 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
         "sent_at": assessment["sent_at"], "submitted_at": assessment["submitted_at"],
         "decided_at": assessment["decided_at"], "review_comment": assessment["review_comment"],
         "progress": progress(definition, values), "questions": questions, "evidence": evidence,
+        "previous": {"id": previous["id"], "submitted_at": previous["submitted_at"]} if previous else None,
         "history": [{"at": h["occurred_at"], "actor": h["actor"], "action": h["action"],
                      "detail": _loads(h["after"])} for h in history],
     }

@@ -8,7 +8,6 @@ from urllib.parse import quote, urlparse
 from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect, Template
 
-from models.tables import Assessment, Supplier
 from portal.assessments import service as assessments
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
@@ -71,23 +70,6 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@get("/", opt={"permission": READ})
-async def home(request: Request) -> Template:
-    waiting = await Assessment.select(
-        Assessment.id, Assessment.status, Assessment.due_date, Assessment.submitted_at,
-        Assessment.supplier.name.as_alias("supplier_name"),
-        Assessment.definition.title.as_alias("questionnaire")).where(
-        Assessment.status.is_in(["submitted", "resubmitted", "in_review",
-                                 "clarification_requested"])).order_by(Assessment.submitted_at)
-    open_ = await Assessment.select(
-        Assessment.id, Assessment.status, Assessment.due_date,
-        Assessment.supplier.name.as_alias("supplier_name"),
-        Assessment.definition.title.as_alias("questionnaire")).where(
-        Assessment.status.is_in(["sent", "opened", "in_progress"])).order_by(Assessment.due_date)
-    return render(request, "staff/home.html", page_title="Work queue", waiting=waiting,
-                  open=open_, suppliers=await Supplier.count().where(Supplier.archived_at.is_null()))
-
-
 @get("/assessments/{assessment_id:int}", opt={"permission": READ})
 async def review_page(request: Request, assessment_id: int) -> Template:
     view = await assessments.staff_view(assessment_id)
@@ -139,10 +121,13 @@ def _page_error(request: Request, exc: PortalError) -> Template:
 
 
 def staff_router() -> Router:
+    from portal.staff import workspace
+
     return Router(
         path="/staff",
         guards=[auth.staff_guard],
-        route_handlers=[login_page, login, logout, home, review_page, review_answer, decide],
+        route_handlers=[login_page, login, logout, review_page, review_answer, decide,
+                        *workspace.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
                             PortalError: _page_error},

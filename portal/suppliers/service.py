@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 from piccolo.columns.combination import Or
 
-from models.tables import Contract, ProductService, Supplier, SupplierContact, SupplierScore
+from models.tables import (
+    Assessment,
+    Certification,
+    Contract,
+    ProductService,
+    Supplier,
+    SupplierContact,
+    SupplierScore,
+)
 from portal.core import audit, records
 from portal.core.db import write_transaction
 from portal.core.errors import Conflict, InvalidInput, Unprocessable
@@ -33,9 +42,20 @@ def _search(q: str | None):
 
 async def list_suppliers(*, q: str | None, limit: int, offset: int,
                          include_archived: bool = False, rating: str | None = None,
-                         tier: str | None = None, sort: str = "name"
+                         tier: str | None = None, sort: str = "name",
+                         overdue: bool = False, certification: str | None = None
                          ) -> tuple[list[dict[str, Any]], int]:
     conditions = []
+    if overdue:
+        conditions.append(Supplier.id.is_in(Assessment.select(Assessment.supplier).where(
+            Assessment.status.is_in(["sent", "opened", "in_progress", "clarification_requested"])
+            & (Assessment.due_date < dt.date.today()))))
+    if certification in ("none", "recorded"):
+        with_certs = Supplier.id.is_in(Certification.select(Certification.supplier).where(
+            Certification.archived_at.is_null()))
+        conditions.append(with_certs if certification == "recorded" else
+                          Supplier.id.not_in(Certification.select(Certification.supplier).where(
+                              Certification.archived_at.is_null())))
     if not include_archived:
         conditions.append(Supplier.archived_at.is_null())
     if (search := _search(q)) is not None:

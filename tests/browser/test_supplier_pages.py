@@ -7,55 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
-import pytest
 
 from portal.assessments import service
-from portal.core import staff  # noqa: F401  (keeps the import order the app expects)
+from portal.core import staff
 from portal.suppliers import service as suppliers
 from portal.suppliers.schemas import ContactCreate, SupplierCreate
+from tests.browser.conftest import ARTIFACTS, axe_violations, launch
 from tests.integration.conftest import truncate_all
-from tests.net import free_port
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-if CHROMIUM is None and os.environ.get("CI") == "true":
-    raise RuntimeError("CI needs Debian's chromium for the browser journeys (.ci/run installs it)")
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
-
-
-@pytest.fixture
-def server():
-    port = free_port()
-    env = {**os.environ, "PORTAL_PORT": str(port), "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the portal did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
 
 
 async def prepared_link() -> str:
@@ -98,13 +60,12 @@ async def test_supplier_answers_uploads_checks_and_submits(server, tmp_path):
     token = await prepared_link()
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = await launch(p)
         page = await browser.new_page(viewport={"width": 1100, "height": 900})
         await page.goto(f"{server}/respond/{token}")
         assert "Riverside" in await page.title() or "Supplier data security" in await page.content()
         await page.screenshot(path=ARTIFACTS / "supplier-start.png", full_page=True)
+        assert await axe_violations(page) == []
 
         await page.get_by_role("link", name="Your organisation").click()
         await page.get_by_label("What is your organisation's full legal name?").fill(
@@ -116,6 +77,7 @@ async def test_supplier_answers_uploads_checks_and_submits(server, tmp_path):
         await page.get_by_label("What is your ICO registration number?").fill("ZA123456")
         await page.locator("#dpo_named-no").check()
         await page.screenshot(path=ARTIFACTS / "supplier-section.png", full_page=True)
+        assert await axe_violations(page) == []
         await page.get_by_role("button", name="Save and continue").click()
         await page.wait_for_url("**/section/certification")
 
@@ -134,9 +96,11 @@ async def test_supplier_answers_uploads_checks_and_submits(server, tmp_path):
         assert "CareCall Digital Health Ltd" in content
         assert "Not answered" not in content or "dpo_contact" not in content
         await page.screenshot(path=ARTIFACTS / "supplier-check.png", full_page=True)
+        assert await axe_violations(page) == []
         await page.get_by_role("button", name="Submit answers").click()
         await page.get_by_role("heading", name="Answers submitted").wait_for()
         await page.screenshot(path=ARTIFACTS / "supplier-confirmation.png", full_page=True)
+        assert await axe_violations(page) == []
         await browser.close()
 
     view = await service.supplier_view(token)
@@ -180,9 +144,7 @@ async def test_reviewer_signs_in_queries_an_answer_and_asks_for_clarification(se
                             role="reviewer")
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = await launch(p)
         page = await browser.new_page(viewport={"width": 1100, "height": 900})
         await page.goto(f"{server}/staff/assessments/{assessment_id}")
         await page.get_by_label("Username").fill("iglead")
@@ -194,6 +156,7 @@ async def test_reviewer_signs_in_queries_an_answer_and_asks_for_clarification(se
         await card.get_by_role("button", name="Query answer").click()
         await page.wait_for_url("**notice=answer**")
         await page.screenshot(path=ARTIFACTS / "staff-review.png", full_page=False)
+        assert await axe_violations(page) == []
         await page.locator("#decision-clarify").check()
         await page.get_by_label("Comment for the record and the supplier").fill(
             "Please name your data protection lead.")

@@ -1,0 +1,230 @@
+"""Staff workspace pages: dashboard, suppliers, a supplier, a contract, imports.
+
+Controllers stay thin: they parse the form, call the same services as the API, and render.
+Every action declares its permission; the guard refuses it server-side (403), whatever the
+page showed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+
+from models.tables import Assessment, AuditEvent, Risk
+from portal.assessments import service as assessments
+from portal.certifications import service as certifications
+from portal.certifications.register_import import import_dspt
+from portal.certifications.schemas import CertificationCreate
+from portal.contracts import service as contracts
+from portal.core import records
+from portal.core.errors import InvalidInput
+from portal.core.permissions import READ
+from portal.core.schemas import MAX_ID
+from portal.scoring.service import get_score
+from portal.staff import auth
+from portal.staff.dashboard import overview
+from portal.staff.pages import render
+from portal.suppliers import service as suppliers
+from portal.suppliers.importer import import_suppliers
+
+PAGE_SIZE = 50
+Id = Annotated[int, Parameter(gt=0, le=MAX_ID)]
+
+
+def _form_error(error: ValidationError) -> InvalidInput:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg'].removeprefix('Value error, ')}"
+             for e in error.errors()]
+    return InvalidInput("Please correct: " + "; ".join(parts))
+
+
+@get("/", opt={"permission": READ})
+async def dashboard(request: Request) -> Template:
+    return render(request, "staff/dashboard.html", page_title="Dashboard", d=await overview())
+
+
+def _list_params(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    rating = params.get("rating") if params.get("rating") in {"green", "amber", "red"} else None
+    tier = params.get("tier") if params.get("tier") in {"critical", "elevated", "baseline"} else None
+    sort = params.get("sort") if params.get("sort") in {"name", "score", "-score"} else "name"
+    certification = params.get("certification") if params.get("certification") in {
+        "none", "recorded"} else None
+    try:
+        page = max(1, min(int(params.get("page", "1")), 100_000))
+    except ValueError:
+        page = 1
+    return {"q": (params.get("q") or "").strip()[:200] or None, "rating": rating, "tier": tier,
+            "sort": sort, "overdue": params.get("overdue") == "1",
+            "certification": certification, "page": page}
+
+
+@get("/suppliers", opt={"permission": READ})
+async def supplier_list(request: Request) -> Template:
+    p = _list_params(request)
+    rows, total = await suppliers.list_suppliers(
+        q=p["q"], rating=p["rating"], tier=p["tier"], sort=p["sort"], overdue=p["overdue"],
+        certification=p["certification"], limit=PAGE_SIZE, offset=(p["page"] - 1) * PAGE_SIZE)
+    query = "&".join(f"{k}={v}" for k, v in {**p, "overdue": "1" if p["overdue"] else ""}.items()
+                     if v and k != "page")
+    return render(request, "staff/suppliers.html", page_title="Suppliers", rows=rows, total=total,
+                  p=p, pages=max(1, -(-total // PAGE_SIZE)), query=query)
+
+
+@get("/suppliers.csv", opt={"permission": READ})
+async def supplier_list_csv(request: Request) -> Response:
+    p = _list_params(request)
+    rows, _ = await suppliers.list_suppliers(
+        q=p["q"], rating=p["rating"], tier=p["tier"], sort=p["sort"], overdue=p["overdue"],
+        certification=p["certification"], limit=100_000, offset=0)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "name", "legal_name", "ods_code", "tier", "rating", "score"])
+    for r in rows:
+        writer.writerow([r["id"], r["name"], r["legal_name"], r["ods_code"], r["tier"] or "",
+                         r["rating"] or "", "" if r["score"] is None else r["score"]])
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="suppliers.csv"'})
+
+
+@get("/suppliers/{supplier_id:int}", opt={"permission": READ})
+async def supplier_page(request: Request, supplier_id: Id) -> Template:
+    supplier = await suppliers.get_supplier(supplier_id)
+    contracts_, _ = await suppliers.list_contracts(supplier_id=supplier_id, q=None, limit=200,
+                                                   offset=0)
+    for contract in contracts_:
+        check = await contracts.checklist(contract["id"])
+        contract["gaps"] = check["required_gaps"]
+        contract["required"] = sum(1 for c in check["clauses"] if c["required"])
+    certs, _ = await certifications.list_certifications(supplier_id=supplier_id, limit=200, offset=0)
+    sent = await Assessment.select(
+        Assessment.id, Assessment.status, Assessment.due_date, Assessment.sent_at,
+        Assessment.submitted_at, Assessment.decided_at,
+        Assessment.definition.title.as_alias("questionnaire")).where(
+        Assessment.supplier == supplier_id).order_by(Assessment.id, ascending=False)
+    risks = await Risk.select().where(Risk.supplier == supplier_id).order_by(Risk.id, ascending=False)
+    trail = await AuditEvent.select(AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action,
+                                    AuditEvent.target_type, AuditEvent.target_id).where(
+        AuditEvent.supplier_id == supplier_id).order_by(AuditEvent.id, ascending=False).limit(50)
+    return render(request, "staff/supplier.html", page_title=supplier["name"], s=supplier,
+                  contacts=await suppliers.list_contacts(supplier_id),
+                  score=await get_score(supplier_id) if supplier["archived_at"] is None else None,
+                  contracts=contracts_, certs=certs, assessments=sent, risks=risks, trail=trail,
+                  questionnaires=assessments.available_questionnaires(),
+                  notice=request.query_params.get("notice"),
+                  default_due=(dt.date.today() + dt.timedelta(days=28)).isoformat())
+
+
+@post("/suppliers/{supplier_id:int}/assessments", opt={"permission": "assessments.send"},
+      status_code=303)
+async def send_questionnaire(request: Request, supplier_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    try:
+        due = dt.date.fromisoformat(str(form.get("due_date", "")))
+        contact_id = int(form.get("contact_id", "0"))
+    except ValueError:
+        raise InvalidInput("Choose a contact and a due date such as 2026-12-31.") from None
+    await assessments.send(supplier_id=supplier_id, contact_id=contact_id,
+                           questionnaire=str(form.get("questionnaire", "")), due_date=due)
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=sent", status_code=303)
+
+
+@post("/suppliers/{supplier_id:int}/certifications", opt={"permission": "certifications.write"},
+      status_code=303)
+async def add_certification(request: Request, supplier_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    values = {k: v for k, v in form.items() if k != "csrf" and v not in ("", None)}
+    try:
+        data = CertificationCreate.model_validate({**values, "supplier_id": supplier_id})
+    except ValidationError as error:
+        raise _form_error(error) from None
+    await certifications.create_certification(data)
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=certification", status_code=303)
+
+
+@post("/suppliers/{supplier_id:int}/risks", opt={"permission": "risks.write"}, status_code=303)
+async def log_risk(request: Request, supplier_id: Id) -> Response:
+    from portal.risks.api import RiskCreate
+
+    form = await auth.check_csrf(request)
+    values = {k: v for k, v in form.items() if k != "csrf" and v not in ("", None)}
+    try:
+        data = RiskCreate.model_validate({**values, "supplier_id": supplier_id})
+    except ValidationError as error:
+        raise _form_error(error) from None
+    await suppliers.get_active_supplier(supplier_id)
+    payload = {**data.model_dump(exclude={"supplier_id"}), "supplier": supplier_id,
+               "opened_on": data.opened_on or dt.date.today()}
+    payload = {k: getattr(v, "value", v) for k, v in payload.items()}
+    await records.create_row(Risk, payload, action=f"{data.kind.value}.logged")
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=risk", status_code=303)
+
+
+@get("/contracts/{contract_id:int}", opt={"permission": READ})
+async def contract_page(request: Request, contract_id: Id) -> Template:
+    contract = await suppliers.get_contract(contract_id)
+    supplier = await suppliers.get_supplier(contract["supplier"])
+    return render(request, "staff/contract.html", page_title=contract["title"], c=contract,
+                  s=supplier, check=await contracts.checklist(contract_id),
+                  notice=request.query_params.get("notice"))
+
+
+@post("/contracts/{contract_id:int}/documents", opt={"permission": "clauses.write"},
+      status_code=303)
+async def upload_contract(request: Request, contract_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise InvalidInput("Choose the contract's Word document (.docx) to upload.")
+    from portal.core.context import current_actor
+
+    await contracts.upload_document(contract_id, filename=upload.filename,
+                                    data=await upload.read(), actor=current_actor().name)
+    return Redirect(f"/staff/contracts/{contract_id}?notice=scanned", status_code=303)
+
+
+@post("/contracts/{contract_id:int}/clauses/{key:str}", opt={"permission": "clauses.write"},
+      status_code=303)
+async def set_clause(request: Request, contract_id: Id, key: str) -> Response:
+    from portal.core.context import current_actor
+
+    form = await auth.check_csrf(request)
+    await contracts.set_clause(contract_id, key, status=str(form.get("status", "")),
+                               location=None, note=str(form.get("note", ""))[:5000] or None,
+                               version=None, actor=current_actor().name)
+    return Redirect(f"/staff/contracts/{contract_id}?notice=clause#clause-{key}", status_code=303)
+
+
+@get("/imports", opt={"permission": READ})
+async def imports_page(request: Request) -> Template:
+    return render(request, "staff/imports.html", page_title="Imports", result=None, kind=None)
+
+
+@post("/imports/{kind:str}", opt={"permission": "imports.run"}, status_code=200)
+async def run_import(request: Request, kind: str) -> Template:
+    form = await auth.check_csrf(request)
+    upload = form.get("file")
+    if kind not in {"dspt", "suppliers"}:
+        raise InvalidInput("Unknown import.")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise InvalidInput("Choose a CSV file to import.")
+    data = await upload.read()
+    if len(data) > 20 * 1024 * 1024:
+        raise InvalidInput("The CSV is larger than 20 MB.")
+    text = data.decode("utf-8-sig", errors="replace")
+    if kind == "dspt":
+        result = (await import_dspt(text)).as_dict()
+    else:
+        result = (await import_suppliers(text, dry_run=form.get("dry_run") == "1")).as_dict()
+    return render(request, "staff/imports.html", page_title="Imports", result=result, kind=kind)
+
+
+HANDLERS = [dashboard, supplier_list, supplier_list_csv, supplier_page, send_questionnaire,
+            add_certification, log_risk, contract_page, upload_contract, set_clause, imports_page,
+            run_import]

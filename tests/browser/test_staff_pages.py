@@ -1,0 +1,81 @@
+"""The staff workspace in Chromium with the demo portfolio: dashboard, suppliers, a supplier,
+a contract, imports. Each page is checked with axe-core and photographed for a person."""
+
+from __future__ import annotations
+
+from models.tables import Assessment, Supplier
+from portal.demo import load_demo
+from tests.browser.conftest import ARTIFACTS, axe_violations, launch
+from tests.integration.conftest import truncate_all
+
+
+async def signed_in_page(browser, server, username, password):
+    page = await browser.new_page(viewport={"width": 1200, "height": 1000})
+    await page.goto(f"{server}/staff/")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", name="Where we stand").wait_for()
+    return page
+
+
+async def test_procurement_walks_the_workspace(server, tmp_path):
+    from playwright.async_api import async_playwright
+
+    await truncate_all()
+    demo = await load_demo(data_dir=tmp_path)
+    password = demo.credentials["demo-procurement"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as p:
+        browser = await launch(p)
+        page = await signed_in_page(browser, server, "demo-procurement", password)
+        content = await page.content()
+        assert "Suppliers by rating" in content and "DSPT standard 10 readiness" in content
+        assert await page.locator("svg[role=img]").count() == 2
+        await page.screenshot(path=ARTIFACTS / "staff-dashboard.png", full_page=True)
+        assert await axe_violations(page) == []
+
+        await page.get_by_role("link", name="Suppliers", exact=True).click()
+        await page.get_by_label("Rating").select_option("red")
+        await page.get_by_role("button", name="Apply").click()
+        await page.wait_for_url("**rating=red**")
+        assert await axe_violations(page) == []
+        await page.screenshot(path=ARTIFACTS / "staff-suppliers.png", full_page=True)
+
+        await page.goto(f"{server}/staff/suppliers")
+        await page.get_by_role("link", name="Meridian Health Records").click()
+        await page.get_by_role("heading", name="Meridian Health Records").wait_for()
+        assert "Standard 10 score" in await page.content()
+        await page.screenshot(path=ARTIFACTS / "staff-supplier.png", full_page=True)
+        assert await axe_violations(page) == []
+        before = await Assessment.count()
+        await page.get_by_text("Send a questionnaire").click()
+        await page.get_by_label("Questionnaire").select_option("uk-gdpr-processor")
+        await page.get_by_role("button", name="Send questionnaire").click()
+        await page.wait_for_url("**notice=sent**")
+        assert await Assessment.count() == before + 1
+
+        await page.locator("a[href^='/staff/contracts/']").first.click()
+        await page.get_by_role("heading", name="Clause checklist").wait_for()
+        await page.screenshot(path=ARTIFACTS / "staff-contract.png", full_page=False)
+        assert await axe_violations(page) == []
+
+        await page.goto(f"{server}/staff/imports")
+        assert await axe_violations(page) == []
+        await browser.close()
+
+
+async def test_auditor_sees_no_actions(server, tmp_path):
+    from playwright.async_api import async_playwright
+
+    await truncate_all()
+    demo = await load_demo(data_dir=tmp_path)
+    supplier = await Supplier.select(Supplier.id).where(Supplier.supplier_key == "DEMO-01").first()
+    async with async_playwright() as p:
+        browser = await launch(p)
+        page = await signed_in_page(browser, server, "demo-auditor", demo.credentials["demo-auditor"])
+        await page.goto(f"{server}/staff/suppliers/{supplier['id']}")
+        content = await page.content()
+        assert "Standard 10 score" in content
+        assert "Send a questionnaire" not in content and "Add a certification" not in content
+        await browser.close()
