@@ -1,0 +1,128 @@
+"""Staff workspace pages and actions over HTTP, with role rules enforced server-side."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models.tables import Assessment, Certification, Risk
+from tests.contract_corpus import legalese
+from tests.integration.conftest import SUPPLIER, contract_body
+from tests.integration.test_staff_review import sign_in
+
+
+def csrf_of(page) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+async def portfolio(client, procurement):
+    supplier = (await client.post("/api/v1/suppliers", json=SUPPLIER, headers=procurement)).json()
+    contact = (await client.post(f"/api/v1/suppliers/{supplier['id']}/contacts", headers=procurement,
+                                 json={"name": "Helen Carter", "email": "helen@meridian.example"})).json()
+    contract = (await client.post("/api/v1/contracts", headers=procurement,
+                                  json=contract_body(supplier["id"]))).json()
+    return supplier, contact, contract
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/suppliers", "/staff/suppliers?rating=red&sort=-score&overdue=1&certification=none&page=2",
+                                  "/staff/suppliers?rating=bogus&page=abc", "/staff/imports"])
+async def test_pages_render_for_every_role(client, procurement, path):
+    await portfolio(client, procurement)
+    await sign_in(client, "auditor")
+    response = await client.get(path)
+    assert response.status_code == 200, response.text
+    assert "Traceback" not in response.text
+
+
+async def test_supplier_and_contract_pages(client, procurement):
+    supplier, _, contract = await portfolio(client, procurement)
+    await sign_in(client, "reviewer")
+    page = await client.get(f"/staff/suppliers/{supplier['id']}")
+    assert page.status_code == 200
+    assert "Standard 10 score" in page.text and "Add a certification" in page.text
+    assert "Send a questionnaire" not in page.text  # reviewers don't send
+    contract_page = await client.get(f"/staff/contracts/{contract['id']}")
+    assert "Clause checklist" in contract_page.text
+    assert (await client.get("/staff/suppliers/9999")).status_code == 404
+    assert (await client.get("/staff/contracts/9999")).status_code == 404
+
+
+async def test_supplier_csv_export_follows_the_filter(client, procurement):
+    await portfolio(client, procurement)
+    await client.post("/api/v1/suppliers", headers=procurement, json={
+        **SUPPLIER, "name": "Clean Co", "handles_personal_data": False,
+        "handles_patient_data": False, "affects_care": False})
+    await sign_in(client, "auditor")
+    everything = await client.get("/staff/suppliers.csv")
+    assert len(everything.text.strip().splitlines()) == 3
+    critical = await client.get("/staff/suppliers.csv?tier=critical")
+    lines = critical.text.strip().splitlines()
+    assert len(lines) == 2 and "Meridian" in lines[1]
+
+
+async def test_actions_from_the_supplier_page(client, procurement):
+    supplier, contact, contract = await portfolio(client, procurement)
+    await sign_in(client, "admin")
+    page = await client.get(f"/staff/suppliers/{supplier['id']}")
+    csrf = csrf_of(page)
+    sent = await client.post(f"/staff/suppliers/{supplier['id']}/assessments", data={
+        "csrf": csrf, "questionnaire": "uk-gdpr-processor", "contact_id": str(contact["id"]),
+        "due_date": "2099-01-01"})
+    assert sent.status_code == 400  # more than a year ahead: a clear error, nothing sent
+    assert await Assessment.count() == 0
+    import datetime as dt
+
+    due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    sent = await client.post(f"/staff/suppliers/{supplier['id']}/assessments", data={
+        "csrf": csrf, "questionnaire": "uk-gdpr-processor", "contact_id": str(contact["id"]),
+        "due_date": due})
+    assert sent.status_code == 303 and await Assessment.count() == 1
+    cert = await client.post(f"/staff/suppliers/{supplier['id']}/certifications", data={
+        "csrf": csrf, "scheme": "cyber_essentials", "issued_on": "not a date"})
+    assert cert.status_code == 400 and "issued_on" in cert.text
+    cert = await client.post(f"/staff/suppliers/{supplier['id']}/certifications", data={
+        "csrf": csrf, "scheme": "cyber_essentials", "issued_on": dt.date.today().isoformat()})
+    assert cert.status_code == 303 and await Certification.count() == 1
+    risk = await client.post(f"/staff/suppliers/{supplier['id']}/risks", data={
+        "csrf": csrf, "kind": "dispute", "title": "Invoice dispute", "severity": "low"})
+    assert risk.status_code == 303 and await Risk.count() == 1
+    upload = await client.post(f"/staff/contracts/{contract['id']}/documents", data={"csrf": csrf},
+                               files={"file": ("c.docx", legalese().data, "application/octet-stream")})
+    assert upload.status_code == 303
+    clause = await client.post(f"/staff/contracts/{contract['id']}/clauses/art28.subject_matter",
+                               data={"csrf": csrf, "status": "present", "note": "Order form"})
+    assert clause.status_code == 303
+    checklist = (await client.get(f"/api/v1/contracts/{contract['id']}/clauses")).json()
+    subject = next(c for c in checklist["clauses"] if c["key"] == "art28.subject_matter")
+    assert subject["source"] == "manual"
+
+
+async def test_auditor_actions_are_refused_server_side(client, procurement):
+    supplier, contact, contract = await portfolio(client, procurement)
+    await sign_in(client, "auditor")
+    page = await client.get(f"/staff/suppliers/{supplier['id']}")
+    csrf = csrf_of(page)
+    for path, data in [
+        (f"/staff/suppliers/{supplier['id']}/assessments", {"questionnaire": "uk-gdpr-processor",
+                                                            "contact_id": str(contact["id"]),
+                                                            "due_date": "2026-12-31"}),
+        (f"/staff/suppliers/{supplier['id']}/certifications", {"scheme": "cyber_essentials"}),
+        (f"/staff/suppliers/{supplier['id']}/risks", {"kind": "risk", "title": "x"}),
+        (f"/staff/contracts/{contract['id']}/clauses/art28.subject_matter", {"status": "present"}),
+        ("/staff/imports/dspt", {}),
+    ]:
+        response = await client.post(path, data={"csrf": csrf, **data})
+        assert response.status_code == 403, path
+    assert await Assessment.count() == 0 and await Certification.count() == 0
+
+
+async def test_imports_page_runs_an_import(client, procurement):
+    await sign_in(client, "procurement")
+    page = await client.get("/staff/imports")
+    csv_text = ("supplier_key,name,handles_personal_data,handles_patient_data,affects_care\n"
+                "K1,Alpha,yes,no,no\nK2,,yes,no,no\n")
+    response = await client.post("/staff/imports/suppliers", data={"csrf": csrf_of(page)},
+                                 files={"file": ("s.csv", csv_text.encode(), "text/csv")})
+    assert response.status_code == 200
+    assert "created" in response.text and "line 3" in response.text
