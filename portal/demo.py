@@ -466,6 +466,10 @@ async def seed(*, suppliers_count: int, contracts_per_supplier: int = 3,
         done += size
         if progress:
             progress(done, suppliers_count)
+    from piccolo.querystring import QueryString
+
+    # Fresh statistics, or PostgreSQL plans the first queries as if the tables were empty.
+    await Supplier._meta.db.run_querystring(QueryString("ANALYZE"))
     async with write_transaction():
         await audit.record("seed.generated", target_type="seed", target_id=run,
                            after={"suppliers": suppliers_count,
