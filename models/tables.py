@@ -299,6 +299,8 @@ class AuditEvent(Table):
     before = JSON(default="null")
     after = JSON(default="null")
     request_id = Varchar(length=64, default="")
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, default="", help_text="SHA-256 over this event and prev_hash")
 
 
 class OutboundEmail(Table):

@@ -268,6 +268,25 @@ def report_dspt(toolkit: str, output: Path | None) -> None:
     click.echo(str(target))
 
 
+@cli.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; name the first broken event."""
+    from portal.core.audit import verify
+
+    result = _run(verify)
+    if result.broken_at is None:
+        click.echo(f"audit trail intact: {result.checked} events verified")
+        return
+    click.echo(f"audit trail BROKEN at event {result.broken_at}: {result.problem} "
+               f"({result.checked} events before it verified)", err=True)
+    sys.exit(1)
+
+
 @cli.command("permissions")
 def permissions() -> None:
     """Print the permission matrix (as in the README)."""

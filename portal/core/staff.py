@@ -39,9 +39,13 @@ async def create_user(*, username: str, password: str, role: str, email: str = "
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > 128:
         raise InvalidInput("password must be at most 128 characters")
+    # Piccolo's user table wants a unique email; a reserved domain stands in when none is given.
+    email = email.strip() or f"{username}@staff.invalid"
     async with write_transaction():
         if await BaseUser.exists().where(BaseUser.username == username):
             raise Conflict(f"a user called {username!r} already exists")
+        if await BaseUser.exists().where(BaseUser.email == email):
+            raise Conflict(f"another user already has the email {email!r}")
         # Every staff role may sign in to the back office; the admin's validators keep
         # auditors read-only and the superuser flag is only for the admin role.
         user = await BaseUser.create_user(

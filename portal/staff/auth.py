@@ -106,7 +106,7 @@ async def check_password(username: str, password: str) -> int | None:
     computed = await asyncio.to_thread(BaseUser.hash_password, password, salt, int(iterations))
     if not hmac.compare_digest(computed, row["password"]):
         return None
-    await BaseUser.update({BaseUser.last_login: dt.datetime.now(dt.UTC)}).where(
+    await BaseUser.update({BaseUser.last_login: dt.datetime.now()}).where(  # naive, as Piccolo keeps it
         BaseUser.id == row["id"])
     return row["id"]
 
