@@ -6,7 +6,7 @@ VENDOR := portal/static/vendor
 NHSUK  := node_modules/nhsuk-frontend/dist/nhsuk
 
 .DEFAULT_GOAL := install
-.PHONY: install run test lint lock clean bench
+.PHONY: install run test lint lock clean bench fuzz
 
 install: $(VENV)/.installed $(VENDOR)/.installed
 
@@ -47,3 +47,7 @@ clean:
 # Figures for the issue (not part of make test). PORTAL_BENCH_DATABASE_URL=postgresql://… for PostgreSQL.
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# Longer fuzzing of the documented API with schemathesis (make test runs a bounded pass).
+fuzz: install
+	PORTAL_FUZZ_EXAMPLES=200 $(BIN)/pytest -s tests/fuzz

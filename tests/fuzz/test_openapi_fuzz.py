@@ -1,0 +1,99 @@
+"""schemathesis against the documented API: no 5xx, no response that breaks its schema.
+
+Bounded examples here (PORTAL_FUZZ_EXAMPLES, default 8 per operation); `make fuzz` runs more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.net import free_port
+
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "8"))
+
+
+CALLS = {"count": 0}
+
+
+def not_a_server_error(ctx, response, case):
+    CALLS["count"] += 1
+    if response.status_code >= 500:
+        raise AssertionError(f"{case.method} {case.formatted_path} -> {response.status_code}: "
+                             f"{response.text[:200]}")
+
+
+@pytest.fixture(scope="module")
+def portal_url():
+    port = free_port()
+    env = {**os.environ, "PORTAL_PORT": str(port), "PORTAL_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory", "--host",
+         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def admin_token():
+    from portal.core import staff
+
+    return asyncio.run(staff.create_token(name="fuzz", role="admin")).token
+
+
+def test_documented_api_never_fails_on_our_side(portal_url, admin_token):
+    from hypothesis import given
+
+    schema = schemathesis.openapi.from_url(f"{portal_url}/schema/openapi.json")
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    failures: list[str] = []
+    operations = 0
+    from schemathesis import GenerationMode
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck))
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def run(case):
+                case.headers = {**(case.headers or {}), **headers}
+                # Negative cases may break the request schema on purpose; only our side's
+                # failures count then.
+                checks = [not_a_server_error] if mode == GenerationMode.NEGATIVE else [
+                    not_a_server_error, response_schema_conformance]
+                case.call_and_validate(base_url=portal_url, checks=checks)
+
+            try:
+                run()
+            except Unsatisfiable:
+                continue  # no way to make this operation's input invalid (e.g. no parameters)
+            except Exception as error:  # collect every operation's failure, report them all
+                failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): "
+                                f"{str(error)[:400]}")
+    assert operations > 20
+    assert CALLS["count"] >= operations  # the calls really happened
+    print(f"\nfuzzed {operations} operations with {CALLS['count']} requests")
+    assert failures == [], "\n".join(failures)
