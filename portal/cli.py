@@ -287,6 +287,26 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@cli.command("backup")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def backup_command(output: Path) -> None:
+    """Back up the database and evidence files into one archive (.tar.gz)."""
+    from portal.core.backup import backup
+
+    counts = _run(lambda: backup(output))
+    click.echo(f"backup written to {output}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+
+@cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(archive: Path) -> None:
+    """Restore a backup into an empty, migrated database (run `portal migrate` first)."""
+    from portal.core.backup import restore
+
+    counts = _run(lambda: restore(archive))
+    click.echo("restored: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+
 @cli.command("permissions")
 def permissions() -> None:
     """Print the permission matrix (as in the README)."""
