@@ -23,6 +23,16 @@ def _run(coro_factory: Callable[[], Awaitable[Any]]) -> Any:
     except PortalError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(1)
+    except (OSError, ConnectionError) as error:
+        click.echo(f"error: cannot reach the database or a file: {error}", err=True)
+        sys.exit(1)
+    except Exception as error:  # one line, not a traceback; PORTAL_LOG_LEVEL=DEBUG shows more
+        if get_settings().log_level == "DEBUG":
+            raise
+        hint = " (has `portal migrate` been run?)" if "no such" in str(error) or \
+            "does not exist" in str(error) else ""
+        click.echo(f"error: {type(error).__name__}: {str(error)[:300]}{hint}", err=True)
+        sys.exit(1)
 
 
 @click.group()
@@ -231,7 +241,7 @@ def import_dspt_command(path: Path) -> None:
     """Import the toolkit's organisation-search CSV and verify suppliers by ODS code."""
     from portal.certifications.register_import import import_dspt
 
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = path.read_text(encoding="utf-8-sig", errors="replace").replace("\x00", "")
     report = _run(lambda: import_dspt(text, progress=_progress))
     _print_report(report.as_dict())
 
@@ -243,7 +253,7 @@ def import_suppliers_command(path: Path, dry_run: bool) -> None:
     """Onboard suppliers from a CSV (idempotent on supplier_key; see README for columns)."""
     from portal.suppliers.importer import import_suppliers
 
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = path.read_text(encoding="utf-8-sig", errors="replace").replace("\x00", "")
     report = _run(lambda: import_suppliers(text, dry_run=dry_run, progress=_progress))
     _print_report(report.as_dict())
     if report.errors and not (report.created or report.updated or report.unchanged):

@@ -79,6 +79,8 @@ def validate_value(question: Question, value: Any) -> Any:
     if kind == QuestionType.text:
         if not isinstance(value, str):
             raise AnswerInvalid("Enter text.")
+        if "\x00" in value:
+            raise AnswerInvalid("Remove the NUL character from the text.")
         if len(value) > MAX_TEXT:
             raise AnswerInvalid(f"Keep the answer under {MAX_TEXT:,} characters.")
         return value.strip()

@@ -136,6 +136,8 @@ class RespondPages(Controller):
             section = self._section(view, section_id)
             form = await request.form()
             _check_form(token, form.get("csrf"))
+            if any(isinstance(v, str) and "\x00" in v for v in form.values()):
+                raise InvalidInput("The form contains a NUL character, which can't be stored.")
             typed: dict[str, Any] = {}
             for q in section["questions"]:
                 if q["type"] == "file" or f"shown_{q['id']}" not in form:

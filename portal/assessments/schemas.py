@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from portal.core.schemas import MAX_ID, Id, InputModel, OutputModel
+from portal.core.schemas import MAX_ID, Id, InputModel, OutputModel, ReasonableDate
 
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,60}$")]
 Comment = Annotated[str, StringConstraints(max_length=5000)]
@@ -18,7 +18,7 @@ class SendAssessment(InputModel):
     supplier_id: Id
     contact_id: Id
     questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    due_date: dt.date
+    due_date: ReasonableDate
 
 
 class SentAssessment(OutputModel):

@@ -8,7 +8,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from portal.core.schemas import Id, InputModel, LongText, OdsCode, PatchModel, ShortText, Timestamps
+from portal.core.schemas import (
+    Id,
+    InputModel,
+    LongText,
+    OdsCode,
+    PatchModel,
+    ReasonableDate,
+    ShortText,
+    Timestamps,
+)
 
 
 class Scheme(StrEnum):
@@ -29,9 +38,9 @@ class CertificationCreate(InputModel):
     accreditation_body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     legal_entity: ShortText = ""
     scope: LongText = ""
-    issued_on: dt.date | None = None
-    expires_on: dt.date | None = None
-    audited_on: dt.date | None = None
+    issued_on: ReasonableDate | None = None
+    expires_on: ReasonableDate | None = None
+    audited_on: ReasonableDate | None = None
     ods_code: OdsCode = ""
     notes: LongText = ""
 
@@ -50,9 +59,9 @@ class CertificationPatch(PatchModel):
     accreditation_body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = None  # type: ignore[assignment]
     legal_entity: ShortText = None  # type: ignore[assignment]
     scope: LongText = None  # type: ignore[assignment]
-    issued_on: dt.date | None = None
-    expires_on: dt.date | None = None
-    audited_on: dt.date | None = None
+    issued_on: ReasonableDate | None = None
+    expires_on: ReasonableDate | None = None
+    audited_on: ReasonableDate | None = None
     ods_code: OdsCode = None  # type: ignore[assignment]
     notes: LongText = None  # type: ignore[assignment]
 

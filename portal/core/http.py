@@ -81,7 +81,11 @@ class RequestContextMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            await next_app(scope, receive, send_with_id)
+            if b"%00" in scope.get("query_string", b"") or "\x00" in path:
+                # NUL can't be stored or matched by PostgreSQL: refuse it at the door.
+                await _plain_error(send_with_id, 400, "The address contains a NUL character.")
+            else:
+                await next_app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
                 actor = context.current_actor()
@@ -162,7 +166,19 @@ def _is_database_unavailable(exc: Exception) -> bool:
     return False
 
 
+async def _plain_error(send: Send, status: int, detail: str) -> None:
+    import json
+
+    body = json.dumps({"status_code": status, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def unexpected_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, RecursionError):
+        return _json_error(400, "The JSON is nested too deeply.")
     if _is_database_unavailable(exc):
         log.warning("database_unavailable", error=type(exc).__name__)
         return _json_error(503, "The database is unavailable; try again in a few seconds.")

@@ -21,6 +21,8 @@ async def _csv_text(request: Request) -> tuple[str, dict]:
     data = await upload.read()
     if len(data) > MAX_CSV:
         raise PayloadTooLarge("The CSV is larger than 20 MB.")
+    if b"\x00" in data:
+        raise InvalidInput("The file is not a text CSV (save it as CSV UTF-8).")
     try:
         return data.decode("utf-8-sig"), dict(form)
     except UnicodeDecodeError:

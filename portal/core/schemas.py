@@ -5,9 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 T = TypeVar("T")
+
+def _reasonable_date(value: object) -> object:
+    if isinstance(value, dt.date) and not (1900 <= value.year <= 2199):
+        raise ValueError("must be a date between 1900 and 2199")
+    return value
+
+
+# A calendar date a person would really mean (keeps date arithmetic away from year 9999).
+ReasonableDate = Annotated[dt.date, AfterValidator(_reasonable_date)]
 
 # Database integer ids are 32-bit on PostgreSQL: reject larger ones at the boundary.
 MAX_ID = 2_147_483_647
@@ -39,10 +56,28 @@ Flag = Annotated[bool, BeforeValidator(_must_be_bool)]
 OdsCode = upper_code(r"^([A-Z0-9]{3,10})?$")
 
 
+def contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
 class InputModel(BaseModel):
     """Request bodies: unknown fields are errors, so a typo is never silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: object) -> object:
+        # PostgreSQL cannot store NUL in text; refuse it here rather than fail there.
+        if contains_nul(data):
+            raise ValueError("text must not contain NUL (\\x00) characters")
+        return data
 
 
 class PatchModel(InputModel):

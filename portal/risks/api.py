@@ -22,6 +22,7 @@ from portal.core.schemas import (
     Name,
     OutputModel,
     PatchModel,
+    ReasonableDate,
     ShortText,
 )
 from portal.suppliers.service import get_active_supplier, get_supplier
@@ -53,7 +54,7 @@ class RiskCreate(InputModel):
     data_security_risk: LongText = Field("", description="The data-security risk it poses")
     owner: ShortText = ""
     mitigation: LongText = ""
-    opened_on: dt.date | None = None
+    opened_on: ReasonableDate | None = None
 
 
 class RiskPatch(PatchModel):
@@ -64,7 +65,7 @@ class RiskPatch(PatchModel):
     owner: ShortText = None  # type: ignore[assignment]
     mitigation: LongText = None  # type: ignore[assignment]
     status: RiskStatus = None  # type: ignore[assignment]
-    closed_on: dt.date | None = None
+    closed_on: ReasonableDate | None = None
 
 
 class RiskOut(OutputModel):

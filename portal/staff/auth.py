@@ -68,7 +68,10 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not (isinstance(sent, str) and cookie and hmac.compare_digest(sent, cookie)):
         raise InvalidInput("This form has expired. Reload the page and try again.")
-    return dict(form)
+    values = dict(form)
+    if any(isinstance(v, str) and "\x00" in v for v in values.values()):
+        raise InvalidInput("The form contains a NUL character, which can't be stored.")
+    return values
 
 
 async def sign_in(*, username: str, password: str, client: str) -> str:

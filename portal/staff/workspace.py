@@ -217,7 +217,7 @@ async def run_import(request: Request, kind: str) -> Template:
     data = await upload.read()
     if len(data) > 20 * 1024 * 1024:
         raise InvalidInput("The CSV is larger than 20 MB.")
-    text = data.decode("utf-8-sig", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace").replace("\x00", "")
     if kind == "dspt":
         result = (await import_dspt(text)).as_dict()
     else:

@@ -24,6 +24,7 @@ from portal.core.schemas import (
     Name,
     OdsCode,
     PatchModel,
+    ReasonableDate,
     ShortText,
     Timestamps,
     upper_code,
@@ -159,9 +160,9 @@ class ContractCreate(InputModel):
     reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     products_services: Annotated[list[ProductName], Field(max_length=100)] = Field(
         default_factory=list)
-    start_date: dt.date
-    end_date: dt.date
-    notice_date: dt.date | None = None
+    start_date: ReasonableDate
+    end_date: ReasonableDate
+    notice_date: ReasonableDate | None = None
     annual_value: Money | None = None
     data_role: DataRole
     personal_data: Flag
@@ -179,9 +180,9 @@ class ContractPatch(PatchModel):
     title: Name = None  # type: ignore[assignment]
     reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = None  # type: ignore[assignment]
     products_services: Annotated[list[ProductName], Field(max_length=100)] = None  # type: ignore[assignment]
-    start_date: dt.date = None  # type: ignore[assignment]
-    end_date: dt.date = None  # type: ignore[assignment]
-    notice_date: dt.date | None = None
+    start_date: ReasonableDate = None  # type: ignore[assignment]
+    end_date: ReasonableDate = None  # type: ignore[assignment]
+    notice_date: ReasonableDate | None = None
     annual_value: Money | None = None
     data_role: DataRole = None  # type: ignore[assignment]
     personal_data: Flag = None  # type: ignore[assignment]

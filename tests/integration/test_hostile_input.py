@@ -1,0 +1,52 @@
+"""Hostile input from outsiders, suppliers and read-only staff: always a clear 4xx."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import SUPPLIER
+from tests.integration.test_supplier_journey import onboard, send
+
+
+async def test_deeply_nested_json_is_a_400(client, procurement):
+    body = b"[" * 50_000 + b"]" * 50_000
+    response = await client.post("/api/v1/suppliers", content=body,
+                                 headers={**procurement, "content-type": "application/json"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/api/v1/suppliers?q=%00abc", "/health?x=%00"])
+async def test_nul_in_the_address_is_a_400(client, procurement, url):
+    response = await client.get(url, headers=procurement)
+    assert response.status_code == 400
+
+
+async def test_nul_in_json_text_is_refused_not_stored(client, procurement):
+    response = await client.post("/api/v1/suppliers", headers=procurement,
+                                 json={**SUPPLIER, "name": "Acme\u0000Ltd"})
+    assert response.status_code == 400
+    supplier, contact = await onboard(client, procurement)
+    _, token = await send(client, procurement, supplier, contact)
+    answer = await client.put(f"/api/v1/respond/{token}/answers/legal_name",
+                              json={"value": "Bad\u0000name"})
+    assert answer.status_code in (400, 422)
+
+
+@pytest.mark.parametrize("field,value", [("issued_on", "9999-12-31"), ("expires_on", "0001-01-01")])
+async def test_dates_no_one_means_are_refused(client, procurement, reviewer, field, value):
+    supplier = (await client.post("/api/v1/suppliers", json=SUPPLIER, headers=procurement)).json()
+    response = await client.post("/api/v1/certifications", headers=reviewer, json={
+        "supplier_id": supplier["id"], "scheme": "cyber_essentials", field: value})
+    assert response.status_code == 400
+
+
+async def test_script_in_names_is_escaped_on_pages(client, procurement):
+    from tests.integration.test_staff_review import sign_in
+
+    await client.post("/api/v1/suppliers", headers=procurement,
+                      json={**SUPPLIER, "name": "<script>alert(1)</script>"})
+    await sign_in(client, "auditor")
+    page = await client.get("/staff/suppliers")
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
