@@ -6,7 +6,7 @@ VENDOR := portal/static/vendor
 NHSUK  := node_modules/nhsuk-frontend/dist/nhsuk
 
 .DEFAULT_GOAL := install
-.PHONY: install run test lint lock clean bench fuzz
+.PHONY: install run test lint lock clean bench fuzz load
 
 install: $(VENV)/.installed $(VENDOR)/.installed
 
@@ -51,3 +51,8 @@ bench: install
 # Longer fuzzing of the documented API with schemathesis (make test runs a bounded pass).
 fuzz: install
 	PORTAL_FUZZ_EXAMPLES=200 $(BIN)/pytest -s tests/fuzz
+
+# 50 suppliers answering and uploading at once for 60 s against PostgreSQL; checks every
+# acknowledged write afterwards (PORTAL_LOAD_DATABASE_URL to choose the server).
+load: install
+	$(BIN)/python benchmarks/load.py
