@@ -107,8 +107,8 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
     pending = document.__dict__.setdefault("_portal_rows", {})
     marker = f"@@PORTAL-ROWS-{len(pending)}@@"
     pending[marker] = "".join(parts)
-    placeholder = t.add_row()
-    placeholder.cells[0].text = marker
+    marker_row = t.add_row()
+    marker_row.cells[0].text = marker
     return t
 
 
