@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.net import free_port
+from tests.net import running_portal
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,26 +31,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture
 def server():
-    port = free_port()
-    env = {**os.environ, "PORTAL_PORT": str(port), "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the portal did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with running_portal() as base:
+        yield base
 
 
 async def launch(playwright):

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.net import free_port
+from tests.net import running_portal
 
 EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "8"))
 
@@ -35,23 +31,8 @@ def not_a_server_error(ctx, response, case):
 
 @pytest.fixture(scope="module")
 def portal_url():
-    port = free_port()
-    env = {**os.environ, "PORTAL_PORT": str(port), "PORTAL_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with running_portal(PORTAL_LOG_LEVEL="WARNING") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
