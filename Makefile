@@ -50,7 +50,7 @@ bench: install
 
 # Longer fuzzing of the documented API with schemathesis (make test runs a bounded pass).
 fuzz: install
-	PORTAL_FUZZ_EXAMPLES=200 $(BIN)/pytest -s tests/fuzz
+	PORTAL_FUZZ_EXAMPLES=200 PORTAL_FUZZ_RANDOM=1 $(BIN)/pytest -s tests/fuzz
 
 # 50 suppliers answering and uploading at once for 60 s against PostgreSQL; checks every
 # acknowledged write afterwards (PORTAL_LOAD_DATABASE_URL to choose the server).

@@ -220,3 +220,44 @@ def build_admin(*, production: bool, allowed_hosts: list[str], site_name: str):
         page_size=25,
         sidebar_links={"Staff workspace": "/staff/", "API documentation": "/schema"},
     )
+
+
+def require_second_factor(admin_app):
+    """Wrap the back office: a session of a role that needs a second factor only gets in once
+    it has passed one (through /staff/login), whichever login page created it."""
+    from piccolo_api.session_auth.tables import SessionsBase
+
+    from portal.core.permissions import needs_mfa
+    from portal.core.security import SESSION_COOKIE, session_verified, staff_actor
+
+    async def guarded(scope, receive, send) -> None:
+        if scope["type"] == "http":
+            cookies = {}
+            for name, value in scope.get("headers") or []:
+                if name == b"cookie":
+                    for part in value.decode("latin-1").split(";"):
+                        key, _, val = part.strip().partition("=")
+                        cookies[key] = val
+            token = cookies.get(SESSION_COOKIE, "")
+            if token and len(token) < 200:
+                user_id = await SessionsBase.get_user_id(token)
+                actor = await staff_actor(user_id) if user_id else None
+                if actor is not None and needs_mfa(actor.role) and not await session_verified(token):
+                    path = scope.get("path", "")
+                    # The mount hands the admin its path without the /admin prefix.
+                    if scope.get("method") == "GET" and not path.startswith(("/api", "/admin/api")):
+                        headers = [(b"location", b"/staff/login?next=/admin/"),
+                                   (b"content-length", b"0")]
+                        await send({"type": "http.response.start", "status": 303, "headers": headers})
+                        await send({"type": "http.response.body", "body": b""})
+                        return
+                    body = (b'{"detail": "Your role needs a second factor: sign in at '
+                            b'/staff/login with your authenticator code."}')
+                    await send({"type": "http.response.start", "status": 403,
+                                "headers": [(b"content-type", b"application/json"),
+                                            (b"content-length", str(len(body)).encode())]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await admin_app(scope, receive, send)
+
+    return guarded

@@ -44,7 +44,18 @@ class StaffMember(Table):
 
     user = ForeignKey(references=BaseUser, unique=True, on_delete=OnDelete.cascade)
     role = Varchar(length=20, default="auditor", index=True)
+    totp_secret = Text(default="", secret=True, help_text="Authenticator secret, encrypted")
+    totp_pending = Text(default="", secret=True, help_text="Secret being enrolled, encrypted")
+    totp_last_step = BigInt(default=-1)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class VerifiedSession(Table):
+    """Back-office sessions that passed the second factor (by the session token's hash)."""
+
+    session_hash = Varchar(length=64, unique=True, required=True)
+    user = ForeignKey(references=BaseUser, on_delete=OnDelete.cascade)
+    verified_at = Timestamptz(default=TimestamptzNow())
 
 
 class ApiToken(Table):
@@ -324,6 +335,7 @@ class OutboundEmail(Table):
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     StaffMember,
+    VerifiedSession,
     ApiToken,
     Supplier,
     SupplierContact,

@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
-from admin.config import build_admin
+from admin.config import build_admin, require_second_factor
 from portal import __version__
 from portal.assessments.controllers import (
     AssessmentController,
@@ -87,11 +87,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     host = urlparse(settings.effective_base_url).hostname or settings.host
-    admin_app = build_admin(
+    admin_app = require_second_factor(build_admin(
         production=settings.https,
         allowed_hosts=sorted({host, "localhost", "127.0.0.1", "testserver"}),
         site_name="Supplier assurance: back office",
-    )
+    ))
 
     # Built once here, not per request: rebuilding costs ~60 ms and resets its login rate limit.
     @asgi("/admin/", is_mount=True, copy_scope=True, opt={"public": True}, include_in_schema=False)

@@ -82,6 +82,23 @@ def demo() -> None:
                f"{result.credentials_file}):")
     for username, password in result.credentials.items():
         click.echo(f"  {username:18} {password}")
+    click.echo("demo-admin and demo-reviewer also need an authenticator code (sign in at /staff/login):")
+    for username, key in result.authenticator_keys.items():
+        click.echo(f"  {username:18} authenticator key {key}  (or: portal demo-code {username})")
+
+
+@cli.command("demo-code")
+@click.argument("username")
+def demo_code(username: str) -> None:
+    """Print the current authenticator code of a demo user (development only)."""
+    from portal.core import totp
+
+    settings = get_settings()
+    key_file = settings.data_path / f"demo-totp-{username}"
+    if settings.env == "production" or not username.startswith("demo-") or not key_file.exists():
+        click.echo("error: only for demo users outside production", err=True)
+        sys.exit(1)
+    click.echo(totp.code_at(key_file.read_text().strip(), totp.current_step()))
 
 
 @cli.command()

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from piccolo.apps.user.tables import BaseUser
 
-from models.tables import Assessment, Certification, Contract, Organisation, Supplier
+from models.tables import Assessment, Certification, Contract, Organisation, StaffMember, Supplier
 from portal.certifications import service as certifications
 from portal.certifications.schemas import CertificationCreate, Scheme
 from portal.core import audit, staff
 from portal.core.db import write_transaction
+from portal.core.permissions import needs_mfa
+from portal.staff.auth import seal
 from portal.suppliers import service as suppliers
 from portal.suppliers.schemas import ContactCreate, ContractCreate, DataRole, SupplierCreate
 
@@ -191,6 +193,19 @@ class DemoResult:
     created_suppliers: int
     credentials: dict[str, str]
     credentials_file: Path
+    authenticator_keys: dict[str, str] = field(default_factory=dict)
+
+
+def _demo_key(data_dir: Path, username: str) -> str:
+    """A stable authenticator key per demo user, kept beside the demo password."""
+    from portal.core import totp
+
+    path = data_dir / f"demo-totp-{username}"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(totp.new_secret())
+    return path.read_text().strip()
 
 
 def _credentials_file(data_dir: Path) -> Path:
@@ -215,12 +230,20 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
     today = today or dt.date.today()
     password = _load_or_make_password(data_dir)
     credentials = {}
+    authenticator_keys = {}
     for role in DEMO_ROLES:
         username = f"demo-{role}"
         if not await BaseUser.exists().where(BaseUser.username == username):
-            await staff.create_user(username=username, password=password, role=role,
-                                    email=f"{username}@riverside-demo.nhs.uk")
+            user_id = await staff.create_user(username=username, password=password, role=role,
+                                              email=f"{username}@riverside-demo.nhs.uk")
+            if needs_mfa(role):
+                # Pre-enrolled so a person trying the demo can add the key to an app (or run
+                # `portal demo-code demo-reviewer`) instead of meeting the enrolment step.
+                await StaffMember.update({StaffMember.totp_secret: seal(_demo_key(data_dir, username))}).where(
+                    StaffMember.user == user_id)
         credentials[username] = password
+        if needs_mfa(role):
+            authenticator_keys[username] = _demo_key(data_dir, username)
 
     if not await Organisation.exists():
         async with write_transaction():
@@ -269,7 +292,8 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
 
     await recompute_all(today=today)
     return DemoResult(created_suppliers=created, credentials=credentials,
-                      credentials_file=_credentials_file(data_dir))
+                      credentials_file=_credentials_file(data_dir),
+                      authenticator_keys=authenticator_keys)
 
 
 # Clause coverage, questionnaires and risks, so the demo shows every state a portfolio has.

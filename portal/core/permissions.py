@@ -10,6 +10,9 @@ ROLES: tuple[str, ...] = ("admin", "procurement", "reviewer", "auditor")
 
 READ = "read"  # every staff role, auditors included
 
+# Roles that must pass a second factor (an authenticator code) to use a back-office session.
+MFA_ROLES: frozenset[str] = frozenset({"admin", "reviewer"})
+
 MATRIX: dict[str, frozenset[str]] = {
     READ: frozenset(ROLES),
     "register.write": frozenset({"admin", "procurement"}),  # suppliers, contacts, contracts
@@ -35,6 +38,10 @@ DESCRIPTIONS: dict[str, str] = {
     "organisation.write": "edit the organisation profile",
     "staff.manage": "manage staff users and API tokens",
 }
+
+
+def needs_mfa(role: str | None) -> bool:
+    return role in MFA_ROLES
 
 
 def is_role(value: str) -> bool:

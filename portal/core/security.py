@@ -10,8 +10,9 @@ import secrets
 from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 
-from models.tables import ApiToken, StaffMember
+from models.tables import ApiToken, StaffMember, VerifiedSession
 from portal.core.context import Actor
+from portal.core.permissions import needs_mfa
 
 TOKEN_PREFIX = "spt"  # noqa: S105 - a label, not a secret
 SESSION_COOKIE = "id"  # piccolo_api's session cookie, set by the admin login
@@ -55,12 +56,22 @@ async def actor_from_bearer(token: str) -> Actor | None:
 
 
 async def actor_from_session(session_token: str) -> Actor | None:
+    """The staff member behind a back-office session; roles that need a second factor only
+    count once the session has passed it."""
     if not session_token or len(session_token) > 200:
         return None
     user_id = await SessionsBase.get_user_id(session_token)
     if user_id is None:
         return None
-    return await staff_actor(user_id)
+    actor = await staff_actor(user_id)
+    if actor is not None and needs_mfa(actor.role) and not await session_verified(session_token):
+        return None
+    return actor
+
+
+async def session_verified(session_token: str) -> bool:
+    return await VerifiedSession.exists().where(
+        VerifiedSession.session_hash == hash_secret(session_token))
 
 
 async def staff_actor(user_id: int) -> Actor | None:

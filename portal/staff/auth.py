@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import hmac
 import secrets
+import time
 from typing import Any
 
 from litestar import Request
@@ -18,11 +20,14 @@ from litestar.handlers.base import BaseRouteHandler
 from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 
-from portal.core import audit, context
+from models.tables import StaffMember, VerifiedSession
+from portal.core import audit, context, totp
+from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, TooManyRequests
 from portal.core.permissions import allowed
 from portal.core.ratelimit import SlidingWindow
-from portal.core.security import SESSION_COOKIE, actor_from_session
+from portal.core.security import SESSION_COOKIE, actor_from_session, hash_secret
+from portal.settings import get_settings
 
 CSRF_COOKIE = "portal_csrf"
 CSRF_FIELD = "csrf"
@@ -74,8 +79,8 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     return values
 
 
-async def sign_in(*, username: str, password: str, client: str) -> str:
-    """Check a password (off the event loop) and open a session; returns its token."""
+async def sign_in(*, username: str, password: str, client: str) -> int:
+    """Check a password (off the event loop), rate-limited; returns the user id."""
     if login_failures.blocked(client) or login_failures.blocked(f"user:{username}"):
         raise TooManyRequests("Too many failed sign-ins; wait ten minutes and try again.")
     if not username or not password or len(username) > 100 or len(password) > 128:
@@ -85,14 +90,113 @@ async def sign_in(*, username: str, password: str, client: str) -> str:
         login_failures.hit(client)
         login_failures.hit(f"user:{username}")
         raise InvalidInput("The username or password is not right.")
+    await actor_from_session_user(user_id)  # refuses accounts without a staff role
+    return user_id
+
+
+async def open_session(user_id: int, *, second_factor: bool) -> str:
     actor = await actor_from_session_user(user_id)
     now = dt.datetime.now()  # piccolo_api's session table keeps naive local times
     session = await SessionsBase.create_session(
         user_id=user_id, expiry_date=now + dt.timedelta(hours=SESSION_HOURS),
         max_expiry_date=now + dt.timedelta(days=1))
     context.set_actor(actor)
-    await audit.record("staff.signed_in", target_type="staff", target_id=user_id)
+    async with write_transaction():
+        if second_factor:
+            await VerifiedSession.insert(VerifiedSession(session_hash=hash_secret(session.token),
+                                                         user=user_id))
+        await audit.record("staff.signed_in", target_type="staff", target_id=user_id,
+                           after={"second_factor": second_factor})
     return session.token
+
+
+# Second factor ---------------------------------------------------------------------------
+
+PENDING_COOKIE = "portal_mfa"
+PENDING_SECONDS = 300
+
+
+def _fernet():
+    import base64
+
+    from cryptography.fernet import Fernet
+
+    key = hashlib.sha256(("totp:" + get_settings().resolved_secret_key()).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def unseal(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()
+
+
+def pending_cookie_value(user_id: int) -> str:
+    expires = int(time.time()) + PENDING_SECONDS
+    payload = f"{user_id}.{expires}"
+    mac = hmac.new(get_settings().resolved_secret_key().encode(), payload.encode(),
+                   hashlib.sha256).hexdigest()
+    return f"{payload}.{mac}"
+
+
+def pending_user(value: str | None) -> int | None:
+    """The user whose password was right a moment ago, from the signed pending cookie."""
+    try:
+        user_id, expires, mac = (value or "").split(".")
+        payload = f"{user_id}.{expires}"
+        good = hmac.new(get_settings().resolved_secret_key().encode(), payload.encode(),
+                        hashlib.sha256).hexdigest()
+        if hmac.compare_digest(mac, good) and int(expires) >= time.time():
+            return int(user_id)
+    except ValueError:
+        return None
+    return None
+
+
+async def second_factor_state(user_id: int) -> dict:
+    """What the second-factor page shows: a code form, or enrolment with a new secret."""
+    member = await StaffMember.select().where(StaffMember.user == user_id).first()
+    user = await BaseUser.select(BaseUser.username).where(BaseUser.id == user_id).first()
+    if member is None or user is None:
+        raise InvalidInput("This account has no staff role; ask an administrator.")
+    if member["totp_secret"]:
+        return {"enrolled": True, "username": user["username"]}
+    secret = unseal(member["totp_pending"]) if member["totp_pending"] else None
+    if secret is None:
+        secret = totp.new_secret()
+        await StaffMember.update({StaffMember.totp_pending: seal(secret)}).where(
+            StaffMember.user == user_id)
+    return {"enrolled": False, "username": user["username"], "secret": secret,
+            "uri": totp.provisioning_uri(secret, account=user["username"],
+                                         issuer="Supplier assurance")}
+
+
+async def verify_second_factor(user_id: int, code: str, *, client: str) -> None:
+    if login_failures.blocked(client) or login_failures.blocked(f"mfa:{user_id}"):
+        raise TooManyRequests("Too many wrong codes; wait ten minutes and try again.")
+    async with write_transaction():
+        member = await StaffMember.select().where(StaffMember.user == user_id).first()
+        if member is None:
+            raise InvalidInput("This account has no staff role; ask an administrator.")
+        enrolling = not member["totp_secret"]
+        sealed = member["totp_pending"] if enrolling else member["totp_secret"]
+        if not sealed:
+            raise InvalidInput("Start again: sign in with your password.")
+        step = totp.verify(unseal(sealed), code, last_step=member["totp_last_step"])
+        if step is None:
+            login_failures.hit(client)
+            login_failures.hit(f"mfa:{user_id}")
+            raise InvalidInput("That code is not right. Enter the 6 digits your authenticator "
+                               "app shows now.")
+        values = {StaffMember.totp_last_step: step}
+        if enrolling:
+            values.update({StaffMember.totp_secret: sealed, StaffMember.totp_pending: ""})
+        await StaffMember.update(values).where(StaffMember.user == user_id)
+        if enrolling:
+            context.set_actor(await actor_from_session_user(user_id))
+            await audit.record("staff.mfa_enrolled", target_type="staff", target_id=user_id)
 
 
 async def check_password(username: str, password: str) -> int | None:

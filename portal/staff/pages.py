@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from portal.assessments import service as assessments
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
-from portal.core.permissions import READ, allowed
+from portal.core.permissions import READ, allowed, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.staff import auth
 
@@ -42,23 +42,69 @@ async def login_page(request: Request, next: str | None = None) -> Template:
                   error=None)
 
 
+def _session_response(destination: str, token: str, request: Request) -> Response:
+    response = Redirect(destination, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
+                        secure=request.url.scheme == "https", max_age=auth.SESSION_HOURS * 3600)
+    response.delete_cookie(auth.PENDING_COOKIE, path="/staff")
+    return response
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @post("/login", opt={"public": True}, status_code=303)
 async def login(request: Request) -> Response:
     form = await request.form()
     destination = _safe_next(form.get("next"))
     try:
         await auth.check_csrf(request)
-        token = await auth.sign_in(username=str(form.get("username") or "").strip(),
-                                   password=str(form.get("password") or ""),
-                                   client=request.client.host if request.client else "unknown")
+        user_id = await auth.sign_in(username=str(form.get("username") or "").strip(),
+                                     password=str(form.get("password") or ""),
+                                     client=_client(request))
+        actor = await auth.actor_from_session_user(user_id)
     except PortalError as error:
         return render(request, "staff/login.html", status_code=error.status_code,
                       page_title="Sign in", next=destination, error=error.message,
                       username=str(form.get("username") or "")[:100])
-    response = Redirect(destination, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https", max_age=auth.SESSION_HOURS * 3600)
-    return response
+    if needs_mfa(actor.role):
+        response = Redirect(f"/staff/login/mfa?next={quote(destination)}", status_code=303)
+        response.set_cookie(auth.PENDING_COOKIE, auth.pending_cookie_value(user_id),
+                            httponly=True, samesite="strict", path="/staff",
+                            secure=request.url.scheme == "https", max_age=auth.PENDING_SECONDS)
+        return response
+    return _session_response(destination, await auth.open_session(user_id, second_factor=False),
+                             request)
+
+
+@get("/login/mfa", opt={"public": True})
+async def second_factor_page(request: Request, next: str | None = None) -> Response:
+    user_id = auth.pending_user(request.cookies.get(auth.PENDING_COOKIE))
+    if user_id is None:
+        return Redirect(f"/staff/login?next={quote(_safe_next(next))}", status_code=303)
+    state = await auth.second_factor_state(user_id)
+    return render(request, "staff/mfa.html", page_title="Authenticator code",
+                  next=_safe_next(next), state=state, error=None)
+
+
+@post("/login/mfa", opt={"public": True}, status_code=303)
+async def second_factor(request: Request) -> Response:
+    form = await request.form()
+    destination = _safe_next(form.get("next"))
+    user_id = auth.pending_user(request.cookies.get(auth.PENDING_COOKIE))
+    if user_id is None:
+        return Redirect(f"/staff/login?next={quote(destination)}", status_code=303)
+    try:
+        await auth.check_csrf(request)
+        await auth.verify_second_factor(user_id, str(form.get("code") or ""),
+                                        client=_client(request))
+    except PortalError as error:
+        return render(request, "staff/mfa.html", status_code=error.status_code,
+                      page_title="Authenticator code", next=destination,
+                      state=await auth.second_factor_state(user_id), error=error.message)
+    return _session_response(destination, await auth.open_session(user_id, second_factor=True),
+                             request)
 
 
 @post("/logout", opt={"permission": READ}, status_code=303)
@@ -126,7 +172,8 @@ def staff_router() -> Router:
     return Router(
         path="/staff",
         guards=[auth.staff_guard],
-        route_handlers=[login_page, login, logout, review_page, review_answer, decide,
+        route_handlers=[login_page, login, second_factor_page, second_factor, logout,
+                        review_page, review_answer, decide,
                         *workspace.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,

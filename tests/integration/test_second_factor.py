@@ -1,0 +1,76 @@
+"""Admins and reviewers need an authenticator code; their sessions count only after it."""
+
+from __future__ import annotations
+
+import re
+
+from models.tables import StaffMember
+from portal.core import staff, totp
+from tests.integration.conftest import SUPPLIER, staff_session
+
+PASSWORD = "a sensible long password"
+
+
+def csrf_of(page) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+async def password_step(client, username):
+    page = await client.get("/staff/login")
+    response = await client.post("/staff/login", data={
+        "csrf": csrf_of(page), "username": username, "password": PASSWORD, "next": "/staff/"})
+    return csrf_of(page), response
+
+
+async def test_reviewer_enrols_then_is_asked_for_a_code_each_time(client):
+    await staff.create_user(username="rev", password=PASSWORD, role="reviewer")
+    csrf, response = await password_step(client, "rev")
+    assert response.status_code == 303 and response.headers["location"].startswith("/staff/login/mfa")
+    assert "id" not in client.cookies  # no session yet
+    page = await client.get(response.headers["location"])
+    secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page.text).group(1)
+    stored = await StaffMember.select(StaffMember.totp_pending).first()
+    assert secret not in stored["totp_pending"]  # kept encrypted
+    wrong = await client.post("/staff/login/mfa", data={"csrf": csrf, "code": "000000"})
+    assert wrong.status_code == 400 and "not right" in wrong.text
+    code = totp.code_at(secret, totp.current_step())
+    ok = await client.post("/staff/login/mfa", data={"csrf": csrf, "code": code, "next": "/staff/"})
+    assert ok.status_code == 303 and ok.headers["location"] == "/staff/"
+    assert (await client.get("/staff/")).status_code == 200
+    # Next time: a code only, and the same code can't be used twice.
+    client.cookies.clear()
+    csrf, response = await password_step(client, "rev")
+    page = await client.get(response.headers["location"])
+    assert "Enter your authenticator code" in page.text and "totp-secret" not in page.text
+    replay = await client.post("/staff/login/mfa", data={"csrf": csrf, "code": code})
+    assert replay.status_code == 400
+
+
+async def test_procurement_signs_in_with_a_password_alone(client):
+    await staff.create_user(username="buyer", password=PASSWORD, role="procurement")
+    _, response = await password_step(client, "buyer")
+    assert response.headers["location"] == "/staff/"
+
+
+async def test_a_reviewer_session_without_the_second_factor_is_refused_everywhere(client):
+    token = await staff_session("reviewer", second_factor=False)
+    client.cookies.set("id", token)
+    assert (await client.get("/api/v1/suppliers")).status_code == 401
+    assert (await client.get("/staff/", follow_redirects=False)).status_code == 303
+    back_office = await client.get("/admin/", follow_redirects=False)
+    assert back_office.status_code == 303 and "/staff/login" in back_office.headers["location"]
+    api = await client.get("/admin/api/tables/supplier/")
+    assert api.status_code == 403
+    client.cookies.clear()
+    verified = await staff_session("reviewer", username="rev2")
+    client.cookies.set("id", verified)
+    assert (await client.get("/api/v1/suppliers")).status_code == 200
+    client.cookies.clear()
+
+
+async def test_the_pending_step_cannot_be_forged(client):
+    await staff.create_user(username="adm", password=PASSWORD, role="admin")
+    client.cookies.set("portal_mfa", "1.9999999999.forged", path="/staff")
+    response = await client.get("/staff/login/mfa", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/staff/login")
+    assert SUPPLIER
