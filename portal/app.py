@@ -124,5 +124,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[on_startup],
         on_shutdown=[close_pool],
         debug=False,
+        logging_config=None,  # keep our structlog JSON configuration (core/logging.py)
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
     )
