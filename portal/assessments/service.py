@@ -30,7 +30,7 @@ from portal.core.db import write_transaction
 from portal.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from portal.core.security import hash_secret, now
 from portal.core.storage import evidence_store, key_for
-from portal.core.uploads import RejectedUpload, safe_filename, sniff
+from portal.core.uploads import accept_upload, safe_filename
 from portal.settings import get_settings
 from questionnaires.loader import shipped
 from questionnaires.rules import (
@@ -388,13 +388,6 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
 
 async def add_evidence(token: str, question_id: str, *, filename: str | None, data: bytes,
                        attach: bool = False) -> dict[str, Any]:
-    settings = get_settings()
-    if len(data) > settings.max_upload_bytes:
-        from portal.core.errors import PayloadTooLarge
-
-        raise PayloadTooLarge(f"The file is larger than {settings.max_upload_mb} MB.")
-    if not data:
-        raise InvalidInput("The file is empty.")
     link = await open_link(token)
     question = link.definition.question(question_id)
     if question is None:
@@ -402,12 +395,7 @@ async def add_evidence(token: str, question_id: str, *, filename: str | None, da
     existing = await Answer.select().where(
         (Answer.assessment == link.assessment["id"]) & (Answer.question_id == question_id)).first()
     _check_editable(link.assessment, existing, question_id)
-    try:
-        content_type = sniff(data, filename or "")
-    except RejectedUpload as error:
-        from portal.core.errors import UnsupportedMediaType
-
-        raise UnsupportedMediaType(str(error)) from None
+    content_type = accept_upload(data, filename, max_bytes=get_settings().max_upload_bytes)
     digest = hashlib.sha256(data).hexdigest()
     key = key_for(digest)
     # Stored before the record: a failed store leaves no record pointing at nothing.

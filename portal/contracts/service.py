@@ -12,10 +12,10 @@ from portal.contracts.reader import UnreadableContract
 from portal.contracts.scanner import ScanResult, scan_docx
 from portal.core import audit
 from portal.core.db import write_transaction
-from portal.core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from portal.core.errors import InvalidInput, NotFound
 from portal.core.security import now
 from portal.core.storage import evidence_store, key_for
-from portal.core.uploads import RejectedUpload, safe_filename, sniff
+from portal.core.uploads import accept_upload, safe_filename
 from portal.settings import get_settings
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -88,18 +88,9 @@ async def _record_scan(contract: dict, result: ScanResult, *, actor: str) -> Non
 
 async def upload_document(contract_id: int, *, filename: str | None, data: bytes,
                           actor: str) -> dict[str, Any]:
-    settings = get_settings()
-    if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"The file is larger than {settings.max_upload_mb} MB.")
-    if not data:
-        raise InvalidInput("The file is empty.")
     contract = await _contract(contract_id)
-    try:
-        content_type = sniff(data, filename or "")
-    except RejectedUpload as error:
-        raise UnsupportedMediaType(str(error)) from None
-    if content_type != DOCX:
-        raise UnsupportedMediaType("Upload the contract as a Word document (.docx).")
+    content_type = accept_upload(data, filename, max_bytes=get_settings().max_upload_bytes,
+                                 only=DOCX)
     try:
         result = await asyncio.to_thread(scan_docx, data)
     except UnreadableContract as error:

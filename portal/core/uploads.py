@@ -91,3 +91,21 @@ def safe_filename(name: str | None, content_type: str) -> str:
             extension == ".jpg" and name.lower().endswith(".jpeg")):
         name = name.rsplit(".", 1)[0] + extension if "." in name else name + extension
     return name
+
+
+def accept_upload(data: bytes, filename: str | None, *, max_bytes: int,
+                  only: str | None = None) -> str:
+    """The content type of an acceptable upload, or a PortalError a person understands."""
+    from portal.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+    if not data:
+        raise InvalidInput("The file is empty.")
+    try:
+        content_type = sniff(data, filename or "")
+    except RejectedUpload as error:
+        raise UnsupportedMediaType(str(error)) from None
+    if only is not None and content_type != only:
+        raise UnsupportedMediaType("Upload the contract as a Word document (.docx).")
+    return content_type

@@ -84,6 +84,16 @@ class RiskOut(OutputModel):
     version: int
 
 
+async def log_risk(data: RiskCreate) -> dict[str, Any]:
+    """Record a risk, dispute or incident against a current supplier (API and workspace)."""
+    values = {**data.model_dump(exclude={"supplier_id"}), "supplier": data.supplier_id,
+              "opened_on": data.opened_on or dt.date.today()}
+    values = {k: v.value if isinstance(v, StrEnum) else v for k, v in values.items()}
+    async with write_transaction():
+        await get_active_supplier(data.supplier_id)
+        return await records.create_row(Risk, values, action=f"{data.kind.value}.logged")
+
+
 def risk_out(row: dict[str, Any]) -> RiskOut:
     return RiskOut.model_validate({**row, "supplier_id": row["supplier"]})
 
@@ -94,12 +104,7 @@ class RiskController(Controller):
 
     @post("/", opt={"permission": "risks.write"}, summary="Log a risk, dispute or incident")
     async def create(self, data: RiskCreate) -> RiskOut:
-        values = {**data.model_dump(exclude={"supplier_id"}), "supplier": data.supplier_id,
-                  "opened_on": data.opened_on or dt.date.today()}
-        values = {k: v.value if isinstance(v, StrEnum) else v for k, v in values.items()}
-        async with write_transaction():
-            await get_active_supplier(data.supplier_id)
-            return risk_out(await records.create_row(Risk, values, action=f"{data.kind.value}.logged"))
+        return risk_out(await log_risk(data))
 
     @get("/", opt={"permission": READ}, summary="Risks and disputes, optionally for one supplier")
     async def index(self, supplier_id: Annotated[int | None, Parameter(gt=0, le=MAX_ID)] = None,

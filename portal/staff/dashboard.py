@@ -124,53 +124,31 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
     }
 
 
+# How the dashboard groups the first fix (or reason) of each unmet criterion into one line.
+_REASON_GROUPS: list[tuple[str, str]] = [
+    ("Add to ", "contracts missing required clauses"),
+    ("Obtain evidence of a current DSPT", "no current DSPT at Standards Met or above"),
+    ("Obtain a current Cyber Essentials Plus or ISO", "no current Cyber Essentials Plus or ISO/IEC 27001"),
+    ("Obtain a current", "no current certification"),
+    ("Send this year", "last accepted assessment is over 12 months old"),
+    ("Send the due diligence", "no due diligence questionnaire accepted"),
+    ("Chase the supplier", "questionnaire in progress, not yet accepted"),
+    ("Follow up the answers", "accepted assessment, but some answers fall short"),
+    ("Give each open high risk", "open high risks without an owner and mitigation"),
+    ("Record the data-security risk", "disputes without their data-security risk"),
+]
+_CONTAINS_GROUPS: list[tuple[str, str]] = [
+    ("only partly", "contract terms only partly in place"),
+    ("No current contract", "no current contract recorded"),
+    ("No certification", "no certification recorded"),
+]
+
+
 def _reason_kind(reason: str) -> str:
-    """Group similar reasons and fixes ("Add to 'EPR': …") into one line for the summary."""
-    if reason.startswith("Add to "):
-        return "contracts missing required clauses"
-    if reason.startswith("Obtain evidence of a current DSPT"):
-        return "no current DSPT at Standards Met or above"
-    if reason.startswith("Obtain a current Cyber Essentials Plus or ISO"):
-        return "no current Cyber Essentials Plus or ISO/IEC 27001"
-    if reason.startswith("Obtain a current"):
-        return "no current certification"
-    if reason.startswith("Send this year"):
-        return "last accepted assessment is over 12 months old"
-    if reason.startswith("Send the due diligence"):
-        return "no due diligence questionnaire accepted"
-    if reason.startswith("Chase the supplier"):
-        return "questionnaire in progress, not yet accepted"
-    if reason.startswith("Follow up the answers"):
-        return "accepted assessment, but some answers fall short"
-    if reason.startswith("Give each open high risk"):
-        return "open high risks without an owner and mitigation"
-    if reason.startswith("Record the data-security risk"):
-        return "disputes without their data-security risk"
-    if reason.startswith(("Record the supplier's legal name", "Add a named contact",
-                          "List the products", "Record the contract", "Add the missing contract")):
-        return reason.rstrip(".").lower()
-    if "is missing" in reason and "required clause" in reason:
-        return "contracts missing required clauses"
-    if "only partly" in reason:
-        return "contract terms only partly in place"
-    if reason.startswith("No current contract"):
-        return "no current contract recorded"
-    if "more than 12 months" in reason:
-        return "last accepted assessment is over 12 months old"
-    if "No due diligence" in reason:
-        return "no accepted assessment"
-    if "in progress" in reason:
-        return "assessment in progress, not yet accepted"
-    if "No certification" in reason:
-        return "no certification recorded"
-    if "DSPT" in reason:
-        return "no current DSPT at Standards Met"
-    if "expired" in reason or "stopped" in reason:
-        return "certificates expired or no longer valid"
-    if "high risk" in reason:
-        return "open high risks without owner"
-    if "dispute" in reason:
-        return "disputes without their data-security risk"
-    if "legal name" in reason.lower():
-        return "legal name missing"
-    return reason[:80]
+    for prefix, label in _REASON_GROUPS:
+        if reason.startswith(prefix):
+            return label
+    for fragment, label in _CONTAINS_GROUPS:
+        if fragment in reason:
+            return label
+    return reason.rstrip(".")[:120]

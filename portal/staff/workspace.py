@@ -23,7 +23,6 @@ from portal.certifications import service as certifications
 from portal.certifications.register_import import import_dspt
 from portal.certifications.schemas import CertificationCreate
 from portal.contracts import service as contracts
-from portal.core import records
 from portal.core.errors import InvalidInput
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
@@ -150,19 +149,15 @@ async def add_certification(request: Request, supplier_id: Id) -> Response:
 
 @post("/suppliers/{supplier_id:int}/risks", opt={"permission": "risks.write"}, status_code=303)
 async def log_risk(request: Request, supplier_id: Id) -> Response:
-    from portal.risks.api import RiskCreate
+    from portal.risks import api as risks
 
     form = await auth.check_csrf(request)
     values = {k: v for k, v in form.items() if k != "csrf" and v not in ("", None)}
     try:
-        data = RiskCreate.model_validate({**values, "supplier_id": supplier_id})
+        data = risks.RiskCreate.model_validate({**values, "supplier_id": supplier_id})
     except ValidationError as error:
         raise _form_error(error) from None
-    await suppliers.get_active_supplier(supplier_id)
-    payload = {**data.model_dump(exclude={"supplier_id"}), "supplier": supplier_id,
-               "opened_on": data.opened_on or dt.date.today()}
-    payload = {k: getattr(v, "value", v) for k, v in payload.items()}
-    await records.create_row(Risk, payload, action=f"{data.kind.value}.logged")
+    await risks.log_risk(data)
     return Redirect(f"/staff/suppliers/{supplier_id}?notice=risk", status_code=303)
 
 
