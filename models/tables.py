@@ -312,6 +312,11 @@ class AuditEvent(Table):
     request_id = Varchar(length=64, default="")
     prev_hash = Varchar(length=64, default="")
     hash = Varchar(length=64, default="", help_text="SHA-256 over this event and prev_hash")
+    # Unique through an index the migration makes (SQLite can't add a UNIQUE column).
+    seq = BigInt(null=True, default=None,
+                 help_text="place in the hash chain; empty until the event is sealed")
+    txid = BigInt(null=True, default=None,
+                  help_text="PostgreSQL transaction that wrote the event (sealing waits for it)")
 
 
 class OutboundEmail(Table):

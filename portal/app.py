@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -26,6 +27,7 @@ from portal.assessments.controllers import (
 from portal.assessments.pages import RespondPages
 from portal.certifications.controllers import CertificationController
 from portal.contracts.controllers import ContractClauseController
+from portal.core.audit import keep_sealing
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, RequestContextMiddleware, permission_guard
@@ -98,8 +100,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
         await admin_app(scope, receive, send)
 
+    sealer: list[asyncio.Task] = []
+
     async def on_startup() -> None:
         await start_pool(settings)
+        if settings.is_postgres:
+            sealer.append(asyncio.create_task(keep_sealing(), name="audit-sealer"))
+
+    async def on_shutdown() -> None:
+        for task in sealer:
+            task.cancel()
+        await asyncio.gather(*sealer, return_exceptions=True)
+        sealer.clear()
+        await close_pool()
 
     return Litestar(
         route_handlers=[
@@ -122,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine),
         on_startup=[on_startup],
-        on_shutdown=[close_pool],
+        on_shutdown=[on_shutdown],
         debug=False,
         logging_config=None,  # keep our structlog JSON configuration (core/logging.py)
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,

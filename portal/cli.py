@@ -57,8 +57,8 @@ def migrate() -> None:
 @click.option("--host", default=None, help="Overrides PORTAL_HOST")
 @click.option("--port", type=int, default=None, help="Overrides PORTAL_PORT")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the portal with uvicorn."""
-    import uvicorn
+    """Serve the portal with uvicorn (PORTAL_WORKERS processes)."""
+    from portal.core.server import serve as run_server
 
     settings = get_settings()
     from portal.core.logging import configure_logging
@@ -66,9 +66,7 @@ def serve(host: str | None, port: int | None) -> None:
     configure_logging(settings.log_level)
     click.echo(f"portal listening on http://{host or settings.host}:{port or settings.port} "
                f"(admin at /admin/, API docs at /schema)", err=True)
-    uvicorn.run("portal.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=settings.workers, log_config=None,
-                access_log=False, proxy_headers=True, server_header=False)
+    run_server(host or settings.host, port or settings.port, settings.workers)
 
 
 @cli.command()
@@ -307,7 +305,9 @@ def audit_verify() -> None:
 
     result = _run(verify)
     if result.broken_at is None:
-        click.echo(f"audit trail intact: {result.checked} events verified")
+        waiting = f" ({result.pending} newer events wait for their transactions to finish)" \
+            if result.pending else ""
+        click.echo(f"audit trail intact: {result.checked} events verified{waiting}")
         return
     click.echo(f"audit trail BROKEN at event {result.broken_at}: {result.problem} "
                f"({result.checked} events before it verified)", err=True)

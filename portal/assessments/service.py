@@ -83,11 +83,27 @@ async def _store_definition(definition: Definition) -> int:
     return row.id
 
 
-async def frozen_definition(definition_id: int) -> Definition:
-    row = await QuestionnaireDefinition.select(QuestionnaireDefinition.content).where(
-        QuestionnaireDefinition.id == definition_id).first()
-    content = row["content"]
-    return Definition.model_validate(json.loads(content) if isinstance(content, str) else content)
+# Parsed definitions by content hash: a frozen definition never changes, and parsing one
+# costs more than the rest of an answer save.
+_PARSED: dict[str, Definition] = {}
+_PARSED_LIMIT = 256
+
+
+async def frozen_definition(definition_id: int, content_hash: str | None = None) -> Definition:
+    if content_hash is None:
+        row = await QuestionnaireDefinition.select(QuestionnaireDefinition.content_hash).where(
+            QuestionnaireDefinition.id == definition_id).first()
+        content_hash = row["content_hash"]
+    parsed = _PARSED.get(content_hash)
+    if parsed is None:
+        row = await QuestionnaireDefinition.select(QuestionnaireDefinition.content).where(
+            QuestionnaireDefinition.id == definition_id).first()
+        content = row["content"]
+        parsed = Definition.model_validate(json.loads(content) if isinstance(content, str) else content)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[content_hash] = parsed
+    return parsed
 
 
 # Links ---------------------------------------------------------------------------------
@@ -236,12 +252,17 @@ async def open_link(token: str) -> LinkContext:
     """The assessment behind a link; unknown, expired and revoked links look the same."""
     if not token or len(token) > 100:
         raise LinkNotFound()
-    row = await Assessment.select().where(Assessment.link_hash == hash_secret(token)).first()
+    row = await Assessment.select(
+        *Assessment.all_columns(),
+        Assessment.definition.content_hash.as_alias("definition_hash"),
+    ).where(Assessment.link_hash == hash_secret(token)).first()
     if row is None or row["status"] in {"revoked", "expired"}:
         raise LinkNotFound()
     if row["link_expires_at"] is not None and row["link_expires_at"] < now():
         raise LinkNotFound()
-    return LinkContext(assessment=row, definition=await frozen_definition(row["definition"]))
+    definition_hash = row.pop("definition_hash")
+    return LinkContext(assessment=row,
+                       definition=await frozen_definition(row["definition"], definition_hash))
 
 
 # Answers -------------------------------------------------------------------------------
