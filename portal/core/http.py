@@ -98,14 +98,24 @@ class RequestContextMiddleware(ASGIMiddleware):
             context._request_id.reset(id_token)
 
 
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 async def permission_guard(connection: ASGIConnection, route_handler: BaseRouteHandler) -> None:
     opt = route_handler.opt
     if opt.get("public") or opt.get("supplier_link"):
         return
-    actor = await authenticate(authorization=connection.headers.get("authorization"),
+    authorization = connection.headers.get("authorization")
+    actor = await authenticate(authorization=authorization,
                                session_cookie=connection.cookies.get(SESSION_COOKIE))
     if actor is None:
         raise NotAuthenticated()
+    if not authorization and connection.scope.get("method") not in _SAFE_METHODS \
+            and connection.scope["path"].startswith("/api/"):
+        # A browser sends the session cookie whatever site asks it to; the API's forms have
+        # no CSRF token, so the cookie only reads (downloads) and writes need an API token.
+        raise PermissionDenied("Changes through the API need an API token (Authorization: "
+                               "Bearer ...); a signed-in browser session can only read here.")
     context.set_actor(actor)
     connection.state.actor = actor
     permission = opt.get("permission")
