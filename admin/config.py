@@ -258,6 +258,63 @@ def require_second_factor(admin_app):
                                             (b"content-length", str(len(body)).encode())]})
                     await send({"type": "http.response.body", "body": body})
                     return
-        await admin_app(scope, receive, send)
+        await _with_clear_errors(admin_app, scope, receive, send)
 
     return guarded
+
+
+def _unusable_number(scope) -> str | None:
+    """Numbers the database can't hold reach piccolo_api unchecked and fail inside it (after
+    its own error page has started), so they are refused before they get there."""
+    from urllib.parse import parse_qsl
+
+    for segment in scope.get("path", "").split("/"):
+        if segment.isdigit() and len(segment) > 18:
+            return "that id is too large"
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    for name, value in query:
+        if name in ("__page", "__page_size") and not (value.isdigit() and 0 < int(value) <= 1_000_000):
+            return f"{name} must be a whole number from 1 to 1,000,000"
+        if value.lstrip("-").isdigit() and len(value) > 18:
+            return f"{name} is too large a number"
+    return None
+
+
+async def _refuse(send, status: int, detail: str) -> None:
+    import json
+
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _with_clear_errors(admin_app, scope, receive, send) -> None:
+    """piccolo_api passes on errors for query parameters it can't use (an unknown column to
+    order or filter by, a malformed value, a number too big for the database); that is the
+    caller's mistake, so a 400 that says so, not a 500."""
+    started = False
+
+    async def tracking_send(message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    from asyncpg.exceptions import DataError
+
+    if scope["type"] == "http" and (problem := _unusable_number(scope)):
+        await _refuse(send, 400, f"Invalid request: {problem}.")
+        return
+    try:
+        await admin_app(scope, receive, tracking_send)
+    except (ValueError, TypeError, KeyError, OverflowError, DataError) as error:
+        if started or scope["type"] != "http":
+            raise
+        import structlog
+
+        structlog.get_logger("portal.admin").warning(
+            "admin_bad_request", error=type(error).__name__, detail=str(error)[:200])
+        detail = str(error).split(" - ")[0][:200] or "the parameters are not valid"
+        await _refuse(send, 400, f"Invalid request: {detail}")

@@ -336,6 +336,15 @@ class OutboundEmail(Table):
     sent_at = Timestamptz(null=True, default=None)
 
 
+class FailedAttempt(Table):
+    """Wrong supplier links and failed sign-ins, counted in the database so that every worker
+    process sees the same count. Short-lived: rows older than a day are pruned."""
+
+    scope = Varchar(length=20, required=True, help_text="link, sign_in or second_factor")
+    key = Varchar(length=200, required=True, index=True, help_text="a client address or a username")
+    at = Timestamptz(default=TimestamptzNow())
+
+
 # In dependency order: a table comes after every table it references.
 ALL_TABLES: list[type[Table]] = [
     Organisation,
@@ -360,4 +369,5 @@ ALL_TABLES: list[type[Table]] = [
     SupplierScore,
     AuditEvent,
     OutboundEmail,
+    FailedAttempt,
 ]

@@ -21,15 +21,17 @@ from portal.assessments.schemas import (
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, TooManyRequests
 from portal.core.permissions import READ
-from portal.core.ratelimit import SlidingWindow
+from portal.core.ratelimit import FailureLimit
 from portal.core.schemas import MAX_ID
 
 AssessmentId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Assessment id")]
 Token = Annotated[str, Parameter(max_length=100, description="The secret from the supplier link")]
 QuestionIdParam = Annotated[str, Parameter(pattern=r"^[a-z][a-z0-9_]{1,60}$", max_length=61)]
 
-# Wrong links from one client: 20 in 5 minutes, then 429 until the window passes.
-link_misses = SlidingWindow(limit=20, window_seconds=300)
+# Wrong links from one client: 20 in 5 minutes, then 429 instead of 404 until the window
+# passes. A valid link keeps working: 256 random bits can't be found by guessing, and a
+# scanner behind the same NAT must not lock a supplier's staff out of their questionnaire.
+link_misses = FailureLimit("link", limit=20, window_seconds=300)
 SUPPLIER_LINK = {"supplier_link": True}
 
 
@@ -39,13 +41,12 @@ def client_key(request: Request) -> str:
 
 async def through_link(request: Request, call):
     """Run a supplier-link call, counting and limiting misses per client."""
-    key = client_key(request)
-    if link_misses.blocked(key):
-        raise TooManyRequests("Too many invalid links from your address; wait a few minutes.")
     try:
         return await call()
     except service.LinkNotFound:
-        link_misses.hit(key)
+        if await link_misses.hit(client_key(request)):
+            raise TooManyRequests("Too many invalid links from your address; "
+                                  "wait a few minutes.") from None
         raise
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from models.tables import Assessment, Supplier, SupplierContact
-from portal.core import audit, mail
+from portal.core import audit, mail, ratelimit
 from portal.core.db import write_transaction
 from portal.core.security import now
 from portal.settings import Settings
@@ -92,4 +92,6 @@ async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str,
     result.update(await mail.dispatch(settings))
     # Time alone expires certificates and assessments, so scores are refreshed every run.
     result["rescored"] = await recompute_all(today=today)
+    result["failed_attempts_pruned"] = await ratelimit.prune()
+    result["audit_events_sealed"] = await audit.seal()
     return result

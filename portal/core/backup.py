@@ -21,14 +21,15 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from models.tables import ALL_TABLES, AuditEvent, EvidenceFile
+from models.tables import ALL_TABLES, AuditEvent, EvidenceFile, FailedAttempt
 from portal import __version__
 from portal.core import audit
 from portal.core.db import engine, write_transaction
 from portal.core.errors import Conflict, InvalidInput
 from portal.core.storage import evidence_store
 
-TABLES: list[type[Table]] = [BaseUser, *ALL_TABLES]
+# Failed attempts are a few minutes' rate-limit counts, not records worth restoring.
+TABLES: list[type[Table]] = [BaseUser, *(t for t in ALL_TABLES if t is not FailedAttempt)]
 _FILE = re.compile(r"files/evidence/[0-9a-f]{2}/[0-9a-f]{64}")
 FORMAT = 1
 BATCH = 500

@@ -152,6 +152,10 @@ def validation_error_handler(_: Request, exc: ValidationException) -> Response[d
 
 def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    if exc.status_code == 413:  # Litestar's own words are "Request Entity Too Large"
+        from portal.settings import get_settings
+
+        detail = f"The upload is too large: a file can be at most {get_settings().max_upload_mb} MB."
     response = _json_error(exc.status_code, detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value

@@ -1,32 +1,44 @@
-"""A small sliding-window limiter for guessing attempts (per process; see README)."""
+"""Limits on guessing: failed attempts per key in a sliding window.
+
+Counted in the database, so every worker process (and every app server) sees the same
+count; failures are rare, so one insert per failure costs nothing on the normal path.
+"""
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
+import datetime as dt
+
+from models.tables import FailedAttempt
+
+_KEEP = dt.timedelta(days=1)
 
 
-class SlidingWindow:
-    def __init__(self, limit: int, window_seconds: float) -> None:
+class FailureLimit:
+    def __init__(self, scope: str, limit: int, window_seconds: int) -> None:
+        self.scope = scope
         self.limit = limit
-        self.window = window_seconds
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self.window = dt.timedelta(seconds=window_seconds)
 
-    def _trim(self, key: str, now: float) -> deque[float]:
-        hits = self._hits[key]
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
+    def _recent(self, key: str):
+        since = dt.datetime.now(dt.UTC) - self.window
+        return (FailedAttempt.scope == self.scope) & (FailedAttempt.key == key[:200]) \
+            & (FailedAttempt.at > since)
 
-    def blocked(self, key: str) -> bool:
-        return len(self._trim(key, time.monotonic())) >= self.limit
+    async def blocked(self, key: str) -> bool:
+        return await FailedAttempt.count().where(self._recent(key)) >= self.limit
 
-    def hit(self, key: str) -> None:
-        now = time.monotonic()
-        self._trim(key, now).append(now)
-        if len(self._hits) > 50_000:  # keep memory bounded under a spray of addresses
-            for stale in [k for k, v in self._hits.items() if not v][:10_000]:
-                del self._hits[stale]
+    async def hit(self, key: str) -> bool:
+        """Count a failure; returns whether this one was over the limit."""
+        await FailedAttempt.insert(FailedAttempt(scope=self.scope, key=key[:200],
+                                                 at=dt.datetime.now(dt.UTC)))
+        return await FailedAttempt.count().where(self._recent(key)) > self.limit
 
-    def reset(self) -> None:
-        self._hits.clear()
+    async def reset(self) -> None:
+        await FailedAttempt.delete().where(FailedAttempt.scope == self.scope)
+
+
+async def prune() -> int:
+    """Forget failures older than a day (run by `portal jobs run`)."""
+    old = await FailedAttempt.delete().where(
+        FailedAttempt.at < dt.datetime.now(dt.UTC) - _KEEP).returning(FailedAttempt.id)
+    return len(old)

@@ -25,14 +25,20 @@ from portal.core import audit, context, totp
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, TooManyRequests
 from portal.core.permissions import allowed
-from portal.core.ratelimit import SlidingWindow
+from portal.core.ratelimit import FailureLimit
 from portal.core.security import SESSION_COOKIE, actor_from_session, hash_secret
 from portal.settings import get_settings
 
 CSRF_COOKIE = "portal_csrf"
 CSRF_FIELD = "csrf"
 SESSION_HOURS = 8
-login_failures = SlidingWindow(limit=10, window_seconds=600)
+# Failed sign-ins: 10 in 10 minutes for one username (password guessing), 50 for one address
+# (spraying many usernames; a shared office address still lets colleagues in); the same for
+# wrong authenticator codes.
+sign_in_failures = FailureLimit("sign_in", limit=10, window_seconds=600)
+sign_in_failures_by_address = FailureLimit("sign_in_addr", limit=50, window_seconds=600)
+code_failures = FailureLimit("second_factor", limit=10, window_seconds=600)
+code_failures_by_address = FailureLimit("second_factor_addr", limit=50, window_seconds=600)
 
 
 async def staff_guard(connection: ASGIConnection, route_handler: BaseRouteHandler) -> None:
@@ -81,14 +87,15 @@ async def check_csrf(request: Request) -> dict[str, Any]:
 
 async def sign_in(*, username: str, password: str, client: str) -> int:
     """Check a password (off the event loop), rate-limited; returns the user id."""
-    if login_failures.blocked(client) or login_failures.blocked(f"user:{username}"):
+    if await sign_in_failures_by_address.blocked(client) or \
+            await sign_in_failures.blocked(username):
         raise TooManyRequests("Too many failed sign-ins; wait ten minutes and try again.")
     if not username or not password or len(username) > 100 or len(password) > 128:
         raise InvalidInput("Enter your username and password.")
     user_id = await check_password(username, password)
     if user_id is None:
-        login_failures.hit(client)
-        login_failures.hit(f"user:{username}")
+        await sign_in_failures_by_address.hit(client)
+        await sign_in_failures.hit(username)
         raise InvalidInput("The username or password is not right.")
     await actor_from_session_user(user_id)  # refuses accounts without a staff role
     return user_id
@@ -174,7 +181,8 @@ async def second_factor_state(user_id: int) -> dict:
 
 
 async def verify_second_factor(user_id: int, code: str, *, client: str) -> None:
-    if login_failures.blocked(client) or login_failures.blocked(f"mfa:{user_id}"):
+    if await code_failures_by_address.blocked(client) or \
+            await code_failures.blocked(str(user_id)):
         raise TooManyRequests("Too many wrong codes; wait ten minutes and try again.")
     async with write_transaction():
         member = await StaffMember.select().where(StaffMember.user == user_id).first()
@@ -185,18 +193,19 @@ async def verify_second_factor(user_id: int, code: str, *, client: str) -> None:
         if not sealed:
             raise InvalidInput("Start again: sign in with your password.")
         step = totp.verify(unseal(sealed), code, last_step=member["totp_last_step"])
-        if step is None:
-            login_failures.hit(client)
-            login_failures.hit(f"mfa:{user_id}")
-            raise InvalidInput("That code is not right. Enter the 6 digits your authenticator "
-                               "app shows now.")
-        values = {StaffMember.totp_last_step: step}
-        if enrolling:
-            values.update({StaffMember.totp_secret: sealed, StaffMember.totp_pending: ""})
-        await StaffMember.update(values).where(StaffMember.user == user_id)
-        if enrolling:
-            context.set_actor(await actor_from_session_user(user_id))
-            await audit.record("staff.mfa_enrolled", target_type="staff", target_id=user_id)
+        if step is not None:
+            values = {StaffMember.totp_last_step: step}
+            if enrolling:
+                values.update({StaffMember.totp_secret: sealed, StaffMember.totp_pending: ""})
+            await StaffMember.update(values).where(StaffMember.user == user_id)
+            if enrolling:
+                context.set_actor(await actor_from_session_user(user_id))
+                await audit.record("staff.mfa_enrolled", target_type="staff", target_id=user_id)
+    if step is None:  # counted outside the transaction, which has nothing to keep
+        await code_failures_by_address.hit(client)
+        await code_failures.hit(str(user_id))
+        raise InvalidInput("That code is not right. Enter the 6 digits your authenticator "
+                           "app shows now.")
 
 
 async def check_password(username: str, password: str) -> int | None:

@@ -73,3 +73,17 @@ async def test_procurement_cannot_edit_tables_outside_its_role(client):
                                  json={"action": "forged"}, headers=headers)
     assert response.status_code == 403
     assert await AuditEvent.count().where(AuditEvent.action == "forged") == 0
+
+
+async def test_back_office_queries_it_cannot_use_are_400_not_500(client):
+    await a_supplier()
+    headers = await admin_client(client, "auditor")
+    for query in ("?__order=;drop", "?__order=-nonexistent", "?__page=99999999999999999999",
+                  "?__page=-1", "?__page_size=abc", "?id=99999999999999999999"):
+        response = await client.get(f"/admin/api/tables/supplier/{query}", headers=headers)
+        assert response.status_code == 400, (query, response.text)
+        assert "Invalid request" in response.json()["detail"]
+    huge = await client.get("/admin/api/tables/supplier/99999999999999999999/", headers=headers)
+    assert huge.status_code == 400
+    fine = await client.get("/admin/api/tables/supplier/?__order=-name&__page=1", headers=headers)
+    assert fine.status_code == 200

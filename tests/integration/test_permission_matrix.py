@@ -36,7 +36,7 @@ def routes():
 
 
 async def test_every_route_answers_every_role_as_the_matrix_says(client):
-    link_misses.reset()
+    await link_misses.reset()
     tokens, sessions = {}, {}
     for role in ROLES:
         tokens[role] = (await staff.create_token(name=f"matrix-{role}", role=role)).token
@@ -49,7 +49,7 @@ async def test_every_route_answers_every_role_as_the_matrix_says(client):
             continue
         url = concrete(path)
         if opt.get("supplier_link"):
-            link_misses.reset()
+            await link_misses.reset()
             response = await client.request(method, url, json={} if method in ("PUT", "POST") else None)
             if response.status_code != 404:
                 problems.append(f"{method} {path} with a wrong link: {response.status_code}")

@@ -74,3 +74,33 @@ async def test_the_pending_step_cannot_be_forged(client):
     response = await client.get("/staff/login/mfa", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/staff/login")
     assert SUPPLIER
+
+
+async def test_password_guessing_locks_the_username_not_the_colleagues(client):
+    from models.tables import FailedAttempt
+
+    await staff.create_user(username="target", password=PASSWORD, role="procurement")
+    await staff.create_user(username="colleague", password=PASSWORD, role="procurement")
+    page = await client.get("/staff/login")
+    codes = []
+    for _ in range(11):
+        wrong = await client.post("/staff/login", data={
+            "csrf": csrf_of(page), "username": "target", "password": "guess guess guess"})
+        codes.append(wrong.status_code)
+    assert codes[:10] == [400] * 10 and codes[10] == 429
+    # Even the right password waits now: a guesser can't tell a hit while locked.
+    _, right = await password_step(client, "target")
+    assert right.status_code == 429 and "ten minutes" in right.text
+    # Counted in the database (every worker sees it); a colleague at the same address is fine.
+    assert await FailedAttempt.count().where(FailedAttempt.key == "target") == 10
+    _, colleague = await password_step(client, "colleague")
+    assert colleague.status_code == 303 and colleague.headers["location"] == "/staff/"
+
+
+async def test_wrong_codes_are_limited_too(client):
+    await staff.create_user(username="rev2", password=PASSWORD, role="reviewer")
+    csrf, response = await password_step(client, "rev2")
+    await client.get(response.headers["location"])
+    codes = [(await client.post("/staff/login/mfa", data={"csrf": csrf, "code": "000000"})).status_code
+             for _ in range(11)]
+    assert codes[:10] == [400] * 10 and codes[10] == 429
