@@ -7,7 +7,8 @@ from typing import Any
 from litestar import Controller, Request, post
 
 from portal.certifications.register_import import import_dspt
-from portal.core.errors import InvalidInput, PayloadTooLarge
+from portal.core.errors import InvalidInput
+from portal.core.uploads import csv_text
 from portal.suppliers.importer import import_suppliers
 
 MAX_CSV = 20 * 1024 * 1024
@@ -18,18 +19,7 @@ async def _csv_text(request: Request) -> tuple[str, dict]:
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise InvalidInput("Attach the CSV file in the field 'file'.")
-    data = await upload.read()
-    if len(data) > MAX_CSV:
-        raise PayloadTooLarge("The CSV is larger than 20 MB.")
-    if b"\x00" in data:
-        raise InvalidInput("The file is not a text CSV (save it as CSV UTF-8).")
-    try:
-        return data.decode("utf-8-sig"), dict(form)
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252"), dict(form)
-        except UnicodeDecodeError:
-            raise InvalidInput("The file is not a text CSV (save it as CSV UTF-8).") from None
+    return csv_text(await upload.read(), max_bytes=MAX_CSV), dict(form)
 
 
 class ImportController(Controller):

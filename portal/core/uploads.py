@@ -65,12 +65,40 @@ def sniff(data: bytes, filename: str) -> str:
         if error.start < len(sample) - 4:  # not just a character cut at the sample's end
             raise RejectedUpload(f"Only {ACCEPTED_DESCRIPTION} files are accepted.") from None
         text = sample[: error.start].decode("utf-8")
-    lowered = text.lstrip().lower()
-    if lowered.startswith(("<!doctype html", "<html", "<svg", "<?xml", "<script")):
+    if text.lstrip().lower().startswith(_MARKUP):
         raise RejectedUpload(f"Only {ACCEPTED_DESCRIPTION} files are accepted.")
     if filename.lower().endswith(".csv"):
         return "text/csv"
     return "text/plain"
+
+
+_MARKUP = ("<!doctype html", "<html", "<svg", "<?xml", "<script")
+_BINARY = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"PK\x03\x04", b"MZ", b"\x7fELF", b"\xd0\xcf\x11\xe0")
+
+
+def csv_text(data: bytes, *, max_bytes: int) -> str:
+    """The text of an uploaded CSV: UTF-8, or Windows-1252 as older Excel saves it. Anything
+    else (a workbook, a PDF, a program, a web page) is refused in words a person can act on."""
+    from portal.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The CSV is larger than {max_bytes // (1024 * 1024)} MB.")
+    if not data.strip():
+        raise InvalidInput("The file is empty.")
+    not_csv = UnsupportedMediaType("The file is not a CSV. In Excel choose File, Save As, "
+                                   "'CSV UTF-8 (Comma delimited)', and upload that file.")
+    if data.startswith(_BINARY) or b"\x00" in data:
+        raise not_csv
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise not_csv from None
+    if text.lstrip().lower().startswith(_MARKUP):
+        raise not_csv
+    return text
 
 
 def safe_filename(name: str | None, content_type: str) -> str:

@@ -24,8 +24,10 @@ from portal.certifications.register_import import import_dspt
 from portal.certifications.schemas import CertificationCreate
 from portal.contracts import service as contracts
 from portal.core.errors import InvalidInput
+from portal.core.imports_api import MAX_CSV
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
+from portal.core.uploads import csv_text
 from portal.scoring.service import get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
@@ -209,10 +211,7 @@ async def run_import(request: Request, kind: str) -> Template:
         raise InvalidInput("Unknown import.")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise InvalidInput("Choose a CSV file to import.")
-    data = await upload.read()
-    if len(data) > 20 * 1024 * 1024:
-        raise InvalidInput("The CSV is larger than 20 MB.")
-    text = data.decode("utf-8-sig", errors="replace").replace("\x00", "")
+    text = csv_text(await upload.read(), max_bytes=MAX_CSV)
     if kind == "dspt":
         result = (await import_dspt(text)).as_dict()
     else:

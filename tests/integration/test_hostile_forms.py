@@ -1,0 +1,99 @@
+"""Every HTML form route (staff workspace and supplier pages), fed hostile bodies.
+
+Generated from the app's own routes, like the permission matrix: a new form handler is
+covered the day it is added. Each must answer with a clear 4xx (or its normal redirect)
+and never a 5xx, and nothing a hostile body sent may be stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from litestar.routes import HTTPRoute
+
+from models.tables import AuditEvent
+from portal.assessments.pages import form_token
+from portal.staff.auth import CSRF_COOKIE
+from tests.integration.conftest import app, staff_session
+from tests.integration.test_contracts_and_scores import contract_body
+from tests.integration.test_supplier_journey import onboard, send
+
+CSRF = "hostile-forms-csrf-value"
+NASTY = {
+    "name": "<script>alert(1)</script>", "title": "\u202e" + "x" * 20_000,
+    "kind": "bogus", "status": "x" * 10_000, "decision": "maybe", "comment": "a\u0000b",
+    "date": "99999-99-99", "valid_from": "yesterday", "valid_until": "0000-00-00",
+    "expires_on": "2026-02-30", "due_date": "1900-01-01", "contact_id": "abc",
+    "questionnaire": "../../etc/passwd", "likelihood": "-1", "impact": "99999999999999999999",
+    "score": "NaN", "value": "x" * 100_000, "question_ids": ["", "nope", "x" * 300],
+    "username": "' OR 1=1 --", "password": "x" * 10_000, "code": "12345678901234567890",
+    "next": "https://evil.example/", "legal_name": "\u0000",
+    "state": "{{7*7}}", "present": "perhaps", "toolkit": "1999-00", "dry_run": "maybe",
+}
+
+
+def form_routes():
+    for route in app().routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/api", "/admin")):
+            continue
+        for handler in route.route_handlers:
+            if "POST" in handler.http_methods:
+                yield route.path
+
+
+def concrete(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{([a-z_]+):(int|str)\}", lambda m: ids.get(m.group(1), "1"), path)
+
+
+def bodies(csrf_field: str) -> list[dict]:
+    return [
+        {"data": {}},
+        {"data": {"csrf": csrf_field}},
+        {"data": {"csrf": csrf_field, **NASTY}},
+        {"data": {**NASTY}},  # no CSRF token at all
+        {"content": b"%%%&&&=%zz", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        {"content": b'{"csrf": "x"}', "headers": {"Content-Type": "application/json"}},
+        {"content": b"\xff\xfe\x00garbage", "headers": {"Content-Type": "multipart/form-data; boundary=zz"}},
+        {"data": {"csrf": csrf_field, "question_id": "legal_name"},
+         "files": {"file": ("evil.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")}},
+        {"data": {"csrf": csrf_field},
+         "files": {"file": ("../../etc/passwd", b"<html><script>1</script>", "text/html")}},
+    ]
+
+
+async def test_every_form_answers_hostile_bodies_with_a_4xx(client, procurement):
+    supplier, contact = await onboard(client, procurement)
+    contract = await client.post("/api/v1/contracts", headers=procurement,
+                                 json=contract_body(supplier["id"]))
+    assert contract.status_code == 201, contract.text
+    assessment, token = await send(client, procurement, supplier, contact)
+    ids = {"supplier_id": str(supplier["id"]), "contract_id": str(contract.json()["id"]),
+           "assessment_id": str(assessment["id"]), "question_id": "legal_name",
+           "section_id": "identity", "key": "art28.subject_matter", "kind": "dspt",
+           "token": token}
+    session = await staff_session("admin", username="hostile-admin")
+    events_before = await AuditEvent.count()
+
+    problems, checked = [], 0
+    # Signing out ends the session the other forms need, so it comes last.
+    for path in sorted(form_routes(), key=lambda p: p == "/staff/logout"):
+        url = concrete(path, ids)
+        supplier_page = path.startswith("/respond")
+        for body in bodies(form_token(token) if supplier_page else CSRF):
+            client.cookies.clear()
+            if not supplier_page:
+                client.cookies.set("id", session)
+                client.cookies.set(CSRF_COOKIE, CSRF)
+            response = await client.post(url, follow_redirects=False, **body)
+            checked += 1
+            if response.status_code >= 500 or "Traceback" in response.text:
+                problems.append(f"POST {path} {str(body)[:80]}: {response.status_code}")
+            if response.status_code == 200 and "files" in body:  # a program is not a CSV
+                problems.append(f"POST {path} accepted {body['files']['file'][0]}")
+    client.cookies.clear()
+    assert problems == [], problems
+    assert checked >= 100
+    # Hostile bodies changed nothing worth an audit event but sign-in attempts, which log none.
+    changed = await AuditEvent.select(AuditEvent.action).where(AuditEvent.id > events_before)
+    assert {c["action"] for c in changed} <= {"answer.saved", "assessment.opened",
+                                               "assessment.started", "staff.signed_out"}, changed
