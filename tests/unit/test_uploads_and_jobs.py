@@ -32,3 +32,19 @@ def test_file_names_are_made_safe():
 def test_reminders_go_once_per_stage(days_left, stage, expected):
     today = dt.date(2026, 11, 21)
     assert reminder_due(today + dt.timedelta(days=days_left), today, stage) == expected
+
+
+def test_a_csv_upload_is_text_in_either_encoding_excel_saves():
+    from portal.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+    from portal.core.uploads import csv_text
+
+    assert csv_text("\ufeffname,ods\nCafé Ltd,8AB12\n".encode(), max_bytes=1000).startswith("name")
+    assert "£" in csv_text("name,value\nA,£5\n".encode("cp1252"), max_bytes=1000)
+    for not_csv in (b"%PDF-1.4 ...", b"PK\x03\x04workbook", b"MZ\x90\x00", b"a,b\n\x00\x01",
+                    b"<!DOCTYPE html><script>1</script>"):
+        with pytest.raises(UnsupportedMediaType, match="not a CSV"):
+            csv_text(not_csv, max_bytes=1000)
+    with pytest.raises(InvalidInput):
+        csv_text(b"  \n", max_bytes=1000)
+    with pytest.raises(PayloadTooLarge):
+        csv_text(b"a,b\n" * 1000, max_bytes=100)
