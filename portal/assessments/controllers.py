@@ -20,6 +20,7 @@ from portal.assessments.schemas import (
 )
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, TooManyRequests
+from portal.core.http import client_address
 from portal.core.permissions import READ
 from portal.core.ratelimit import FailureLimit
 from portal.core.schemas import MAX_ID
@@ -35,16 +36,12 @@ link_misses = FailureLimit("link", limit=20, window_seconds=300)
 SUPPLIER_LINK = {"supplier_link": True}
 
 
-def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def through_link(request: Request, call):
     """Run a supplier-link call, counting and limiting misses per client."""
     try:
         return await call()
     except service.LinkNotFound:
-        if await link_misses.hit(client_key(request)):
+        if await link_misses.hit(client_address(request)):
             raise TooManyRequests("Too many invalid links from your address; "
                                   "wait a few minutes.") from None
         raise

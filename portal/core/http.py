@@ -21,9 +21,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.core import context
-from portal.core.errors import NotAuthenticated, PermissionDenied, PortalError
+from portal.core.errors import NotAuthenticated, PermissionDenied, PortalError, TooManyRequests
 from portal.core.logging import get_logger, redact_path
 from portal.core.permissions import allowed
+from portal.core.ratelimit import FailureLimit
 from portal.core.security import SESSION_COOKIE, authenticate
 
 log = get_logger("portal.http")
@@ -99,6 +100,14 @@ class RequestContextMiddleware(ASGIMiddleware):
 
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Wrong API tokens from one address: 20 in 5 minutes, then 429. A valid token still works
+# (tokens carry 256 random bits; the limit slows scanners and shows them in the logs).
+token_misses = FailureLimit("api_token", limit=20, window_seconds=300)
+
+
+def client_address(connection: ASGIConnection) -> str:
+    """The caller's address (the proxy's X-Forwarded-For when uvicorn trusts the proxy)."""
+    return connection.client.host if connection.client else "unknown"
 
 
 async def permission_guard(connection: ASGIConnection, route_handler: BaseRouteHandler) -> None:
@@ -109,6 +118,9 @@ async def permission_guard(connection: ASGIConnection, route_handler: BaseRouteH
     actor = await authenticate(authorization=authorization,
                                session_cookie=connection.cookies.get(SESSION_COOKIE))
     if actor is None:
+        if authorization and await token_misses.hit(client_address(connection)):
+            raise TooManyRequests("Too many wrong API tokens from your address; "
+                                  "wait a few minutes.")
         raise NotAuthenticated()
     if not authorization and connection.scope.get("method") not in _SAFE_METHODS \
             and connection.scope["path"].startswith("/api/"):

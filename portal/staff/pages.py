@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from portal.assessments import service as assessments
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
+from portal.core.http import client_address
 from portal.core.permissions import READ, allowed, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.staff import auth
@@ -50,10 +51,6 @@ def _session_response(destination: str, token: str, request: Request) -> Respons
     return response
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @post("/login", opt={"public": True}, status_code=303)
 async def login(request: Request) -> Response:
     form = await request.form()
@@ -62,7 +59,7 @@ async def login(request: Request) -> Response:
         await auth.check_csrf(request)
         user_id = await auth.sign_in(username=str(form.get("username") or "").strip(),
                                      password=str(form.get("password") or ""),
-                                     client=_client(request))
+                                     client=client_address(request))
         actor = await auth.actor_from_session_user(user_id)
     except PortalError as error:
         return render(request, "staff/login.html", status_code=error.status_code,
@@ -98,7 +95,7 @@ async def second_factor(request: Request) -> Response:
     try:
         await auth.check_csrf(request)
         await auth.verify_second_factor(user_id, str(form.get("code") or ""),
-                                        client=_client(request))
+                                        client=client_address(request))
     except PortalError as error:
         return render(request, "staff/mfa.html", status_code=error.status_code,
                       page_title="Authenticator code", next=destination,

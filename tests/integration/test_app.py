@@ -127,3 +127,10 @@ async def test_lost_database_connection_is_503_with_retry_after(client, procurem
     response = await client.get("/api/v1/suppliers", headers=procurement)
     assert response.status_code == 503
     assert response.headers["retry-after"]
+
+
+async def test_guessing_api_tokens_is_slowed_but_a_real_token_still_works(client, procurement):
+    wrong = {"Authorization": "Bearer spt_not-a-real-token"}
+    codes = [(await client.get("/api/v1/suppliers", headers=wrong)).status_code for _ in range(21)]
+    assert codes[:20] == [401] * 20 and codes[20] == 429
+    assert (await client.get("/api/v1/suppliers", headers=procurement)).status_code == 200
