@@ -79,3 +79,41 @@ async def test_auditor_sees_no_actions(server, tmp_path):
         assert "Standard 10 score" in content
         assert "Send a questionnaire" not in content and "Add a certification" not in content
         await browser.close()
+
+
+async def test_sign_in_and_error_pages_are_accessible(server, tmp_path):
+    """The pages people meet when something is wrong: sign-in with an error, a link that no
+    longer works, a record that isn't there."""
+    from playwright.async_api import async_playwright
+
+    await truncate_all()
+    demo = await load_demo(data_dir=tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as p:
+        browser = await launch(p)
+        page = await browser.new_page(viewport={"width": 1000, "height": 900})
+        await page.goto(f"{server}/staff/login")
+        assert await axe_violations(page) == []
+        await page.get_by_label("Username").fill("demo-procurement")
+        await page.get_by_label("Password").fill("not the password")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_text("The username or password is not right").first.wait_for()
+        await page.screenshot(path=ARTIFACTS / "staff-sign-in-error.png", full_page=True)
+        assert await axe_violations(page) == []
+
+        response = await page.goto(f"{server}/respond/this-link-was-never-sent")
+        assert response.status == 404
+        assert "not valid" in await page.content()
+        await page.screenshot(path=ARTIFACTS / "supplier-wrong-link.png", full_page=True)
+        assert await axe_violations(page) == []
+
+        await page.goto(f"{server}/staff/login")
+        await page.get_by_label("Username").fill("demo-procurement")
+        await page.get_by_label("Password").fill(demo.credentials["demo-procurement"])
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("heading", name="Where we stand").wait_for()
+        response = await page.goto(f"{server}/staff/suppliers/999999")
+        assert response.status == 404
+        await page.screenshot(path=ARTIFACTS / "staff-not-found.png", full_page=True)
+        assert await axe_violations(page) == []
+        await browser.close()
