@@ -223,6 +223,31 @@ async def test_uploads_over_the_limit_are_413(client, procurement, monkeypatch):
     assert response.status_code == 413 and "at most" in response.json()["detail"]
 
 
+async def test_an_oversized_upload_is_refused_while_it_streams_in(client, procurement):
+    """No Content-Length to trust: the limit is counted on the bytes as they arrive, and the
+    rest of the body is never read."""
+    supplier, contact = await onboard(client, procurement)
+    _, token = await send(client, procurement, supplier, contact)
+    sent = 0
+    boundary = "streamingboundary"
+
+    async def body():
+        nonlocal sent
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="question_id"\r\n\r\n'
+               f'cyber_essentials_certificate\r\n--{boundary}\r\nContent-Disposition: '
+               f'form-data; name="file"; filename="big.pdf"\r\n'
+               f'Content-Type: application/pdf\r\n\r\n%PDF-1.4\n').encode()
+        for _ in range(200):  # 200 MB if it were all read
+            sent += 1
+            yield b"0" * (1024 * 1024)
+
+    response = await client.post(
+        f"/api/v1/respond/{token}/evidence", content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and "at most" in response.json()["detail"]
+    assert sent < 60  # stopped soon after the limit, not after reading everything
+
+
 async def test_links_see_only_their_own_assessment(client, procurement):
     supplier_a, contact_a = await onboard(client, procurement, "Supplier A")
     supplier_b, contact_b = await onboard(client, procurement, "Supplier B")
