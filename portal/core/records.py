@@ -67,7 +67,11 @@ async def create_row(table: type[Table], values: Mapping[str, Any], *, action: s
 
 async def update_row(table: type[Table], row_id: int, changes: Mapping[str, Any], *, what: str,
                      action: str, expected_version: int | None = None,
-                     supplier_id: int | None = None) -> dict[str, Any]:
+                     supplier_id: int | None = None, related_changed: bool = False
+                     ) -> dict[str, Any]:
+    """Apply the changes that differ, bumping `version`; `related_changed` bumps it even when
+    only rows hanging off this record changed (a contract's products), so that a second
+    editor still holding the old version is refused."""
     async with write_transaction():
         before = await get_row(table, row_id, what=what)
         if expected_version is not None and expected_version != before["version"]:
@@ -77,7 +81,7 @@ async def update_row(table: type[Table], row_id: int, changes: Mapping[str, Any]
                 extra={"current_version": before["version"]},
             )
         real_changes = {k: v for k, v in changes.items() if before.get(k) != v}
-        if not real_changes:
+        if not real_changes and not related_changed:
             return before
         columns = table._meta.get_column_by_name
         values: dict[Any, Any] = {columns(k): v for k, v in real_changes.items()}
@@ -90,10 +94,12 @@ async def update_row(table: type[Table], row_id: int, changes: Mapping[str, Any]
         if not updated:  # lost a race with another writer between our read and write
             raise Conflict(f"This {what} was changed by someone else; reload it and try again.")
         after = await get_row(table, row_id, what=what)
-        await audit.record(action, target_type=_label(table), target_id=row_id,
-                           supplier_id=supplier_id if supplier_id is not None else after.get("supplier"),
-                           before={k: before[k] for k in real_changes},
-                           after={k: after[k] for k in real_changes})
+        if real_changes:  # related rows audit their own change
+            await audit.record(action, target_type=_label(table), target_id=row_id,
+                               supplier_id=supplier_id if supplier_id is not None
+                               else after.get("supplier"),
+                               before={k: before[k] for k in real_changes},
+                               after={k: after[k] for k in real_changes})
         await rescore_after_change(table, after)
     return after
 

@@ -274,10 +274,12 @@ async def update_contract(contract_id: int, patch: ContractPatch) -> dict[str, A
             raise InvalidInput("notice_date must be on or before end_date")
         if merged["patient_data"] and not merged["personal_data"]:
             raise InvalidInput("patient_data requires personal_data: patient data is personal data")
+        products_changed = products is not None and products != current["products_services"]
         updated = await records.update_row(Contract, contract_id, changes, what="contract",
                                            action="contract.updated",
-                                           expected_version=patch.version)
-        if products is not None and products != current["products_services"]:
+                                           expected_version=patch.version,
+                                           related_changed=products_changed)
+        if products_changed:
             await _replace_products(contract_id, current["supplier"], products)
             await audit.record("contract.products_changed", target_type="contract",
                                target_id=contract_id, supplier_id=current["supplier"],

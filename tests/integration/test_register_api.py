@@ -156,7 +156,11 @@ async def test_contract_lifecycle_with_products(client, procurement):
                                  json={"products_services": ["EPR licence"], "version": 1})
     assert patched.status_code == 200
     assert patched.json()["products_services"] == ["EPR licence"]
+    assert patched.json()["version"] == 2  # changing only the products is still a new version
     assert await ProductService.count().where(ProductService.contract == contract["id"]) == 1
+    stale = await client.patch(f"/api/v1/contracts/{contract['id']}", headers=procurement,
+                               json={"products_services": ["Hosting"], "version": 1})
+    assert stale.status_code == 409
     archived = await client.delete(f"/api/v1/contracts/{contract['id']}", headers=procurement)
     assert archived.json()["archived_at"] is not None
 
