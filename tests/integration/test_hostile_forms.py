@@ -97,3 +97,47 @@ async def test_every_form_answers_hostile_bodies_with_a_4xx(client, procurement)
     changed = await AuditEvent.select(AuditEvent.action).where(AuditEvent.id > events_before)
     assert {c["action"] for c in changed} <= {"answer.saved", "assessment.opened",
                                                "assessment.started", "staff.signed_out"}, changed
+
+
+HOSTILE_QUERIES = [
+    "page=-1", "page=0", "page=abc", "page=99999999999999999999", "per_page=100000",
+    "sort=;drop table supplier", "order=-nonexistent", "q=%00", "q=" + "a" * 5000,
+    "rating=purple", "tier=9", "certification=%3Cscript%3E", "overdue=maybe",
+    "toolkit=1999-00", "days=-1", "next=https://evil.example/", "notice=%3Cscript%3E",
+    "rating=red&rating=green&rating=amber", "limit=-5&offset=abc",
+]
+
+
+def page_routes():
+    for route in app().routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/api", "/admin", "/static",
+                                                                       "/assets", "/schema")):
+            continue
+        for handler in route.route_handlers:
+            if "GET" in handler.http_methods:
+                yield route.path
+
+
+async def test_every_page_answers_hostile_query_strings_with_a_4xx_or_the_page(client, procurement):
+    supplier, contact = await onboard(client, procurement)
+    contract = await client.post("/api/v1/contracts", headers=procurement,
+                                 json=contract_body(supplier["id"]))
+    assessment, token = await send(client, procurement, supplier, contact)
+    ids = {"supplier_id": str(supplier["id"]), "contract_id": str(contract.json()["id"]),
+           "assessment_id": str(assessment["id"]), "section_id": "identity", "token": token}
+    session = await staff_session("admin", username="hostile-reader")
+    problems, checked = [], 0
+    for path in page_routes():
+        for query in HOSTILE_QUERIES:
+            client.cookies.clear()
+            client.cookies.set("id", session)
+            response = await client.get(f"{concrete(path, ids)}?{query}", follow_redirects=False)
+            checked += 1
+            if response.status_code >= 500 or "Traceback" in response.text:
+                problems.append(f"GET {path}?{query[:40]}: {response.status_code}")
+            location = response.headers.get("location", "")
+            if "evil.example" in location:
+                problems.append(f"GET {path}?{query[:40]} redirects off-site")
+    client.cookies.clear()
+    assert problems == [], problems
+    assert checked >= 150
