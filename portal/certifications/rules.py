@@ -5,10 +5,12 @@ No framework imports: the API, pages, scoring, reports and CLI all ask these.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 ISO27001_2013_VOID_FROM = dt.date(2025, 10, 31)
 VERIFICATION_LEVELS = ("self_declared", "evidence_uploaded", "reviewer_checked", "register_verified")
@@ -41,6 +43,7 @@ class DsptStatus:
         return dt.date(self.year_end + 1, 6, 30) if self.year_end else None
 
 
+@lru_cache(maxsize=1024)  # a register repeats a handful of statuses thousands of times
 def parse_dspt_status(text: str | None) -> DsptStatus:
     """'24/25 Standards Met' -> DsptStatus(2024, 2025, 'met')."""
     match = _DSPT_STATUS.match(text or "")
@@ -62,14 +65,10 @@ def parse_dspt_status(text: str | None) -> DsptStatus:
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day some months on, or that month's last day (31 January + 1 = 28/29 Feb)."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError("unreachable")  # pragma: no cover
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)

@@ -62,11 +62,14 @@ def library() -> dict[str, Clause]:
 def required_keys(*, data_role: str, personal_data: bool, patient_data: bool,
                   affects_care: bool = False) -> list[str]:
     """Clauses a contract must carry; the rest are recommended."""
-    needed: list[str] = []
+    return list(_required(data_role, bool(personal_data), bool(patient_data), bool(affects_care)))
+
+
+@lru_cache(maxsize=64)  # a few combinations, asked for every contract in every rescoring
+def _required(data_role: str, personal_data: bool, patient_data: bool,
+              affects_care: bool) -> tuple[str, ...]:
     processor = personal_data and data_role == "processor"
-    for clause in library().values():
-        if clause.required_when == "processor" and processor:
-            needed.append(clause.key)
-        elif clause.required_when == "patient_or_care" and (patient_data or affects_care):
-            needed.append(clause.key)
-    return needed
+    return tuple(
+        clause.key for clause in library().values()
+        if (clause.required_when == "processor" and processor)
+        or (clause.required_when == "patient_or_care" and (patient_data or affects_care)))
