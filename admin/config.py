@@ -105,6 +105,13 @@ def _audit_hooks(table: type[Table]) -> list[Hook]:
         changed = {getattr(k, "_meta", None) and k._meta.name or k: v for k, v in values.items()}
         changed = {k: v for k, v in changed.items() if k not in {"version", "updated_at"}}
         col = table._meta.get_column_by_name
+        sent_version = next((v for k, v in values.items()
+                             if (getattr(k, "_meta", None) and k._meta.name or k) == "version"), None)
+        if "version" in columns and before and sent_version is not None \
+                and str(sent_version) != str(before["version"]):
+            raise HTTPException(status_code=409, detail=(
+                f"Someone else changed this {name.replace('_', ' ')} (you edited version "
+                f"{sent_version}, it is now version {before['version']}). Reload and try again."))
         if "version" in columns and before:
             values[col("version")] = before["version"] + 1
         if "updated_at" in columns:
@@ -263,6 +270,44 @@ def require_second_factor(admin_app):
     return guarded
 
 
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class _Refused(Exception):
+    """Raised to roll back a back-office write that piccolo_api answered with an error."""
+
+
+async def _atomic_write(admin_app, scope, receive, send) -> None:
+    """A back-office write and its audit event (recorded by the hooks) in one transaction,
+    the answer held back until it commits: no audit event for a change that failed, and no
+    "saved" for a change the database then lost."""
+    from portal.core.db import write_transaction
+
+    messages: list[dict] = []
+
+    async def hold(message) -> None:
+        messages.append(message)
+
+    def status() -> int:
+        return next((m["status"] for m in messages if m["type"] == "http.response.start"), 500)
+
+    try:
+        async with write_transaction():
+            try:
+                await admin_app(scope, receive, hold)
+            except (ValueError, TypeError, KeyError, OverflowError) as error:
+                messages.clear()
+                raise _Refused(str(error).split(" - ")[0][:200]) from None
+            if status() >= 400:
+                raise _Refused()
+    except _Refused as refused:
+        if not messages:
+            await _refuse(send, 400, f"Invalid request: {refused or 'the values are not valid'}")
+            return
+    for message in messages:
+        await send(message)
+
+
 def _unusable_number(scope) -> str | None:
     """Numbers the database can't hold reach piccolo_api unchecked and fail inside it (after
     its own error page has started), so they are refused before they get there."""
@@ -306,6 +351,9 @@ async def _with_clear_errors(admin_app, scope, receive, send) -> None:
 
     if scope["type"] == "http" and (problem := _unusable_number(scope)):
         await _refuse(send, 400, f"Invalid request: {problem}.")
+        return
+    if scope["type"] == "http" and scope.get("method") in _WRITES:
+        await _atomic_write(admin_app, scope, receive, send)
         return
     try:
         await admin_app(scope, receive, tracking_send)

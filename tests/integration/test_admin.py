@@ -87,3 +87,27 @@ async def test_back_office_queries_it_cannot_use_are_400_not_500(client):
     assert huge.status_code == 400
     fine = await client.get("/admin/api/tables/supplier/?__order=-name&__page=1", headers=headers)
     assert fine.status_code == 200
+
+
+async def test_back_office_edits_are_atomic_with_their_audit_and_refuse_stale_versions(client):
+    supplier_id = await a_supplier()
+    headers = await admin_client(client, "procurement")
+    first = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/",
+                               json={"name": "Renamed once", "version": 1}, headers=headers)
+    assert first.status_code == 200, first.text
+    stale = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/",
+                               json={"name": "Renamed from an old screen", "version": 1},
+                               headers=headers)
+    assert stale.status_code == 409 and "version" in stale.json()["detail"]
+    row = await Supplier.select(Supplier.name, Supplier.version).where(Supplier.id == supplier_id).first()
+    assert row == {"name": "Renamed once", "version": 2}
+    audited = await AuditEvent.select(AuditEvent.action).where(
+        AuditEvent.action == "admin.supplier.updated")
+    assert len(audited) == 1  # the refused edit left no event behind
+    # A create the database refuses (a duplicate key) leaves no "created" event either.
+    await Supplier.update({Supplier.supplier_key: "DUP-1"}).where(Supplier.id == supplier_id)
+    duplicate = await client.post("/admin/api/tables/supplier/", headers=headers,
+                                  json={"name": "Another", "supplier_key": "DUP-1"})
+    assert 400 <= duplicate.status_code < 500, duplicate.text
+    assert await AuditEvent.count().where(AuditEvent.action == "admin.supplier.created") == 0
+    assert await Supplier.count() == 1
