@@ -33,11 +33,15 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 ANONYMOUS = context.Actor(kind="anonymous", name="anonymous")
 
 
-# Our own pages load only our own scripts and styles; the back office (a compiled single-page
-# app) and the API explorer bring their own inline code, so they get the other headers only.
+# Our own pages load only our own scripts and styles. The back office (a compiled single-page
+# app) injects its icon styles at run time, so it may use inline styles but still no inline
+# or foreign script; the API explorer brings inline code of its own and gets the other headers.
 PAGE_CSP = (b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             b"font-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
             b"frame-ancestors 'none'; object-src 'none'")
+ADMIN_CSP = (b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+             b"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+             b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'")
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
            (b"x-frame-options", b"DENY"), (b"cross-origin-opener-policy", b"same-origin"),
@@ -46,8 +50,10 @@ _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-re
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     headers = list(_COMMON)
-    if path.startswith(("/admin", "/schema")):
+    if path.startswith("/schema"):
         return headers
+    if path.startswith("/admin"):
+        return [*headers, (b"content-security-policy", ADMIN_CSP)]
     headers.append((b"content-security-policy", API_CSP if path.startswith("/api/") else PAGE_CSP))
     if path.startswith(("/respond", "/staff", "/api/")):
         headers.append((b"cache-control", b"no-store"))
@@ -69,7 +75,10 @@ class RequestContextMiddleware(ASGIMiddleware):
         status: dict[str, int] = {"code": 500}
         started = time.perf_counter()
 
-        path = scope.get("path", "")
+        # A mounted app (the back office) sees its path without the mount's prefix; headers
+        # and logs go by the address the browser asked for.
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1").partition("?")[0] if raw_path else scope.get("path", "")
 
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -82,7 +91,8 @@ class RequestContextMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            if b"%00" in scope.get("query_string", b"") or "\x00" in path:
+            if b"%00" in scope.get("query_string", b"") or "%00" in path \
+                    or "\x00" in scope.get("path", ""):
                 # NUL can't be stored or matched by PostgreSQL: refuse it at the door.
                 await _plain_error(send_with_id, 400, "The address contains a NUL character.")
             else:
@@ -90,7 +100,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         finally:
             if scope["type"] == "http":
                 actor = context.current_actor()
-                log.info("request", method=scope.get("method"), path=redact_path(scope["path"]),
+                log.info("request", method=scope.get("method"), path=redact_path(path),
                          status=status["code"],
                          duration_ms=round((time.perf_counter() - started) * 1000, 2),
                          actor=actor.name, actor_type=actor.kind)
