@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := portal/static/vendor
 NHSUK  := node_modules/nhsuk-frontend/dist/nhsuk
+SWAGGER := node_modules/swagger-ui-dist
 
 .DEFAULT_GOAL := install
 .PHONY: install run test lint lock clean bench fuzz load
@@ -17,13 +18,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# NHS.UK frontend from npm (Node 20+), copied next to our own static files.
+# NHS.UK frontend and Swagger UI (the API explorer at /schema) from npm (Node 20+), copied
+# next to our own static files.
 $(VENDOR)/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node 20+) is needed for the NHS.UK frontend assets"; exit 1; }
 	npm ci --silent --no-audit --no-fund
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/nhsuk
 	cp $(NHSUK)/nhsuk-frontend.min.css $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
 	cp -r $(NHSUK)/assets $(VENDOR)/nhsuk/assets
+	mkdir -p $(VENDOR)/swagger
+	cp $(SWAGGER)/swagger-ui-bundle.js $(SWAGGER)/swagger-ui-standalone-preset.js $(SWAGGER)/swagger-ui.css $(VENDOR)/swagger/
 	@touch $@
 
 run: install

@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlparse
 
-import swagger_ui_bundle
 from litestar import Litestar, Router, asgi
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -64,15 +63,17 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description=(
             "Supplier register, assurance and DSPT standard 10 evidence. Authenticate with "
-            "`Authorization: Bearer <token>` (create one with `portal create-token`) or the "
-            "back-office session. Errors are JSON: `{status_code, detail, errors?}`."
+            "`Authorization: Bearer <token>` (create one with `portal create-token`); a signed-in "
+            "back-office session can read. Errors are JSON: `{status_code, detail, errors?}`."
         ),
         path="/schema",
         render_plugins=[
             SwaggerRenderPlugin(
-                js_url="/static/swagger/swagger-ui-bundle.js",
-                css_url="/static/swagger/swagger-ui.css",
-                standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+                # Swagger UI 5 from npm (reads OpenAPI 3.1), served by us, no CDN favicon.
+                js_url="/static/vendor/swagger/swagger-ui-bundle.js",
+                css_url="/static/vendor/swagger/swagger-ui.css",
+                standalone_preset_js_url="/static/vendor/swagger/swagger-ui-standalone-preset.js",
+                favicon='<link rel="icon" href="data:,">',
                 path=["/", "/swagger"],
             )
         ],
@@ -123,9 +124,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             staff_router(),
             # nhsuk-frontend's stylesheet refers to its icons under /assets/
             create_static_files_router(path="/assets", directories=[STATIC_DIR / "vendor/nhsuk/assets"],
-                                       include_in_schema=False, opt={"public": True}),
-            create_static_files_router(path="/static/swagger",
-                                       directories=[swagger_ui_bundle.swagger_ui_path],
                                        include_in_schema=False, opt={"public": True}),
             create_static_files_router(path="/static", directories=[STATIC_DIR],
                                        include_in_schema=False, opt={"public": True}),

@@ -162,3 +162,19 @@ async def test_back_office_renders_under_its_policy_and_refuses_a_stale_edit(ser
         await browser.close()
     row = await Supplier.select(Supplier.name).where(Supplier.id == supplier["id"]).first()
     assert row["name"] == "Meridian Health Records Ltd"
+
+
+async def test_the_api_explorer_renders_the_schema(server):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await launch(p)
+        page = await browser.new_page(viewport={"width": 1200, "height": 900})
+        failed = []
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        await page.goto(f"{server}/schema")
+        await page.get_by_text("Register a supplier").first.wait_for()
+        assert "Unable to render" not in await page.content()
+        await page.screenshot(path=ARTIFACTS / "api-explorer.png")
+        assert failed == []  # everything from this server, nothing from a CDN
+        await browser.close()

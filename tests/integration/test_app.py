@@ -35,8 +35,9 @@ async def test_openapi_documents_the_register(client):
         assert path in paths
     page = await client.get("/schema")
     assert page.status_code == 200
-    assert "/static/swagger/swagger-ui-bundle.js" in page.text  # served here, no CDN
-    asset = await client.get("/static/swagger/swagger-ui-bundle.js")
+    assert "/static/vendor/swagger/swagger-ui-bundle.js" in page.text  # served here
+    assert "https://" not in page.text.split("<body>")[0]  # nothing from a CDN
+    asset = await client.get("/static/vendor/swagger/swagger-ui-bundle.js")
     assert asset.status_code == 200
 
 
