@@ -304,8 +304,33 @@ async def _atomic_write(admin_app, scope, receive, send) -> None:
         if not messages:
             await _refuse(send, 400, f"Invalid request: {refused or 'the values are not valid'}")
             return
+        messages = _plain_detail(messages)
     for message in messages:
         await send(message)
+
+
+def _plain_detail(messages: list[dict]) -> list[dict]:
+    """piccolo-admin shows an error body that is a JSON object as raw JSON (except 405 and
+    422), so a refusal's {"detail": "..."} goes back as its plain sentence."""
+    import json
+
+    start = next((m for m in messages if m["type"] == "http.response.start"), None)
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    if start is None or start["status"] in (405, 422):
+        return messages
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return messages
+    if not isinstance(detail, str):
+        return messages
+    text = detail.encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"),
+               (b"content-length", str(len(text)).encode())]
+    headers += [(k, v) for k, v in start.get("headers", [])
+                if k.lower() not in (b"content-type", b"content-length")]
+    return [{"type": "http.response.start", "status": start["status"], "headers": headers},
+            {"type": "http.response.body", "body": text}]
 
 
 def _unusable_number(scope) -> str | None:
