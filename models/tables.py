@@ -63,7 +63,7 @@ class ApiToken(Table):
 
     name = Varchar(length=100, required=True)
     role = Varchar(length=20, required=True)
-    token_hash = Varchar(length=64, unique=True, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True, secret=True)
     prefix = Varchar(length=16, default="")
     created_by = Varchar(length=150, default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -147,7 +147,7 @@ class Assessment(Table):
     contact = ForeignKey(references=SupplierContact, on_delete=OnDelete.restrict)
     definition = ForeignKey(references=QuestionnaireDefinition, on_delete=OnDelete.restrict)
     status = Varchar(length=30, default="draft", index=True)
-    link_hash = Varchar(length=64, null=True, default=None, unique=True)
+    link_hash = Varchar(length=64, null=True, default=None, unique=True, secret=True)
     link_expires_at = Timestamptz(null=True, default=None)
     due_date = Date(null=True, default=None, index=True)
     reminder_stage = Varchar(length=20, default="")

@@ -112,3 +112,14 @@ async def test_back_office_edits_are_atomic_with_their_audit_and_refuse_stale_ve
     assert 400 <= duplicate.status_code < 500, duplicate.text
     assert await AuditEvent.count().where(AuditEvent.action == "admin.supplier.created") == 0
     assert await Supplier.count() == 1
+
+
+async def test_back_office_never_shows_secret_hashes(client):
+    from models.tables import ApiToken
+    from portal.core import staff
+
+    await staff.create_token(name="sync", role="procurement")
+    headers = await admin_client(client, "admin")
+    rows = (await client.get("/admin/api/tables/api_token/", headers=headers)).json()["rows"]
+    assert rows and all(not row.get("token_hash") for row in rows)
+    assert await ApiToken.count() == 1
