@@ -378,6 +378,11 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
             if not set(clean) <= owned:
                 raise Unprocessable("Attach only files uploaded to this questionnaire.",
                                     extra={"question_id": question_id})
+        if existing is not None and _loads(existing["value"]) == clean \
+                and existing["comment"] == comment:
+            # Already stored as asked, whatever version the caller held: a retry after a lost
+            # reply (the save had landed) succeeds instead of reporting a conflict.
+            return existing["version"]
         if existing is not None and version is not None and version != existing["version"]:
             raise Conflict("This answer was changed elsewhere (another tab or person). "
                            "Reload to see the latest answer before changing it.",
@@ -389,8 +394,6 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
             await row.save()
             new_version = 1
         else:
-            if _loads(existing["value"]) == clean and existing["comment"] == comment:
-                return existing["version"]
             new_version = existing["version"] + 1
             updated = await Answer.update({
                 Answer.value: stored, Answer.comment: comment, Answer.version: new_version,

@@ -172,3 +172,38 @@ async def test_reviewer_signs_in_queries_an_answer_and_asks_for_clarification(se
     view = await service.supplier_view(token)
     assert view["assessment"]["status"] == "clarification_requested"
     assert view["answers"]["dpo_named"]["query"] == "Who leads data protection?"
+
+
+async def test_an_answer_saved_while_the_service_is_unavailable_is_saved_when_it_returns(server):
+    """The first autosave gets 503 (as while the database restarts); the page says so, keeps
+    the answer and tries again after Retry-After, and the answer is stored."""
+    from playwright.async_api import async_playwright
+
+    token = await prepared_link()
+    async with async_playwright() as p:
+        browser = await launch(p)
+        page = await browser.new_page(viewport={"width": 1100, "height": 900})
+        refused = []
+
+        async def unavailable_once(route):
+            if not refused:
+                refused.append(route.request.url)
+                await route.fulfill(status=503, headers={"Retry-After": "1"},
+                                    content_type="application/json",
+                                    body='{"status_code": 503, "detail": "The database is unavailable."}')
+            else:
+                await route.continue_()
+
+        await page.route("**/answers/legal_name", unavailable_once)
+        await page.goto(f"{server}/respond/{token}")
+        await page.get_by_role("link", name="Your organisation").click()
+        name = page.get_by_label("What is your organisation's full legal name?")
+        await name.fill("CareCall Digital Health Ltd")
+        await name.blur()
+        status = page.locator("#saved-legal_name")
+        await page.get_by_text("trying again in 1 seconds").wait_for()
+        await status.get_by_text("Saved", exact=True).wait_for(timeout=10_000)
+        await browser.close()
+    assert len(refused) == 1
+    view = await service.supplier_view(token)
+    assert view["answers"]["legal_name"]["value"] == "CareCall Digital Health Ltd"

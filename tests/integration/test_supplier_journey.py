@@ -182,6 +182,11 @@ async def test_answers_are_validated_and_stale_versions_refused(client, procurem
     assert stale.status_code == 409
     view = (await client.get(f"/api/v1/respond/{token}")).json()
     assert view["answers"]["legal_name"]["value"] == "Meridian Health Ltd"
+    # A retry of a save whose reply was lost: the answer is already stored as asked, so it
+    # succeeds with the current version instead of reporting a conflict.
+    retried = await client.put(f"{url}/legal_name", json={"value": "Meridian Health Ltd",
+                                                          "version": 1})
+    assert retried.status_code == 200 and retried.json() == {"version": 2}
 
 
 async def test_uploads_are_judged_by_content(client, procurement):

@@ -43,10 +43,27 @@
     });
   }
 
-  function save(box) {
+  var retries = {};  // question id -> pending retry timer
+  var MAX_ATTEMPTS = 8;
+
+  function retryLater(box, attempt, seconds, status) {
+    var id = box.dataset.question;
+    if (attempt >= MAX_ATTEMPTS) {
+      status.textContent = "Not saved: the service is not answering. Your answer is still on " +
+        "this page; it will be saved when you select Save and continue.";
+      return;
+    }
+    status.textContent = "Not saved yet: trying again in " + seconds + " seconds. " +
+      "Your answer is kept on this page.";
+    retries[id] = setTimeout(function () { save(box, attempt + 1); }, seconds * 1000);
+  }
+
+  function save(box, attempt) {
+    attempt = attempt || 1;
     var id = box.dataset.question;
     var type = box.dataset.type;
     if (type === "file") { return; }
+    clearTimeout(retries[id]);
     var versionField = form.querySelector("[name='v_" + id + "']");
     var status = document.getElementById("saved-" + id);
     var value = questionValue(box);
@@ -56,12 +73,18 @@
     fetch(api + "/answers/" + id, {
       method: "PUT", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)
     }).then(function (response) {
-      return response.json().then(function (data) { return {ok: response.ok, status: response.status, data: data}; });
+      return response.json().then(function (data) {
+        return {ok: response.ok, status: response.status, data: data,
+                retryAfter: parseInt(response.headers.get("Retry-After"), 10)};
+      });
     }).then(function (result) {
       if (result.ok) {
         versionField.value = result.data.version;
         status.textContent = "Saved";
         box.classList.remove("nhsuk-form-group--error");
+      } else if (result.status === 503 || result.status === 429) {
+        // Busy or restarting: the same save again shortly (the server accepts a repeat).
+        retryLater(box, attempt, result.retryAfter > 0 ? result.retryAfter : 5, status);
       } else if (result.status === 409) {
         status.textContent = "This answer was changed in another tab. Reload the page to see it.";
       } else {
@@ -69,7 +92,7 @@
         box.classList.add("nhsuk-form-group--error");
       }
     }).catch(function () {
-      status.textContent = "Not saved yet: check your connection. Your answer will be saved when you continue.";
+      retryLater(box, attempt, Math.min(5 * attempt, 30), status);
     });
   }
 
