@@ -377,7 +377,10 @@ async def _with_clear_errors(admin_app, scope, receive, send) -> None:
     if scope["type"] == "http" and (problem := _unusable_number(scope)):
         await _refuse(send, 400, f"Invalid request: {problem}.")
         return
-    if scope["type"] == "http" and scope.get("method") in _WRITES:
+    if scope["type"] == "http" and scope.get("method") in _WRITES \
+            and not scope.get("path", "").startswith("/public/"):
+        # (not the sign-in form: it changes no records, and hashing a password inside a
+        # transaction would hold SQLite's write lock for its whole duration)
         await _atomic_write(admin_app, scope, receive, send)
         return
     try:
