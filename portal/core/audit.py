@@ -148,7 +148,7 @@ async def seal() -> int:
                 digest = chain_hash(prev_hash, _event_of(row))
                 values.extend([row["id"], seq, prev_hash, digest])
                 prev_hash = digest
-            # Only placeholders are joined into the text; the values travel as parameters.
+            # Only the {} slots are joined into the text; the values travel as parameters.
             template = ", ".join("({}::bigint, {}::bigint, {}, {})" for _ in rows)
             update = (f"UPDATE audit_event AS a SET seq = v.seq, prev_hash = v.prev_hash, "  # noqa: S608
                       f"hash = v.hash FROM (VALUES {template}) AS v(id, seq, prev_hash, hash) "
