@@ -29,9 +29,12 @@ class FailureLimit:
 
     async def hit(self, key: str) -> bool:
         """Count a failure; returns whether this one was over the limit."""
+        recent = await FailedAttempt.count().where(self._recent(key))
+        if recent > self.limit:
+            return True  # already refused: a flood of failures adds no rows
         await FailedAttempt.insert(FailedAttempt(scope=self.scope, key=key[:200],
                                                  at=dt.datetime.now(dt.UTC)))
-        return await FailedAttempt.count().where(self._recent(key)) > self.limit
+        return recent + 1 > self.limit
 
     async def reset(self) -> None:
         await FailedAttempt.delete().where(FailedAttempt.scope == self.scope)
@@ -39,6 +42,7 @@ class FailureLimit:
 
 async def prune() -> int:
     """Forget failures older than a day (run by `portal jobs run`)."""
-    old = await FailedAttempt.delete().where(
-        FailedAttempt.at < dt.datetime.now(dt.UTC) - _KEEP).returning(FailedAttempt.id)
-    return len(old)
+    stale = FailedAttempt.at < dt.datetime.now(dt.UTC) - _KEEP
+    count = await FailedAttempt.count().where(stale)
+    await FailedAttempt.delete().where(stale)
+    return count

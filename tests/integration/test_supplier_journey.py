@@ -296,10 +296,11 @@ async def test_repeated_wrong_links_are_rate_limited_but_real_links_keep_working
     codes = [(await client.get(f"/api/v1/respond/guess-{i}")).status_code for i in range(22)]
     assert codes[:20] == [404] * 20
     assert codes[20:] == [429, 429]
-    # Counted in the database, so every worker process refuses the same address.
+    # Counted in the database, so every worker process refuses the same address; once
+    # refused, more misses add no rows (a flood can't fill the table).
     from models.tables import FailedAttempt
 
-    assert await FailedAttempt.count().where(FailedAttempt.scope == "link") == 22
+    assert await FailedAttempt.count().where(FailedAttempt.scope == "link") == 21
     # The supplier behind the same address still reaches their own questionnaire.
     assert (await client.get(f"/api/v1/respond/{token}")).status_code == 200
     assert (await client.get(f"/respond/{token}")).status_code == 200
@@ -327,3 +328,18 @@ def test_core_questionnaire_has_conditional_follow_ups():
     hidden_without_answers = {q.id for q in definition.questions()} - visible_ids(definition, {})
     assert {"ico_number", "dspt_status", "transfer_countries", "secure_development"} <= \
         hidden_without_answers
+
+
+async def test_old_failed_attempts_are_forgotten_by_the_jobs():
+    import datetime as dt
+
+    from models.tables import FailedAttempt
+    from portal.assessments.jobs import run_all
+    from portal.settings import get_settings
+
+    now = dt.datetime.now(dt.UTC)
+    await FailedAttempt.insert(FailedAttempt(scope="link", key="203.0.113.9", at=now - dt.timedelta(days=2)),
+                               FailedAttempt(scope="link", key="203.0.113.9", at=now))
+    result = await run_all(get_settings())
+    assert result["failed_attempts_pruned"] == 1
+    assert await FailedAttempt.count() == 1
