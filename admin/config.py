@@ -104,6 +104,8 @@ def _audit_hooks(table: type[Table]) -> list[Hook]:
         # piccolo_api hands over values keyed by column objects; audit by column name.
         changed = {getattr(k, "_meta", None) and k._meta.name or k: v for k, v in values.items()}
         changed = {k: v for k, v in changed.items() if k not in {"version", "updated_at"}}
+        if "id" in changed and str(changed["id"]) != str(row_id):
+            raise HTTPException(status_code=400, detail="A record's id can't be changed.")
         col = table._meta.get_column_by_name
         sent_version = next((v for k, v in values.items()
                              if (getattr(k, "_meta", None) and k._meta.name or k) == "version"), None)
@@ -273,6 +275,17 @@ def require_second_factor(admin_app):
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def _database_refusals() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    from asyncpg.exceptions import DataError, IntegrityConstraintViolationError
+
+    return (sqlite3.IntegrityError, IntegrityConstraintViolationError, DataError)
+
+
+_DATABASE_REFUSALS = _database_refusals()
+
+
 class _Refused(Exception):
     """Raised to roll back a back-office write that piccolo_api answered with an error."""
 
@@ -282,6 +295,23 @@ async def _atomic_write(admin_app, scope, receive, send) -> None:
     the answer held back until it commits: no audit event for a change that failed, and no
     "saved" for a change the database then lost."""
     from portal.core.db import write_transaction
+
+    body = await _whole_body(receive)
+    if body is None:
+        await _refuse(send, 413, "The request is too large for the back office (1 MB at most).")
+        return
+    if b"\\u0000" in body or b"\x00" in body:
+        await _refuse(send, 400, "Invalid request: a value contains a NUL character, which "
+                                 "can't be stored.")
+        return
+    replayed = False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if replayed:
+            return await receive()  # only a disconnect can come after the body
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
 
     messages: list[dict] = []
 
@@ -294,10 +324,16 @@ async def _atomic_write(admin_app, scope, receive, send) -> None:
     try:
         async with write_transaction():
             try:
-                await admin_app(scope, receive, hold)
+                await admin_app(scope, replay, hold)
             except (ValueError, TypeError, KeyError, OverflowError) as error:
                 messages.clear()
                 raise _Refused(str(error).split(" - ")[0][:200]) from None
+            except _DATABASE_REFUSALS as error:
+                # piccolo_api turns some of PostgreSQL's refusals into 422 but lets SQLite's
+                # (and a few others) through; either way the values were the problem.
+                messages.clear()
+                reason = str(error).splitlines()[0][:200]
+                raise _Refused(f"the database refused these values ({reason})") from None
             if status() >= 400:
                 raise _Refused()
     except _Refused as refused:
@@ -307,6 +343,26 @@ async def _atomic_write(admin_app, scope, receive, send) -> None:
         messages = _plain_detail(messages)
     for message in messages:
         await send(message)
+
+
+_MAX_BODY = 1024 * 1024
+
+
+async def _whole_body(receive) -> bytes | None:
+    """The request body, read up front so it can be checked; None past the size limit."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > _MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
 
 
 def _plain_detail(messages: list[dict]) -> list[dict]:

@@ -123,3 +123,21 @@ async def test_back_office_never_shows_secret_hashes(client):
     rows = (await client.get("/admin/api/tables/api_token/", headers=headers)).json()["rows"]
     assert rows and all(not row.get("token_hash") for row in rows)
     assert await ApiToken.count() == 1
+
+
+async def test_back_office_writes_with_values_the_database_cant_take_are_4xx(client):
+    supplier_id = await a_supplier()
+    headers = await admin_client(client, "admin")
+    bodies = [{"name": None}, {"name": "x" * 5000}, {"handles_personal_data": "maybe"},
+              {"created_at": "not a date"}, {"id": supplier_id + 100},
+              {"supplier_key": "nul\u0000byte"}, {"name": "x", "version": 99999999999999999}]
+    for body in bodies:
+        response = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/", json=body,
+                                      headers=headers)
+        assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
+    for body in ({}, {"name": "No legal name", "legal_name": None}):
+        response = await client.post("/admin/api/tables/supplier/", json=body, headers=headers)
+        assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
+    row = await Supplier.select(Supplier.id, Supplier.name, Supplier.supplier_key).first()
+    assert row == {"id": supplier_id, "name": "Northgate Cloud Hosting", "supplier_key": None}
+    assert await AuditEvent.count().where(AuditEvent.action.like("admin.%")) == 0
