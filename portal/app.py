@@ -102,18 +102,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await admin_app(scope, receive, send)
 
     sealer: list[asyncio.Task] = []
+    stop_sealing = asyncio.Event()
 
     async def on_startup() -> None:
         await start_pool(settings)
         if settings.is_postgres:
-            sealer.append(asyncio.create_task(keep_sealing(), name="audit-sealer"))
+            stop_sealing.clear()
+            sealer.append(asyncio.create_task(keep_sealing(stop_sealing), name="audit-sealer"))
 
     async def on_shutdown() -> None:
-        for task in sealer:
-            task.cancel()
-        await asyncio.gather(*sealer, return_exceptions=True)
+        stop_sealing.set()
+        if sealer:
+            # A seal in progress finishes (a batch takes milliseconds); then the pool closes.
+            await asyncio.wait(sealer, timeout=3)
         sealer.clear()
-        await close_pool()
+        await close_pool(timeout=3)
 
     return Litestar(
         route_handlers=[

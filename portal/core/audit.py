@@ -159,16 +159,20 @@ async def seal() -> int:
             return sealed
 
 
-async def keep_sealing(interval: float = 1.0) -> None:
-    """The background sealer of one worker; a database outage only delays it."""
+async def keep_sealing(stop: asyncio.Event, interval: float = 1.0) -> None:
+    """The background sealer of one worker, until `stop` is set. It is stopped between seals,
+    never cancelled inside one: a cancelled transaction can keep its pooled connection and
+    leave shutdown waiting for it. A database outage only delays sealing."""
     failing = False
-    while True:
-        await asyncio.sleep(interval)
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+            return
+        except TimeoutError:
+            pass
         try:
             await seal()
             failing = False
-        except asyncio.CancelledError:
-            raise
         except Exception as error:  # the database may be restarting; try again next time
             if not failing:
                 log.warning("audit.seal_failed", error=type(error).__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -58,10 +59,16 @@ async def start_pool(settings: Settings) -> None:
         await db.start_connection_pool(max_size=settings.db_pool_size)
 
 
-async def close_pool() -> None:
+async def close_pool(timeout: float = 10.0) -> None:
+    """Close the pool, waiting for connections in use up to `timeout`; then close it hard,
+    so that a stuck connection never keeps the process from stopping."""
     db = engine()
-    if isinstance(db, PostgresEngine):
-        await db.close_connection_pool()
+    if isinstance(db, PostgresEngine) and db.pool is not None:
+        pool, db.pool = db.pool, None
+        try:
+            await asyncio.wait_for(pool.close(), timeout)
+        except TimeoutError:
+            pool.terminate()
 
 
 async def ping() -> None:
