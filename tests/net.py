@@ -23,7 +23,8 @@ def running_portal(**env_overrides: str):
     env = {**os.environ, "PORTAL_PORT": str(port), "PORTAL_BASE_URL": base, **env_overrides}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--timeout-graceful-shutdown", "3"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -38,4 +39,9 @@ def running_portal(**env_overrides: str):
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # say so, but don't leave it running
+            process.kill()
+            process.wait()
+            raise

@@ -26,9 +26,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def serve(host: str, port: int, workers: int) -> None:
+    # A request still running 10 s after a stop signal no longer holds up a restart.
     config = uvicorn.Config(APP, factory=True, host=host, port=port, workers=workers,
                             log_config=None, access_log=False, proxy_headers=True,
-                            server_header=False)
+                            server_header=False, timeout_graceful_shutdown=10)
     if workers <= 1:
         uvicorn.Server(config).run()
         return
