@@ -38,6 +38,7 @@ from portal.scoring.controllers import supplier_score
 from portal.settings import Settings, get_settings
 from portal.staff.pages import staff_router
 from portal.suppliers.controllers import ContractController, SupplierController
+from portal.wiring import wire
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -89,6 +90,7 @@ def openapi_config() -> OpenAPIConfig:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    wire()
     host = urlparse(settings.effective_base_url).hostname or settings.host
     admin_app = require_second_factor(build_admin(
         production=settings.https,

@@ -39,6 +39,9 @@ def _run(coro_factory: Callable[[], Awaitable[Any]]) -> Any:
 def cli() -> None:
     """Supplier assurance portal for NHS organisations (DSPT standard 10)."""
     settings = get_settings()  # fail early, in one line, on bad settings
+    from portal.wiring import wire
+
+    wire()
     from portal.core.logging import configure_logging
 
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)

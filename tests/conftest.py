@@ -56,7 +56,9 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session", autouse=True)
 def migrated_database():
     from portal.core.migrations import migrate
+    from portal.wiring import wire
 
+    wire()
     asyncio.run(migrate())
     yield
     if _PG_SERVER:

@@ -568,9 +568,6 @@ async def review(assessment_id: int, *, decision: str, comment: str,
             decided = await _set_status(assessment, status, action=f"assessment.{status}",
                                         extra={"decided_at": now(), "review_comment": comment},
                                         comment=comment)
-            from portal.scoring.service import recompute
-
-            await recompute(assessment["supplier"])
             return decided
         # clarify: reopen only the questions asked about
         definition = await frozen_definition(assessment["definition"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from models.tables import Certification, DsptRegisterEntry, Supplier
 from portal.certifications.rules import parse_dspt_status
-from portal.core import audit
+from portal.core import audit, changes
 from portal.core.db import write_transaction
 from portal.core.security import now
 
@@ -135,10 +135,8 @@ async def import_dspt(text: str, *, progress=None) -> ImportReport:
             await Certification.insert(*inserts[start:start + BATCH])
         report.matched_suppliers = len(matched)
         report.unmatched = len(rows) - len(matched)
+        for s in matched:  # their DSPT certification moved: rescored before this commits
+            changes.touch(s["id"], action="register.dspt_imported")
         await audit.record("register.dspt_imported", target_type="dspt_register", target_id="",
                            after=report.as_dict())
-    if matched:
-        from portal.scoring.service import recompute_many
-
-        await recompute_many([s["id"] for s in matched])
     return report

@@ -113,7 +113,6 @@ async def upload_document(contract_id: int, *, filename: str | None, data: bytes
                            after={"document_id": document.id, "sha256": digest,
                                   "found": [f.key for f in result.clauses if f.present],
                                   "breach_notification_hours": result.breach_notification_hours})
-        await _rescore(contract["supplier"])
     return {"document_id": document.id, "evidence_id": evidence.id,
             **(await checklist(contract_id))}
 
@@ -150,11 +149,4 @@ async def set_clause(contract_id: int, key: str, *, status: str, location: str |
                            before={"key": key, "status": row["status"] if row else None,
                                    "source": row["source"] if row else None},
                            after={"key": key, **values})
-        await _rescore(contract["supplier"])
     return next(c for c in (await checklist(contract_id))["clauses"] if c["key"] == key)
-
-
-async def _rescore(supplier_id: int) -> None:
-    from portal.scoring.service import recompute
-
-    await recompute(supplier_id)

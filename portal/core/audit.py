@@ -28,6 +28,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from models.tables import AuditEvent
+from portal.core import changes
 from portal.core.context import current_actor, current_request_id
 from portal.core.db import engine, write_transaction
 
@@ -92,7 +93,10 @@ async def record(
         "target_type": target_type, "target_id": str(target_id), "supplier_id": supplier_id,
         "before": snapshot(before), "after": snapshot(after), "request_id": current_request_id(),
     }
+    if supplier_id is None and target_type == "supplier" and str(target_id).isdigit():
+        supplier_id = int(target_id)
     async with write_transaction():
+        changes.touch(supplier_id, action=action)
         db = engine()
         if isinstance(db, PostgresEngine):
             await db.run_querystring(QueryString(_INSERT_PENDING, *(event[c] for c in _COLUMNS)))

@@ -12,6 +12,8 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from portal.core import changes
+
 if TYPE_CHECKING:
     from portal.settings import Settings
 
@@ -40,17 +42,25 @@ async def write_transaction() -> AsyncIterator[None]:
 
     SQLite needs BEGIN IMMEDIATE so two writers queue instead of deadlocking; nested
     calls join the outer transaction, so a service and its audit event commit together.
+    Just before the outermost one commits, derived data (scores, tiers) is brought up to
+    date for every supplier its writes touched (`portal.core.changes`).
     """
     db = engine()
-    if isinstance(db, SQLiteEngine):
-        if db.current_transaction.get() is not None:
-            yield
-            return
-        async with db.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
-        async with db.transaction():
-            yield
+    if db.current_transaction.get() is not None:
+        yield
+        return
+    token = changes.begin()
+    try:
+        if isinstance(db, SQLiteEngine):
+            async with db.transaction(transaction_type=TransactionType.immediate):
+                yield
+                await changes.derive()
+        else:
+            async with db.transaction():
+                yield
+                await changes.derive()
+    finally:
+        changes.end(token)
 
 
 async def start_pool(settings: Settings) -> None:

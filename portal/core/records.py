@@ -22,19 +22,6 @@ def column_names(table: type[Table]) -> set[str]:
     return {column._meta.name for column in table._meta.columns}
 
 
-# Tables whose changes move a supplier's standard 10 score.
-_SCORED = {"supplier", "supplier_contact", "contract", "certification", "risk"}
-
-
-async def rescore_after_change(table: type[Table], row: dict[str, Any]) -> None:
-    name = table._meta.tablename
-    if name not in _SCORED:
-        return
-    from portal.scoring.service import recompute
-
-    await recompute(row["id"] if name == "supplier" else row["supplier"])
-
-
 def _label(table: type[Table]) -> str:
     return table._meta.tablename
 
@@ -61,7 +48,6 @@ async def create_row(table: type[Table], values: Mapping[str, Any], *, action: s
         await audit.record(action, target_type=_label(table), target_id=row.id,
                            supplier_id=supplier_id if supplier_id is not None else created.get("supplier"),
                            after=created)
-        await rescore_after_change(table, created)
     return created
 
 
@@ -100,7 +86,6 @@ async def update_row(table: type[Table], row_id: int, changes: Mapping[str, Any]
                                else after.get("supplier"),
                                before={k: before[k] for k in real_changes},
                                after={k: after[k] for k in real_changes})
-        await rescore_after_change(table, after)
     return after
 
 
@@ -121,5 +106,4 @@ async def archive_row(table: type[Table], row_id: int, *, what: str, action: str
         await audit.record(action, target_type=_label(table), target_id=row_id,
                            supplier_id=supplier_id if supplier_id is not None else after.get("supplier"),
                            before={"archived_at": None}, after={"archived_at": after["archived_at"]})
-        await rescore_after_change(table, after)
     return after

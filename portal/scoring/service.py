@@ -29,6 +29,7 @@ from models.tables import (
     SupplierScore,
 )
 from portal.contracts.library import required_keys
+from portal.core import changes
 from portal.core.db import write_transaction
 from portal.core.errors import NotFound
 from portal.core.security import now
@@ -263,3 +264,10 @@ async def get_score(supplier_id: int) -> dict[str, Any]:
     return {"supplier_id": supplier_id, "score": row["score"], "rating": row["rating"],
             "tier": row["tier"], "criteria": breakdown["criteria"], "gates": breakdown["gates"],
             "computed_at": row["computed_at"]}
+
+
+# Audit actions that can't move a score: an answer typed into an open questionnaire counts
+# only once the assessment is decided, and that decision is a write of its own.
+_NOT_SCORE_INPUTS = ("answer.saved", "evidence.uploaded", "assessment.reminded")
+
+changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)

@@ -71,7 +71,7 @@ class SupplierController(Controller):
 
     @get("/{supplier_id:int}", opt=READ_OPT, summary="Get a supplier")
     async def show(self, supplier_id: SupplierId) -> SupplierOut:
-        return supplier_out(await service.get_supplier(supplier_id))
+        return supplier_out(await service.read_supplier(supplier_id))
 
     @patch("/{supplier_id:int}", opt=WRITE, summary="Change a supplier")
     async def update(self, supplier_id: SupplierId, data: SupplierPatch) -> SupplierOut:

@@ -110,6 +110,11 @@ async def get_supplier(supplier_id: int) -> dict[str, Any]:
     return await records.get_row(Supplier, supplier_id, what="supplier")
 
 
+async def read_supplier(supplier_id: int) -> dict[str, Any]:
+    """A supplier with its stored score, rating and tier: what every read of one shows."""
+    return (await _with_scores([await get_supplier(supplier_id)]))[0]
+
+
 async def get_active_supplier(supplier_id: int) -> dict[str, Any]:
     supplier = await get_supplier(supplier_id)
     if supplier["archived_at"] is not None:
@@ -130,7 +135,8 @@ async def _check_supplier_key(key: str | None, *, exclude_id: int | None = None)
 async def create_supplier(data: SupplierCreate) -> dict[str, Any]:
     async with write_transaction():
         await _check_supplier_key(data.supplier_key)
-        return await records.create_row(Supplier, data.model_dump(), action="supplier.created")
+        created = await records.create_row(Supplier, data.model_dump(), action="supplier.created")
+    return await read_supplier(created["id"])
 
 
 async def update_supplier(supplier_id: int, patch: SupplierPatch) -> dict[str, Any]:
@@ -143,14 +149,16 @@ async def update_supplier(supplier_id: int, patch: SupplierPatch) -> dict[str, A
         if patient and not personal:
             raise InvalidInput("handles_patient_data requires handles_personal_data: "
                                "patient data is personal data")
-        return await records.update_row(Supplier, supplier_id, changes, what="supplier",
-                                        action="supplier.updated",
-                                        expected_version=patch.version, supplier_id=supplier_id)
+        await records.update_row(Supplier, supplier_id, changes, what="supplier",
+                                 action="supplier.updated",
+                                 expected_version=patch.version, supplier_id=supplier_id)
+    return await read_supplier(supplier_id)
 
 
 async def archive_supplier(supplier_id: int) -> dict[str, Any]:
-    return await records.archive_row(Supplier, supplier_id, what="supplier",
-                                     action="supplier.archived", supplier_id=supplier_id)
+    await records.archive_row(Supplier, supplier_id, what="supplier",
+                              action="supplier.archived", supplier_id=supplier_id)
+    return await read_supplier(supplier_id)
 
 
 # Contacts ----------------------------------------------------------------------------
@@ -255,7 +263,6 @@ async def create_contract(data: ContractCreate) -> dict[str, Any]:
             await audit.record("contract.products_changed", target_type="contract",
                                target_id=created["id"], supplier_id=data.supplier_id,
                                after={"products_services": data.products_services})
-            await records.rescore_after_change(Contract, created)
         return await get_contract(created["id"])
 
 
@@ -285,7 +292,6 @@ async def update_contract(contract_id: int, patch: ContractPatch) -> dict[str, A
                                target_id=contract_id, supplier_id=current["supplier"],
                                before={"products_services": current["products_services"]},
                                after={"products_services": products})
-            await records.rescore_after_change(Contract, updated)
         return await get_contract(updated["id"])
 
 
