@@ -30,8 +30,8 @@ from portal.core.audit import keep_sealing
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, RequestContextMiddleware, permission_guard
-from portal.core.imports_api import ImportController
 from portal.core.logging import configure_logging
+from portal.imports.controllers import ImportController
 from portal.reports.controllers import dspt_evidence, register_csv, supplier_report
 from portal.risks.api import RiskController
 from portal.scoring.controllers import supplier_score

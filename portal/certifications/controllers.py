@@ -12,6 +12,7 @@ from portal.certifications.schemas import (
     CertificationCreate,
     CertificationOut,
     CertificationPatch,
+    ExpiringCertificationOut,
 )
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID, Page
@@ -46,8 +47,9 @@ class CertificationController(Controller):
     @get("/expiring", opt={"permission": READ},
          summary="Current certifications that expire within 30, 60 or 90 days")
     async def expiring(self, days: Annotated[int, Parameter(ge=1, le=366)] = 90
-                       ) -> list[dict[str, Any]]:
-        return [certification_out(r).model_dump(mode="json") | {"days_left": r["days_left"]}
+                       ) -> list[ExpiringCertificationOut]:
+        return [ExpiringCertificationOut(**certification_out(r).model_dump(),
+                                         days_left=r["days_left"])
                 for r in await service.expiring(days=days)]
 
     @get("/{certification_id:int}", opt={"permission": READ}, summary="Get a certification")

@@ -89,3 +89,7 @@ class CertificationOut(Timestamps):
     flags: list[str] = Field(default_factory=list,
                              description="Coverage doubts a reviewer should check")
     dspt_level: str | None = None
+
+
+class ExpiringCertificationOut(CertificationOut):
+    days_left: int

@@ -9,7 +9,7 @@ from models.tables import Contract, Organisation, Supplier
 from portal.contracts.library import library
 from portal.contracts.service import checklist
 from portal.core.errors import NotFound
-from portal.reports.word import new_document, stamp, table, to_bytes
+from portal.core.word import new_document, stamp, table, to_bytes
 
 
 async def build_schedule(contract_id: int) -> tuple[str, bytes]:

@@ -33,7 +33,7 @@ from models.tables import (
 from portal.certifications.rules import validity
 from portal.contracts.library import library, required_keys
 from portal.core.errors import InvalidInput, NotFound
-from portal.reports.word import new_document, stamp, table, to_bytes
+from portal.core.word import new_document, stamp, table, to_bytes
 
 TOOLKIT_FILE = Path(__file__).parent / "toolkit_items.yaml"
 SCHEME_LABELS = {"dspt": "DSPT", "cyber_essentials": "Cyber Essentials",

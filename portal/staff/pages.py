@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote, urlparse
 
 from litestar import Request, Response, Router, get, post
@@ -12,9 +11,10 @@ from portal.assessments import service as assessments
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
 from portal.core.http import client_address
-from portal.core.permissions import READ, allowed, needs_mfa
+from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
-from portal.staff import auth
+from portal.staff import auth, workspace
+from portal.staff.rendering import render
 
 REVIEW = {"permission": "assessments.review"}
 
@@ -24,17 +24,6 @@ def _safe_next(value: str | None) -> str:
     if not value or not value.startswith("/staff") or urlparse(value).netloc or "\\" in value:
         return "/staff/"
     return value
-
-
-def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
-    actor = current_actor()
-    response = Template(template, status_code=status_code, context={
-        "actor": actor, "csrf": auth.csrf_token(request),
-        "can": lambda permission: allowed(actor.role, permission), **context})
-    cookie = auth.csrf_cookie(request)
-    if cookie:
-        response.set_cookie(**cookie)
-    return response
 
 
 @get("/login", opt={"public": True})
@@ -164,8 +153,6 @@ def _page_error(request: Request, exc: PortalError) -> Template:
 
 
 def staff_router() -> Router:
-    from portal.staff import workspace
-
     return Router(
         path="/staff",
         guards=[auth.staff_guard],

@@ -24,14 +24,14 @@ from portal.certifications.register_import import import_dspt
 from portal.certifications.schemas import CertificationCreate
 from portal.contracts import service as contracts
 from portal.core.errors import InvalidInput
-from portal.core.imports_api import MAX_CSV
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
+from portal.imports.controllers import MAX_CSV
 from portal.scoring.service import get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
-from portal.staff.pages import render
+from portal.staff.rendering import render
 from portal.suppliers import service as suppliers
 from portal.suppliers.importer import import_suppliers
 

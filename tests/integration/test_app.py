@@ -11,7 +11,7 @@ from tests.integration.conftest import SUPPLIER, staff_session
 async def test_health_checks_the_database(client):
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok"}
     assert response.headers["x-request-id"]
 
 

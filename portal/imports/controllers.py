@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, Request, post
 
 from portal.certifications.register_import import import_dspt
 from portal.core.errors import InvalidInput
 from portal.core.uploads import csv_text
+from portal.imports.schemas import DsptImportOut, SupplierImportOut
 from portal.suppliers.importer import import_suppliers
 
 MAX_CSV = 20 * 1024 * 1024
@@ -28,13 +27,13 @@ class ImportController(Controller):
 
     @post("/dspt", opt={"permission": "imports.run"}, status_code=200,
           summary="Import the DSPT organisation search export (CSV)")
-    async def dspt(self, request: Request) -> dict[str, Any]:
+    async def dspt(self, request: Request) -> DsptImportOut:
         text, _ = await _csv_text(request)
-        return (await import_dspt(text)).as_dict()
+        return DsptImportOut(**(await import_dspt(text)).as_dict())
 
     @post("/suppliers", opt={"permission": "imports.run"}, status_code=200,
           summary="Import suppliers from a spreadsheet (CSV); dry_run=true to check only")
-    async def suppliers(self, request: Request) -> dict[str, Any]:
+    async def suppliers(self, request: Request) -> SupplierImportOut:
         text, form = await _csv_text(request)
         dry_run = str(form.get("dry_run", "")).lower() in {"1", "true", "yes", "on"}
-        return (await import_suppliers(text, dry_run=dry_run)).as_dict()
+        return SupplierImportOut(**(await import_suppliers(text, dry_run=dry_run)).as_dict())

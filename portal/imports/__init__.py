@@ -1,0 +1,1 @@
+"""Bulk imports over HTTP: the DSPT register export and the supplier spreadsheet."""
