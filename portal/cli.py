@@ -201,7 +201,7 @@ def jobs() -> None:
 @jobs.command("run")
 def jobs_run() -> None:
     """Send reminders, expire links and dispatch the outbox (safe to run twice at once)."""
-    from portal.assessments.jobs import run_all
+    from portal.jobs import run_all
 
     result = _run(lambda: run_all(get_settings()))
     click.echo(" ".join(f"{k}={v}" for k, v in result.items()))

@@ -1,4 +1,4 @@
-"""Scheduled work (`portal jobs run`): reminders, link expiry, the outbox.
+"""The questionnaires' scheduled work: reminders and link expiry (run by `portal/jobs.py`).
 
 Safe to run twice at once: each reminder and expiry is claimed with a conditional update,
 and the outbox claims each message before sending it.
@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 from models.tables import Assessment, Supplier, SupplierContact
-from portal.core import audit, mail, ratelimit
+from portal.core import audit, mail
 from portal.core.db import write_transaction
 from portal.core.security import now
-from portal.settings import Settings
 
 OPEN = ["sent", "opened", "in_progress", "clarification_requested"]
 STAGES = [("due_7", 7), ("due_1", 1), ("overdue", -1)]
@@ -83,15 +82,3 @@ async def expire_links() -> int:
                                    before={"status": row["status"]}, after={"status": "expired"})
                 expired += 1
     return expired
-
-
-async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str, int]:
-    from portal.scoring.service import recompute_all
-
-    result = {"reminders": await send_reminders(today), "expired": await expire_links()}
-    result.update(await mail.dispatch(settings))
-    # Time alone expires certificates and assessments, so scores are refreshed every run.
-    result["rescored"] = await recompute_all(today=today)
-    result["failed_attempts_pruned"] = await ratelimit.prune()
-    result["audit_events_sealed"] = await audit.seal()
-    return result

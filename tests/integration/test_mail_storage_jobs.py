@@ -12,6 +12,7 @@ from models.tables import Assessment, OutboundEmail
 from portal.assessments import jobs
 from portal.core import mail
 from portal.core.storage import LocalStore, S3Store, key_for
+from portal.jobs import run_all
 from portal.settings import Settings
 from tests.net import free_port
 
@@ -142,5 +143,5 @@ async def test_reminders_and_expiry_run_safely_twice(client, procurement, tmp_pa
     assert (await client.get(f"/api/v1/respond/{token}")).status_code == 404
     row = await Assessment.select().where(Assessment.id == sent["id"]).first()
     assert row["status"] == "expired" and row["link_hash"] is None
-    summary = await jobs.run_all(Settings(data_dir=tmp_path))
+    summary = await run_all(Settings(data_dir=tmp_path))
     assert summary["sent"] >= 1

@@ -334,7 +334,7 @@ async def test_old_failed_attempts_are_forgotten_by_the_jobs():
     import datetime as dt
 
     from models.tables import FailedAttempt
-    from portal.assessments.jobs import run_all
+    from portal.jobs import run_all
     from portal.settings import get_settings
 
     now = dt.datetime.now(dt.UTC)
