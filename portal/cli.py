@@ -16,10 +16,17 @@ from portal.settings import SettingsError, get_settings
 
 def _run(coro_factory: Callable[[], Awaitable[Any]]) -> Any:
     """Run an async command; domain errors become one line and exit code 1."""
+    from portal.core.db import close_pool
     from portal.core.errors import PortalError
 
+    async def run_then_close() -> Any:
+        try:
+            return await coro_factory()
+        finally:
+            await close_pool(timeout=3)
+
     try:
-        return asyncio.run(coro_factory())
+        return asyncio.run(run_then_close())
     except PortalError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(1)

@@ -13,6 +13,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
 from portal.core import changes
+from portal.core.sqlite import PooledSQLiteEngine
 
 if TYPE_CHECKING:
     from portal.settings import Settings
@@ -24,7 +25,7 @@ def build_engine(settings: Settings) -> Engine:
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     # timeout: wait for a concurrent writer instead of failing with "database is locked"
-    return SQLiteEngine(path=str(path), timeout=30)
+    return PooledSQLiteEngine(path=str(path), timeout=30)
 
 
 def engine() -> Engine:
@@ -73,6 +74,8 @@ async def close_pool(timeout: float = 10.0) -> None:
     """Close the pool, waiting for connections in use up to `timeout`; then close it hard,
     so that a stuck connection never keeps the process from stopping."""
     db = engine()
+    if isinstance(db, PooledSQLiteEngine):
+        await db.close_idle()
     if isinstance(db, PostgresEngine) and db.pool is not None:
         pool, db.pool = db.pool, None
         try:

@@ -1,0 +1,129 @@
+"""The embedded default engine: SQLite with a few long-lived connections per worker.
+
+Piccolo's SQLiteEngine opens a new connection (and a new thread, with aiosqlite) for every
+query and every transaction, then runs a PRAGMA before each statement: on a list page that
+is most of the time spent. This engine keeps idle connections for reuse, sets them up once
+(WAL, so readers never wait for a writer and a writer never waits for readers; a busy
+timeout, so writers queue instead of failing; foreign keys on), and otherwise behaves as
+Piccolo's engine does, so the choice of engine stays one setting.
+
+No event-loop-bound locks: a connection is taken from the idle list or opened fresh, and put
+back (or closed, past `idle_size`) when the query or transaction ends, so it works the same
+under uvicorn, the CLI and tests that run a new loop for each test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import aiosqlite
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+
+
+class _PooledTransaction(SQLiteTransaction):
+    engine: PooledSQLiteEngine
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        return await self.engine.acquire()
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        healthy = True
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        except BaseException:
+            healthy = False
+            raise
+        finally:
+            await self.engine.release(self.connection, healthy=healthy)
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    def __init__(self, path: str, *, idle_size: int = 4, **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self.idle_size = idle_size
+        self._idle: list[aiosqlite.Connection] = []
+        self.opened = 0  # connections opened so far (for tests and diagnostics)
+
+    async def _open(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # an idle connection must never keep the process from exiting (its worker thread
+        # is joined at exit otherwise); `close_idle` closes them on a clean stop
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
+        self.opened += 1
+        return connection
+
+    async def acquire(self) -> aiosqlite.Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection._running and connection._connection is not None:
+                return connection
+        return await self._open()
+
+    async def release(self, connection: aiosqlite.Connection, *, healthy: bool = True) -> None:
+        try:
+            if healthy and connection.in_transaction:
+                await connection.rollback()  # never hand on a half-finished transaction
+        except Exception:
+            healthy = False
+        if healthy and len(self._idle) < self.idle_size:
+            self._idle.append(connection)
+            return
+        with contextlib.suppress(Exception):
+            await connection.close()
+
+    async def close_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        return await self.acquire()
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
+                                     query_type: str = "generic", table: Any = None):
+        connection = await self.acquire()
+        healthy = False
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                if query_type == "insert" and self.get_version_sync() < 3.35:
+                    assert table is not None
+                    pk = await self._get_inserted_pk(cursor, table)
+                    rows = [{table._meta.primary_key._meta.db_column_name: pk}]
+                else:
+                    rows = await cursor.fetchall()
+            healthy = True
+            return rows
+        finally:
+            await self.release(connection, healthy=healthy)
+
+    async def _run_in_existing_connection(self, connection, query: str,
+                                          args: list[Any] | None = None,
+                                          query_type: str = "generic", table: Any = None):
+        # (Piccolo re-runs PRAGMA foreign_keys before every statement; ours are set once)
+        async with connection.execute(query, args or []) as cursor:
+            rows = await cursor.fetchall()
+            if query_type == "insert" and self.get_version_sync() < 3.35:
+                assert table is not None
+                pk = await self._get_inserted_pk(cursor, table)
+                return [{table._meta.primary_key._meta.db_column_name: pk}]
+            return rows
+
+    def transaction(self, transaction_type: TransactionType = TransactionType.deferred,
+                    allow_nested: bool = True) -> SQLiteTransaction:
+        return _PooledTransaction(engine=self, transaction_type=transaction_type,
+                                  allow_nested=allow_nested)
