@@ -65,6 +65,29 @@ async def checklist(contract_id: int) -> dict[str, Any]:
             "required_gaps": gaps, "clauses": items}
 
 
+async def gap_summary(contracts: list[dict[str, Any]], *, affects_care: bool
+                      ) -> dict[int, dict[str, Any]]:
+    """For a supplier's contracts at once (one query, however many contracts): each one's
+    required clause keys that are missing or partial, and how many keys it requires."""
+    statuses: dict[int, dict[str, str]] = {c["id"]: {} for c in contracts}
+    if statuses:
+        for row in await ContractClause.select(ContractClause.contract, ContractClause.key,
+                                               ContractClause.status).where(
+                ContractClause.contract.is_in(list(statuses))):
+            statuses[row["contract"]][row["key"]] = row["status"]
+    summary = {}
+    for contract in contracts:
+        required = required_keys(data_role=contract["data_role"],
+                                 personal_data=contract["personal_data"],
+                                 patient_data=contract["patient_data"], affects_care=affects_care)
+        found = statuses[contract["id"]]
+        summary[contract["id"]] = {
+            "required": len(required),
+            "gaps": [k for k in KEYS if k in required
+                     and found.get(k, "missing") in ("missing", "partial")]}
+    return summary
+
+
 async def _record_scan(contract: dict, result: ScanResult, *, actor: str) -> None:
     existing = {r["key"]: r for r in await ContractClause.select().where(
         ContractClause.contract == contract["id"])}

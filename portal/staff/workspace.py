@@ -99,10 +99,10 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
     supplier = await suppliers.get_supplier(supplier_id)
     contracts_, _ = await suppliers.list_contracts(supplier_id=supplier_id, q=None, limit=200,
                                                    offset=0)
+    gaps = await contracts.gap_summary(contracts_, affects_care=supplier["affects_care"])
     for contract in contracts_:
-        check = await contracts.checklist(contract["id"])
-        contract["gaps"] = check["required_gaps"]
-        contract["required"] = sum(1 for c in check["clauses"] if c["required"])
+        contract["gaps"] = gaps[contract["id"]]["gaps"]
+        contract["required"] = gaps[contract["id"]]["required"]
     certs, _ = await certifications.list_certifications(supplier_id=supplier_id, limit=200, offset=0)
     sent = await Assessment.select(
         Assessment.id, Assessment.status, Assessment.due_date, Assessment.sent_at,
