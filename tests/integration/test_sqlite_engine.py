@@ -9,7 +9,6 @@ import pytest
 
 from models.tables import Supplier
 from portal.core.db import engine, write_transaction
-from portal.core.sqlite import PooledSQLiteEngine
 from tests import factories
 
 pytestmark = pytest.mark.skipif("not isinstance(engine(), PooledSQLiteEngine)")
