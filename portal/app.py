@@ -16,7 +16,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
 from admin.config import build_admin, require_second_factor
-from portal import __version__
+from portal import __version__, jobs
 from portal.assessments.controllers import (
     AssessmentController,
     EvidenceController,
@@ -103,21 +103,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
         await admin_app(scope, receive, send)
 
-    sealer: list[asyncio.Task] = []
-    stop_sealing = asyncio.Event()
+    background: list[asyncio.Task] = []
+    stop_background = asyncio.Event()
 
     async def on_startup() -> None:
         await start_pool(settings)
+        stop_background.clear()
         if settings.is_postgres:
-            stop_sealing.clear()
-            sealer.append(asyncio.create_task(keep_sealing(stop_sealing), name="audit-sealer"))
+            background.append(asyncio.create_task(keep_sealing(stop_background),
+                                                  name="audit-sealer"))
+        if settings.jobs_interval:
+            background.append(asyncio.create_task(jobs.keep_running(settings, stop_background),
+                                                  name="scheduled-jobs"))
 
     async def on_shutdown() -> None:
-        stop_sealing.set()
-        if sealer:
-            # A seal in progress finishes (a batch takes milliseconds); then the pool closes.
-            await asyncio.wait(sealer, timeout=3)
-        sealer.clear()
+        stop_background.set()
+        if background:
+            # A seal or job run in progress finishes (milliseconds); then the pool closes.
+            await asyncio.wait(background, timeout=3)
+        background.clear()
         await close_pool(timeout=3)
 
     return Litestar(

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "supplier-assurance@localhost"
     db_pool_size: int = Field(10, ge=1, le=200)
+    # The scheduled jobs (reminders, expiry, the outbox, rescoring) run inside `portal serve`
+    # every this many seconds, in each worker (they are safe to run at once); 0 leaves them to
+    # cron (`portal jobs run`). Off by default only in tests, which run them by hand.
+    jobs_interval_seconds: int | None = Field(None, ge=0, le=86_400)
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +101,12 @@ class Settings(BaseSettings):
     @property
     def evidence_path(self) -> Path:
         return self.data_path / "evidence"
+
+    @property
+    def jobs_interval(self) -> int:
+        if self.jobs_interval_seconds is not None:
+            return self.jobs_interval_seconds
+        return 0 if self.env == "test" else 60
 
     @property
     def max_upload_bytes(self) -> int:
