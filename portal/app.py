@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlparse
 
-from litestar import Litestar, Router, asgi
+from litestar import Litestar, Router, asgi, get
+from litestar.response import Redirect
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -87,6 +88,12 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+@get("/", opt={"public": True}, include_in_schema=False)
+async def home() -> Redirect:
+    """The portal's address leads to the staff workspace (suppliers come by their link)."""
+    return Redirect("/staff/", status_code=303)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -126,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
+            home,
             health,
             admin,
             api_router(),
