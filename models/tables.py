@@ -148,6 +148,9 @@ class Assessment(Table):
     definition = ForeignKey(references=QuestionnaireDefinition, on_delete=OnDelete.restrict)
     status = Varchar(length=30, default="draft", index=True)
     link_hash = Varchar(length=64, null=True, default=None, unique=True, secret=True)
+    link_nonce = Varchar(length=64, default="", secret=True,
+                         help_text="Random value the link is derived from (with a server key); "
+                                   "a new one on reissue")
     link_expires_at = Timestamptz(null=True, default=None)
     due_date = Date(null=True, default=None, index=True)
     reminder_stage = Varchar(length=20, default="")
@@ -200,6 +203,8 @@ class ClauseDefinition(Table):
 
 
 class ContractClause(Table):
+    """One per (contract, key): a unique index made by the migration."""
+
     contract = ForeignKey(references=Contract, on_delete=OnDelete.restrict, index=True)
     key = Varchar(length=60, required=True, index=True)
     status = Varchar(length=20, default="missing",
@@ -250,6 +255,8 @@ class DsptRegisterEntry(Table):
 
 
 class Answer(Table):
+    """One per (assessment, question_id): a unique index made by the migration."""
+
     assessment = ForeignKey(references=Assessment, on_delete=OnDelete.restrict, index=True)
     question_id = Varchar(length=100, required=True)
     value = JSON(default="null")
@@ -327,6 +334,8 @@ class OutboundEmail(Table):
     body = Text(default="")
     status = Varchar(length=20, default="queued", index=True,
                      help_text="queued, sending, sent, logged or failed")
+    # While `sending`, next_attempt_at is the end of the sender's lease: a row still sending
+    # after it (the worker died) goes back to the queue.
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow())
     last_error = Text(default="")

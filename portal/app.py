@@ -45,6 +45,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
+def _template_globals(engine: JinjaTemplateEngine) -> None:
+    from questionnaires.states import as_template_globals
+
+    engine.engine.globals.update(as_template_globals())
+
+
 def api_router() -> Router:
     """Everything under /api/v1 passes the permission guard (deny unless a route says who may)."""
     return Router(
@@ -148,7 +154,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[RequestContextMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
-        template_config=TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine,
+                                       engine_callback=_template_globals),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=False,

@@ -212,6 +212,8 @@ def jobs_run() -> None:
 
     result = _run(lambda: run_all(get_settings()))
     click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+    if result.get("failed_jobs"):
+        sys.exit(1)  # every job still ran; cron hears that one failed
 
 
 @cli.group()

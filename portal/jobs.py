@@ -1,16 +1,21 @@
-"""Scheduled work (`portal jobs run`): every domain's periodic job, in one pass.
+"""Scheduled work (`portal jobs run`, and every minute inside `portal serve`): every domain's
+periodic job, in one pass.
 
 Safe to run twice at once: each reminder and expiry is claimed with a conditional update,
-and the outbox claims each message before sending it.
+and the outbox claims each message before sending it. Each job runs on its own: one that
+fails is logged and named in the result, and the jobs after it still run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 
+from portal.assessments import links
 from portal.assessments.jobs import expire_links, send_reminders
 from portal.core import audit, mail, ratelimit
 from portal.scoring.service import recompute_all
@@ -19,13 +24,30 @@ from portal.settings import Settings
 log = structlog.get_logger("portal.jobs")
 
 
-async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str, int]:
-    result = {"reminders": await send_reminders(today), "expired": await expire_links()}
-    result.update(await mail.dispatch(settings))
-    # Time alone expires certificates and assessments, so scores are refreshed every run.
-    result["rescored"] = await recompute_all(today=today)
-    result["failed_attempts_pruned"] = await ratelimit.prune()
-    result["audit_events_sealed"] = await audit.seal()
+async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str, Any]:
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+        ("reminders", lambda: send_reminders(today)),
+        ("expired", expire_links),
+        # Supplier links are not stored: the outbox asks the assessments to build them.
+        ("mail", lambda: mail.dispatch(settings, fill=links.fill)),
+        # Time alone expires certificates and assessments, so scores are refreshed every run.
+        ("rescored", lambda: recompute_all(today=today)),
+        ("failed_attempts_pruned", ratelimit.prune),
+        ("audit_events_sealed", audit.seal),
+    ]
+    result: dict[str, Any] = {}
+    for name, step in steps:
+        try:
+            outcome = await step()
+        except Exception as error:  # noqa: BLE001 - one failed job never stops the others
+            log.error("job_failed", job=name, error=type(error).__name__, detail=str(error)[:200])
+            result[name if name != "mail" else "sent"] = "failed"
+            result["failed_jobs"] = ",".join(filter(None, [result.get("failed_jobs"), name]))
+            continue
+        if isinstance(outcome, dict):
+            result.update(outcome)
+        else:
+            result[name] = outcome
     return result
 
 

@@ -1,7 +1,7 @@
 """The questionnaires' scheduled work: reminders and link expiry (run by `portal/jobs.py`).
 
-Safe to run twice at once: each reminder and expiry is claimed with a conditional update,
-and the outbox claims each message before sending it.
+Safe to run twice at once: each reminder and expiry is claimed with a conditional update.
+Reminders carry the supplier's link as a placeholder the outbox fills when it sends.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 from models.tables import Assessment, Supplier, SupplierContact
+from portal.assessments import links
 from portal.core import audit, mail
 from portal.core.db import write_transaction
 from portal.core.security import now
+from questionnaires import states
 
-OPEN = ["sent", "opened", "in_progress", "clarification_requested"]
+OPEN = sorted(states.OPEN_FOR_ANSWERS)
 STAGES = [("due_7", 7), ("due_1", 1), ("overdue", -1)]
 
 
@@ -57,9 +59,8 @@ async def send_reminders(today: dt.date | None = None) -> int:
                 to=contact["email"], related_type="assessment", related_id=row["id"],
                 subject=f"Reminder: the questionnaire for {supplier['name']} {when}",
                 body=(f"Dear {contact['name']},\n\nThe questionnaire we sent {supplier['name']} "
-                      f"{when}. Please use the link in our earlier email to finish it; your "
-                      "saved answers are still there. If you have lost the link, reply and we "
-                      "will send a new one.\n"))
+                      f"{when}. Please finish it here (keep this link private); your saved "
+                      f"answers are still there:\n{links.placeholder(row['id'])}\n"))
             await audit.record("assessment.reminded", target_type="assessment", target_id=row["id"],
                                supplier_id=row["supplier"], after={"stage": stage})
             sent += 1
@@ -72,13 +73,15 @@ async def expire_links() -> int:
     expired = 0
     for row in rows:
         async with write_transaction():
-            done = await Assessment.update({Assessment.status: "expired",
-                                            Assessment.link_hash: None}).where(
+            states.check_move(row["status"], states.State.expired)
+            done = await Assessment.update({Assessment.status: states.State.expired,
+                                            Assessment.link_hash: None,
+                                            Assessment.link_nonce: ""}).where(
                 (Assessment.id == row["id"]) & (Assessment.status == row["status"])
             ).returning(Assessment.id)
             if done:
                 await audit.record("assessment.expired", target_type="assessment",
                                    target_id=row["id"], supplier_id=row["supplier"],
-                                   before={"status": row["status"]}, after={"status": "expired"})
+                                   before={"status": row["status"]}, after={"status": states.State.expired})
                 expired += 1
     return expired

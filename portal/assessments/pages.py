@@ -18,6 +18,7 @@ from portal.assessments.controllers import through_link
 from portal.core.errors import Conflict, InvalidInput, PortalError, TooManyRequests, Unprocessable
 from portal.core.security import hash_secret
 from portal.settings import get_settings
+from questionnaires import states
 from questionnaires.rules import visible_ids
 
 PAGE = {"supplier_link": True}
@@ -158,8 +159,8 @@ class RespondPages(Controller):
                     continue
                 if answer is not None and answer["value"] == value:
                     continue
-                if view["assessment"]["status"] == "clarification_requested" and not (
-                        answer and answer["open_for_clarification"]):
+                if view["assessment"]["status"] == states.State.clarification_requested \
+                        and not (answer and answer["open_for_clarification"]):
                     continue
                 version = form.get(f"v_{qid}")
                 try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +24,15 @@ from models.tables import (
     Supplier,
     SupplierContact,
 )
+from portal.assessments import links
 from portal.core import audit, mail
-from portal.core.db import write_transaction
+from portal.core.db import engine, write_transaction
 from portal.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from portal.core.security import hash_secret, now
 from portal.core.storage import evidence_store, key_for
 from portal.core.uploads import accept_upload, safe_filename
 from portal.settings import get_settings
+from questionnaires import states
 from questionnaires.loader import shipped
 from questionnaires.rules import (
     AnswerInvalid,
@@ -41,10 +42,8 @@ from questionnaires.rules import (
     visible_ids,
 )
 from questionnaires.schema import Definition, QuestionType
+from questionnaires.states import State
 
-EDITABLE = {"sent", "opened", "in_progress", "clarification_requested"}
-REVIEWABLE = {"submitted", "resubmitted", "in_review"}
-CLOSED = {"accepted", "rejected", "revoked", "expired"}
 LINK_NOT_FOUND = "This link is not valid. It may have expired or been replaced. " \
                  "Ask the organisation that sent it for a new one."
 
@@ -55,6 +54,15 @@ class LinkNotFound(NotFound):
 
 class AssessmentLocked(Conflict):
     default_message = "This questionnaire has been submitted and can no longer be changed."
+
+
+class TransitionRefused(Conflict):
+    """A status change the assessment state machine does not allow (409, in plain words)."""
+
+
+class AnswerNotSeen(Conflict):
+    default_message = ("This question was answered elsewhere (another tab or person) after "
+                       "you opened the page. Check the answer now saved and change it if needed.")
 
 
 @dataclass
@@ -109,13 +117,16 @@ async def frozen_definition(definition_id: int, content_hash: str | None = None)
 # Links ---------------------------------------------------------------------------------
 
 
-def _new_link() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)  # 256 random bits
-    return token, hash_secret(token)
+def _new_link(assessment_id: int) -> tuple[str, dict[Any, Any]]:
+    """A fresh link for the assessment: the token (shown once) and the columns to store
+    (a new nonce and the token's SHA-256; the token itself is never stored)."""
+    nonce = links.new_nonce()
+    token = links.token_for(assessment_id, nonce)
+    return token, {"link_nonce": nonce, "link_hash": hash_secret(token)}
 
 
 def link_url(token: str) -> str:
-    return f"{get_settings().effective_base_url}/respond/{token}"
+    return links.url(token)
 
 
 def _link_expiry(due_date: dt.date) -> dt.datetime:
@@ -130,7 +141,7 @@ async def _organisation_name() -> str:
 
 
 async def _invitation(*, contact: dict, supplier: dict, definition: Definition, due: dt.date,
-                      token: str, assessment_id: int, reissued: bool = False) -> None:
+                      assessment_id: int, reissued: bool = False) -> None:
     organisation = await _organisation_name()
     subject = f"{organisation}: please complete '{definition.title}' by {due:%d %B %Y}"
     if reissued:
@@ -139,7 +150,8 @@ async def _invitation(*, contact: dict, supplier: dict, definition: Definition, 
         f"Dear {contact['name']},\n\n"
         f"{organisation} asks {supplier['name']} to complete the questionnaire "
         f"'{definition.title}' by {due:%d %B %Y}.\n\n"
-        f"Open it here (no account needed; keep this link private):\n{link_url(token)}\n\n"
+        f"Open it here (no account needed; keep this link private):\n"
+        f"{links.placeholder(assessment_id)}\n\n"
         "You can answer over several visits; your answers are saved as you go. "
         "You can upload certificates and policies as evidence.\n\n"
         + ("This link replaces any earlier one, which no longer works.\n\n" if reissued else "")
@@ -171,19 +183,20 @@ async def send(*, supplier_id: int, contact_id: int, questionnaire: str,
         if contact is None:
             raise Unprocessable(f"Contact {contact_id} is not a current contact of this supplier.")
         definition_id = await _store_definition(definition)
-        token, token_hash = _new_link()
+        # A draft first (the link is derived from the id), sent in the same transaction.
         row = Assessment(supplier=supplier_id, contact=contact_id, definition=definition_id,
-                         status="sent", link_hash=token_hash, link_expires_at=_link_expiry(due_date),
-                         due_date=due_date, sent_at=now())
+                         status=State.draft, due_date=due_date)
         await row.save()
-        assessment = await Assessment.select().where(Assessment.id == row.id).first()
-        await audit.record("assessment.sent", target_type="assessment", target_id=row.id,
-                           supplier_id=supplier_id,
-                           after={"questionnaire": definition.key, "version": definition.version,
-                                  "content_hash": definition.content_hash,
-                                  "contact_id": contact_id, "due_date": due_date})
+        token, link_columns = _new_link(row.id)
+        draft = await _get_assessment(row.id)
+        assessment = await _set_status(
+            draft, State.sent, action="assessment.sent",
+            extra={**link_columns, "link_expires_at": _link_expiry(due_date), "sent_at": now()},
+            after={"questionnaire": definition.key, "version": definition.version,
+                   "content_hash": definition.content_hash,
+                   "contact_id": contact_id, "due_date": due_date})
         await _invitation(contact=contact, supplier=supplier, definition=definition, due=due_date,
-                          token=token, assessment_id=row.id)
+                          assessment_id=row.id)
     return assessment, token
 
 
@@ -194,8 +207,26 @@ async def _get_assessment(assessment_id: int) -> dict[str, Any]:
     return row
 
 
+async def _lock(assessment_id: int) -> dict[str, Any]:
+    """The assessment, locked until the write transaction ends, so a save, an upload, a
+    submit and a review of one assessment take turns and each sees the status the one before
+    left (PostgreSQL: SELECT ... FOR UPDATE; SQLite's BEGIN IMMEDIATE already serialises
+    writers)."""
+    query = Assessment.select().where(Assessment.id == assessment_id)
+    if engine().engine_type == "postgres":
+        query = query.lock_rows("UPDATE", of=(Assessment,))
+    row = await query.first()
+    if row is None:
+        raise NotFound(f"No assessment with id {assessment_id}.")
+    return row
+
+
 async def _set_status(assessment: dict, status: str, *, action: str, extra: dict | None = None,
-                      comment: str | None = None) -> dict[str, Any]:
+                      comment: str | None = None, after: dict | None = None) -> dict[str, Any]:
+    try:
+        states.check_move(assessment["status"], status)
+    except states.IllegalTransition as error:
+        raise TransitionRefused(str(error)) from None
     values: dict[Any, Any] = {Assessment.status: status, Assessment.updated_at: now(),
                               Assessment.version: assessment["version"] + 1}
     for key, value in (extra or {}).items():
@@ -205,7 +236,7 @@ async def _set_status(assessment: dict, status: str, *, action: str, extra: dict
     ).returning(Assessment.id)
     if not updated:
         raise Conflict("This assessment was changed at the same moment; reload and try again.")
-    after: dict[str, Any] = {"status": status}
+    after = {"status": status, **(after or {})}
     if comment:
         after["comment"] = comment
     await audit.record(action, target_type="assessment", target_id=assessment["id"],
@@ -216,27 +247,28 @@ async def _set_status(assessment: dict, status: str, *, action: str, extra: dict
 
 async def revoke(assessment_id: int) -> dict[str, Any]:
     async with write_transaction():
-        assessment = await _get_assessment(assessment_id)
-        if assessment["status"] in CLOSED:
-            raise Conflict(f"This assessment is already {assessment['status']}.")
-        return await _set_status(assessment, "revoked", action="assessment.revoked",
-                                 extra={"link_hash": None, "revoked_at": now()})
+        assessment = await _lock(assessment_id)
+        if assessment["status"] in states.CLOSED:
+            raise TransitionRefused(f"This assessment is already "
+                                    f"{states.describe(assessment['status'])}.")
+        return await _set_status(assessment, State.revoked, action="assessment.revoked",
+                                 extra={"link_hash": None, "link_nonce": "",
+                                        "revoked_at": now()})
 
 
 async def reissue(assessment_id: int, *, due_date: dt.date | None = None) -> tuple[dict, str]:
     """A new link for the same assessment; the old one stops working at once."""
     async with write_transaction():
-        assessment = await _get_assessment(assessment_id)
-        if assessment["status"] in {"accepted", "rejected"}:
-            raise Conflict(f"This assessment is {assessment['status']}; send a new one instead.")
+        assessment = await _lock(assessment_id)
+        if not states.can_reissue(assessment["status"]):
+            raise TransitionRefused(f"This assessment is {states.describe(assessment['status'])}; "
+                                    "send a new one instead.")
         due = due_date or max(assessment["due_date"], dt.date.today())
-        token, token_hash = _new_link()
-        status = assessment["status"]
-        if status in {"revoked", "expired"}:
-            status = "in_progress" if await Answer.exists().where(
-                Answer.assessment == assessment_id) else "sent"
+        token, link_columns = _new_link(assessment_id)
+        status = states.after_reissue(assessment["status"], has_answers=await Answer.exists().where(
+            Answer.assessment == assessment_id))
         updated = await _set_status(assessment, status, action="assessment.reissued",
-                                    extra={"link_hash": token_hash, "due_date": due,
+                                    extra={**link_columns, "due_date": due,
                                            "link_expires_at": _link_expiry(due),
                                            "revoked_at": None})
         contact = await SupplierContact.select().where(
@@ -244,7 +276,7 @@ async def reissue(assessment_id: int, *, due_date: dt.date | None = None) -> tup
         supplier = await Supplier.select().where(Supplier.id == assessment["supplier"]).first()
         definition = await frozen_definition(assessment["definition"])
         await _invitation(contact=contact, supplier=supplier, definition=definition, due=due,
-                          token=token, assessment_id=assessment_id, reissued=True)
+                          assessment_id=assessment_id, reissued=True)
     return updated, token
 
 
@@ -256,7 +288,7 @@ async def open_link(token: str) -> LinkContext:
         *Assessment.all_columns(),
         Assessment.definition.content_hash.as_alias("definition_hash"),
     ).where(Assessment.link_hash == hash_secret(token)).first()
-    if row is None or row["status"] in {"revoked", "expired"}:
+    if row is None or row["status"] not in states.LIVE_LINK:
         raise LinkNotFound()
     if row["link_expires_at"] is not None and row["link_expires_at"] < now():
         raise LinkNotFound()
@@ -293,10 +325,13 @@ async def evidence_rows(assessment_id: int) -> list[dict[str, Any]]:
 async def supplier_view(token: str) -> dict[str, Any]:
     link = await open_link(token)
     assessment = link.assessment
-    if assessment["status"] == "sent":
+    if assessment["status"] == State.sent:
         async with write_transaction():
-            assessment = await _set_status(assessment, "opened", action="assessment.opened",
-                                           extra={"opened_at": now()})
+            assessment = await _lock(assessment["id"])
+            if assessment["status"] == State.sent:  # not opened in another tab meanwhile
+                assessment = await _set_status(assessment, State.opened,
+                                               action="assessment.opened",
+                                               extra={"opened_at": now()})
     answers = await answer_rows(assessment["id"])
     evidence = await evidence_rows(assessment["id"])
     values = {qid: a["value"] for qid, a in answers.items()}
@@ -311,7 +346,7 @@ async def supplier_view(token: str) -> dict[str, Any]:
             "due_date": assessment["due_date"], "organisation": await _organisation_name(),
             "supplier": supplier["name"], "progress": progress(definition, values),
             "missing": missing_required(definition, values),
-            "editable": assessment["status"] in EDITABLE,
+            "editable": assessment["status"] in states.OPEN_FOR_ANSWERS,
         },
         "questionnaire": {
             "key": definition.key, "version": definition.version, "title": definition.title,
@@ -352,22 +387,39 @@ async def _open_queries(assessment_id: int, answers: dict[str, dict]) -> dict[st
 
 def _check_editable(assessment: dict, answer: dict | None, question_id: str) -> None:
     status = assessment["status"]
-    if status in {"submitted", "resubmitted", "in_review", "accepted", "rejected"}:
-        raise AssessmentLocked()
-    if status == "clarification_requested" and not (answer and answer["open_for_clarification"]):
+    reopened = bool(answer and answer["open_for_clarification"])
+    if states.answer_editable(status, reopened=reopened):
+        return
+    if status == State.clarification_requested:
         raise AssessmentLocked("Only the questions the reviewer asked about can be changed now.")
+    if status in states.AWAITING_REVIEW or status in states.DECIDED:
+        raise AssessmentLocked()
+    raise AssessmentLocked(f"This questionnaire is {states.describe(status)} and can't be changed.")
+
+
+def _answer_out(row: dict[str, Any]) -> dict[str, Any]:
+    return {"value": _loads(row["value"]), "comment": row["comment"], "version": row["version"]}
+
+
+async def _answer(assessment_id: int, question_id: str) -> dict[str, Any] | None:
+    return await Answer.select().where(
+        (Answer.assessment == assessment_id) & (Answer.question_id == question_id)).first()
 
 
 async def save_answer(token: str, question_id: str, *, value: Any, comment: str = "",
                       version: int | None = None) -> int:
+    """Save one answer. `version` is the version the caller saw; without one the save may only
+    create the answer: an answer that exists and the caller never saw is not overwritten (409
+    with the answer now stored). The row is written with a conditional insert (one answer per
+    question, a unique index) or a conditional update on its version, never read-then-write,
+    and the assessment is locked so a submit or a review can't slip in between."""
     async with write_transaction():
         link = await open_link(token)
         question = link.definition.question(question_id)
         if question is None:
             raise NotFound(f"This questionnaire has no question {question_id!r}.")
-        assessment = link.assessment
-        existing = await Answer.select().where(
-            (Answer.assessment == assessment["id"]) & (Answer.question_id == question_id)).first()
+        assessment = await _lock(link.assessment["id"])
+        existing = await _answer(assessment["id"], question_id)
         _check_editable(assessment, existing, question_id)
         try:
             clean = validate_value(question, value)
@@ -383,15 +435,33 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
             # Already stored as asked, whatever version the caller held: a retry after a lost
             # reply (the save had landed) succeeds instead of reporting a conflict.
             return existing["version"]
+        # (A row holding nothing at version 1 is a placeholder a clarification request made.)
+        if existing is not None and version is None \
+                and not (existing["version"] == 1 and _loads(existing["value"]) is None):
+            raise AnswerNotSeen(extra={"question_id": question_id,
+                                       "current_version": existing["version"],
+                                       "current": _answer_out(existing)})
         if existing is not None and version is not None and version != existing["version"]:
             raise Conflict("This answer was changed elsewhere (another tab or person). "
                            "Reload to see the latest answer before changing it.",
-                           extra={"current_version": existing["version"]})
+                           extra={"question_id": question_id,
+                                  "current_version": existing["version"],
+                                  "current": _answer_out(existing)})
         stored = json.dumps(clean)
         if existing is None:
-            row = Answer(assessment=assessment["id"], question_id=question_id, value=stored,
-                         comment=comment, version=1)
-            await row.save()
+            inserted = await Answer.insert(Answer(
+                assessment=assessment["id"], question_id=question_id, value=stored,
+                comment=comment, version=1)).on_conflict(
+                target=(Answer.assessment, Answer.question_id), action="DO NOTHING"
+            ).returning(Answer.id)
+            if not inserted:
+                # Created at the same moment by another request: it is the answer now.
+                current = await _answer(assessment["id"], question_id)
+                if current and _loads(current["value"]) == clean and current["comment"] == comment:
+                    return current["version"]
+                raise AnswerNotSeen(extra={"question_id": question_id,
+                                           "current_version": current["version"] if current else None,
+                                           "current": _answer_out(current) if current else None})
             new_version = 1
         else:
             new_version = existing["version"] + 1
@@ -401,12 +471,13 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
                 (Answer.id == existing["id"]) & (Answer.version == existing["version"])
             ).returning(Answer.id)
             if not updated:
-                raise Conflict("This answer was changed at the same moment elsewhere; reload it.")
+                raise Conflict("This answer was changed at the same moment elsewhere; reload it.",
+                               extra={"question_id": question_id})
         await audit.record("answer.saved", target_type="assessment", target_id=assessment["id"],
                            supplier_id=assessment["supplier"],
                            after={"question_id": question_id, "version": new_version})
-        if assessment["status"] in {"sent", "opened"}:
-            await _set_status(assessment, "in_progress", action="assessment.started")
+        if assessment["status"] in (State.sent, State.opened):
+            await _set_status(assessment, State.in_progress, action="assessment.started")
     return new_version
 
 
@@ -416,30 +487,36 @@ async def add_evidence(token: str, question_id: str, *, filename: str | None, da
     question = link.definition.question(question_id)
     if question is None:
         raise Unprocessable(f"This questionnaire has no question {question_id!r}.")
-    existing = await Answer.select().where(
-        (Answer.assessment == link.assessment["id"]) & (Answer.question_id == question_id)).first()
-    _check_editable(link.assessment, existing, question_id)
+    # Checked early so a locked questionnaire refuses before the file is stored ...
+    _check_editable(link.assessment, await _answer(link.assessment["id"], question_id),
+                    question_id)
     content_type = accept_upload(data, filename, max_bytes=get_settings().max_upload_bytes)
     digest = hashlib.sha256(data).hexdigest()
     key = key_for(digest)
     # Stored before the record: a failed store leaves no record pointing at nothing.
     await evidence_store().put(key, data, content_type)
     async with write_transaction():
-        row = EvidenceFile(supplier=link.assessment["supplier"], assessment=link.assessment["id"],
+        # ... and again under the lock, so an upload racing a submit or a review never lands
+        # after it (the stored file is content-addressed; with no record it is just unused).
+        assessment = await _lock(link.assessment["id"])
+        existing = await _answer(assessment["id"], question_id)
+        _check_editable(assessment, existing, question_id)
+        row = EvidenceFile(supplier=assessment["supplier"], assessment=assessment["id"],
                            question_id=question_id, storage_key=key,
                            filename=safe_filename(filename, content_type),
                            content_type=content_type, size=len(data), sha256=digest,
                            uploaded_by="supplier")
         await row.save()
         await audit.record("evidence.uploaded", target_type="evidence", target_id=row.id,
-                           supplier_id=link.assessment["supplier"],
-                           after={"assessment_id": link.assessment["id"],
+                           supplier_id=assessment["supplier"],
+                           after={"assessment_id": assessment["id"],
                                   "question_id": question_id, "sha256": digest,
                                   "size": len(data), "content_type": content_type})
-    if attach and question.type == QuestionType.file:
-        current = existing and _loads(existing["value"]) or []
-        await save_answer(token, question_id, value=sorted({*current, row.id}),
-                          comment=existing["comment"] if existing else "")
+        if attach and question.type == QuestionType.file:
+            current = existing and _loads(existing["value"]) or []
+            await save_answer(token, question_id, value=sorted({*current, row.id}),
+                              comment=existing["comment"] if existing else "",
+                              version=existing["version"] if existing else None)
     return {"id": row.id, "filename": row.filename, "size": row.size, "sha256": digest,
             "content_type": content_type, "question_id": question_id}
 
@@ -447,15 +524,19 @@ async def add_evidence(token: str, question_id: str, *, filename: str | None, da
 async def submit(token: str) -> str:
     async with write_transaction():
         link = await open_link(token)
-        assessment = link.assessment
-        if assessment["status"] not in EDITABLE:
-            raise AssessmentLocked("This questionnaire has already been submitted.")
+        assessment = await _lock(link.assessment["id"])
+        if assessment["status"] not in states.OPEN_FOR_ANSWERS:
+            raise AssessmentLocked("This questionnaire has already been submitted."
+                                   if assessment["status"] in states.AWAITING_REVIEW
+                                   or assessment["status"] in states.DECIDED else
+                                   f"This questionnaire is {states.describe(assessment['status'])} "
+                                   "and can't be submitted.")
         answers = await answer_rows(assessment["id"])
         missing = missing_required(link.definition, {k: a["value"] for k, a in answers.items()})
         if missing:
             raise Unprocessable(f"{len(missing)} required question(s) still need an answer.",
                                 extra={"missing": missing})
-        status = "resubmitted" if assessment["status"] == "clarification_requested" else "submitted"
+        status = states.after_submit(assessment["status"])
         await Answer.update({Answer.open_for_clarification: False}).where(
             Answer.assessment == assessment["id"])
         await _set_status(assessment, status, action=f"assessment.{status}",
@@ -497,8 +578,7 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
     previous = await Assessment.select(Assessment.id, Assessment.submitted_at).where(
         (Assessment.supplier == assessment["supplier"]) & (Assessment.id < assessment_id)
         & (Assessment.definition.key == definition.key)
-        & Assessment.status.is_in(["submitted", "resubmitted", "in_review", "accepted",
-                                   "rejected", "clarification_requested"])
+        & Assessment.status.is_in(sorted(states.ANSWERED))
     ).order_by(Assessment.id, ascending=False).first()
     before = await answer_rows(previous["id"]) if previous else {}
     questions = []
@@ -540,12 +620,16 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
 async def review_answer(assessment_id: int, question_id: str, *, decision: str, comment: str,
                         reviewer: str) -> None:
     async with write_transaction():
-        assessment = await _get_assessment(assessment_id)
+        assessment = await _lock(assessment_id)
         definition = await frozen_definition(assessment["definition"])
         if definition.question(question_id) is None:
             raise NotFound(f"This questionnaire has no question {question_id!r}.")
-        if assessment["status"] not in REVIEWABLE:
-            raise Conflict(f"Answers can be reviewed once submitted (this one is {assessment['status']}).")
+        if assessment["status"] not in states.AWAITING_REVIEW:
+            raise TransitionRefused(f"Answers can be reviewed once submitted (this one is "
+                                    f"{states.describe(assessment['status'])}).")
+        if assessment["status"] != State.in_review:
+            # The first answer a reviewer looks at puts the assessment in review.
+            await _set_status(assessment, State.in_review, action="assessment.review_started")
         await AnswerReview.insert(AnswerReview(assessment=assessment_id, question_id=question_id,
                                                decision=decision, comment=comment,
                                                reviewer=reviewer))
@@ -557,15 +641,15 @@ async def review_answer(assessment_id: int, question_id: str, *, decision: str, 
 async def review(assessment_id: int, *, decision: str, comment: str,
                  question_ids: list[str] | None, reviewer: str) -> dict[str, Any]:
     async with write_transaction():
-        assessment = await _get_assessment(assessment_id)
-        if assessment["status"] not in REVIEWABLE:
-            raise Conflict(f"Only submitted assessments can be reviewed (this one is "
-                           f"{assessment['status']}).")
+        assessment = await _lock(assessment_id)
+        if assessment["status"] not in states.AWAITING_REVIEW:
+            raise TransitionRefused(f"Only submitted assessments can be reviewed (this one is "
+                                    f"{states.describe(assessment['status'])}).")
         if decision in ("accept", "reject"):
             if decision == "reject" and not comment.strip():
                 raise InvalidInput("Say why the assessment is rejected (comment).")
-            status = "accepted" if decision == "accept" else "rejected"
-            decided = await _set_status(assessment, status, action=f"assessment.{status}",
+            status = State.accepted if decision == "accept" else State.rejected
+            decided = await _set_status(assessment, status, action=f"assessment.{status.value}",
                                         extra={"decided_at": now(), "review_comment": comment},
                                         comment=comment)
             return decided
@@ -584,8 +668,11 @@ async def review(assessment_id: int, *, decision: str, comment: str,
                 await Answer.update({Answer.open_for_clarification: True}).where(
                     Answer.id == answers[qid]["id"])
             else:
+                # Conditional insert (one answer per question); the lock keeps saves out.
                 await Answer.insert(Answer(assessment=assessment_id, question_id=qid,
-                                           value="null", open_for_clarification=True))
+                                           value="null", open_for_clarification=True)).on_conflict(
+                    target=(Answer.assessment, Answer.question_id), action="DO UPDATE",
+                    values=[(Answer.open_for_clarification, True)])
             latest = await AnswerReview.select(AnswerReview.decision).where(
                 (AnswerReview.assessment == assessment_id) & (AnswerReview.question_id == qid)
             ).order_by(AnswerReview.id, ascending=False).first()
@@ -596,7 +683,8 @@ async def review(assessment_id: int, *, decision: str, comment: str,
                                                        reviewer=reviewer))
         due = max(assessment["due_date"], dt.date.today() + dt.timedelta(days=14))
         updated = await _set_status(
-            assessment, "clarification_requested", action="assessment.clarification_requested",
+            assessment, State.clarification_requested,
+            action="assessment.clarification_requested",
             extra={"review_comment": comment, "due_date": due,
                    "link_expires_at": max(assessment["link_expires_at"] or now(), _link_expiry(due))},
             comment=comment)
@@ -609,7 +697,8 @@ async def review(assessment_id: int, *, decision: str, comment: str,
                     f"'{definition.title}'",
             body=(f"Dear {contact['name']},\n\n{organisation} has reviewed your answers and "
                   f"asks you to clarify {len(set(question_ids))} of them:\n\n{comment}\n\n"
-                  f"Please open the link we sent you before and update those answers by "
+                  f"Please open your questionnaire (keep this link private):\n"
+                  f"{links.placeholder(assessment_id)}\n\nUpdate those answers by "
                   f"{due:%d %B %Y}, then submit again. Other answers stay as you left them.\n\n"
                   f"{organisation}\n"))
     return updated

@@ -99,8 +99,10 @@ async def _record_scan(contract: dict, result: ScanResult, *, actor: str) -> Non
                   "excerpt": finding.excerpt, "source": "scan", "updated_by": actor,
                   "note": finding.reason}
         if row is None:
+            # Conditional insert (one clause per key): a person's entry made meanwhile wins.
             await ContractClause.insert(ContractClause(contract=contract["id"], key=finding.key,
-                                                       **values))
+                                                       **values)).on_conflict(
+                target=(ContractClause.contract, ContractClause.key), action="DO NOTHING")
         elif (row["status"], row["location"], row["excerpt"]) != (
                 values["status"], values["location"], values["excerpt"]):
             await ContractClause.update({
@@ -161,12 +163,20 @@ async def set_clause(contract_id: int, key: str, *, status: str, location: str |
         if note is not None:
             values["note"] = note
         if row is None:
-            await ContractClause.insert(ContractClause(contract=contract_id, key=key, **values))
+            written = await ContractClause.insert(ContractClause(
+                contract=contract_id, key=key, **values)).on_conflict(
+                target=(ContractClause.contract, ContractClause.key), action="DO NOTHING"
+            ).returning(ContractClause.id)
         else:
-            await ContractClause.update({
+            written = await ContractClause.update({
                 **{ContractClause._meta.get_column_by_name(k): v for k, v in values.items()},
                 ContractClause.version: row["version"] + 1, ContractClause.updated_at: now(),
-            }).where(ContractClause.id == row["id"])
+            }).where((ContractClause.id == row["id"])
+                     & (ContractClause.version == row["version"])).returning(ContractClause.id)
+        if not written:
+            from portal.core.errors import Conflict
+
+            raise Conflict("Someone else set this clause at the same moment; reload and try again.")
         await audit.record("contract.clause_set", target_type="contract", target_id=contract_id,
                            supplier_id=contract["supplier"],
                            before={"key": key, "status": row["status"] if row else None,

@@ -2,7 +2,8 @@
 
 Without PORTAL_SMTP_URL mail is written to the log and kept in the outbox (status
 ``logged``); with it, mail goes by SMTP with retries and back-off, and stays queued while
-the server is down.
+the server is down. A stored body may carry placeholders (a supplier link is never stored);
+the caller of `dispatch` passes the filler that builds them at send time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import asyncio
 import datetime as dt
 import smtplib
 import ssl
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from models.tables import OutboundEmail
@@ -51,21 +54,96 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** attempts, 240))
 
 
-async def dispatch(settings: Settings, *, limit: int = 100) -> dict[str, int]:
+# How long a sender may hold a row in `sending`; after that it is taken for dead and the row
+# goes back to the queue (the mail may then go twice if the worker died after the server took
+# it, never zero times).
+SENDING_LEASE = dt.timedelta(minutes=10)
+
+# Fills what the stored body leaves out (a supplier link is built at send time, never stored).
+Filler = Callable[[dict[str, Any]], Awaitable[str]]
+
+
+class Unbuildable(ValueError):
+    """A message that can't be built (a header with a line break, an unusable address)."""
+
+
+def build(settings: Settings, mail: dict[str, Any], body: str) -> EmailMessage:
+    try:
+        message = EmailMessage()
+        message["From"] = settings.mail_from
+        message["To"] = mail["to_address"]
+        message["Subject"] = mail["subject"]
+        message.set_content(body)
+        message.as_bytes()  # header folding fails here, not halfway through an SMTP session
+    except (ValueError, TypeError, LookupError) as error:
+        raise Unbuildable(f"The message can't be built: {error}") from None
+    return message
+
+
+async def reap(lease: dt.timedelta = SENDING_LEASE) -> int:
+    """Rows left in `sending` past their lease (the sender died) go back to the queue."""
+    back = await OutboundEmail.update({OutboundEmail.status: "queued",
+                                       OutboundEmail.next_attempt_at: now()}).where(
+        (OutboundEmail.status == "sending") & (OutboundEmail.next_attempt_at < now())
+    ).returning(OutboundEmail.id)
+    if back:
+        log.warning("mail_requeued", count=len(back), outbox_ids=[r["id"] for r in back][:20])
+    return len(back)
+
+
+async def _fail(mail: dict[str, Any], reason: str) -> None:
+    await OutboundEmail.update({
+        OutboundEmail.status: "failed", OutboundEmail.attempts: mail["attempts"] + 1,
+        OutboundEmail.last_error: reason[:500]}).where(OutboundEmail.id == mail["id"])
+    log.error("mail_failed", outbox_id=mail["id"], reason=reason[:200])
+
+
+async def _defer(mail: dict[str, Any], error: BaseException) -> None:
+    attempts = mail["attempts"] + 1
+    status = "failed" if attempts >= MAX_ATTEMPTS else "queued"
+    await OutboundEmail.update({
+        OutboundEmail.status: status, OutboundEmail.attempts: attempts,
+        OutboundEmail.last_error: f"{type(error).__name__}: {error}"[:500],
+        OutboundEmail.next_attempt_at: now() + backoff(attempts),
+    }).where(OutboundEmail.id == mail["id"])
+    log.warning("mail_deferred", outbox_id=mail["id"], attempts=attempts,
+                error=type(error).__name__)
+
+
+async def dispatch(settings: Settings, *, limit: int = 100, fill: Filler | None = None,
+                   lease: dt.timedelta = SENDING_LEASE) -> dict[str, int]:
     """Send what is due. Each row is claimed with a conditional update, so two runs at once
-    never send the same message twice."""
-    sent = failed = 0
+    never send the same message twice; a claim is a lease (see `reap`). A message that can't
+    be built is marked failed with the reason and the rest still go."""
+    sent = failed = unbuildable = 0
+    requeued = await reap(lease)
     due = await OutboundEmail.select(OutboundEmail.id).where(
         (OutboundEmail.status == "queued") & (OutboundEmail.next_attempt_at <= now())
     ).order_by(OutboundEmail.id).limit(limit)
     for row in due:
-        claimed = await OutboundEmail.update({OutboundEmail.status: "sending"}).where(
+        claimed = await OutboundEmail.update({OutboundEmail.status: "sending",
+                                              OutboundEmail.next_attempt_at: now() + lease}).where(
             (OutboundEmail.id == row["id"]) & (OutboundEmail.status == "queued")
         ).returning(OutboundEmail.id)
         if not claimed:
             continue
         mail = await OutboundEmail.select().where(OutboundEmail.id == row["id"]).first()
+        try:
+            body = await fill(mail) if fill is not None else mail["body"]
+            # Built the same way whether it is sent or only logged, so a message that can't be
+            # built fails in development as it would in production.
+            message = build(settings, mail, body)
+        except Unbuildable as error:
+            await _fail(mail, str(error))
+            unbuildable += 1
+            continue
+        except Exception as error:  # noqa: BLE001 - one bad row must not stop the outbox
+            # Not the message's fault (the database hiccupped while filling it): try later.
+            await _defer(mail, error)
+            failed += 1
+            continue
         if not settings.smtp_url:
+            # Only who and what: the body may carry a supplier link, which is never logged.
             log.info("mail_logged", to=mail["to_address"], subject=mail["subject"],
                      outbox_id=mail["id"])
             await OutboundEmail.update({OutboundEmail.status: "logged",
@@ -73,27 +151,14 @@ async def dispatch(settings: Settings, *, limit: int = 100) -> dict[str, int]:
                 OutboundEmail.id == mail["id"])
             sent += 1
             continue
-        message = EmailMessage()
-        message["From"] = settings.mail_from
-        message["To"] = mail["to_address"]
-        message["Subject"] = mail["subject"]
-        message.set_content(mail["body"])
         try:
             await asyncio.to_thread(_send_smtp, settings, message)
         except (OSError, smtplib.SMTPException) as error:
-            attempts = mail["attempts"] + 1
-            status = "failed" if attempts >= MAX_ATTEMPTS else "queued"
-            await OutboundEmail.update({
-                OutboundEmail.status: status, OutboundEmail.attempts: attempts,
-                OutboundEmail.last_error: f"{type(error).__name__}: {error}"[:500],
-                OutboundEmail.next_attempt_at: now() + backoff(attempts),
-            }).where(OutboundEmail.id == mail["id"])
-            log.warning("mail_deferred", outbox_id=mail["id"], attempts=attempts,
-                        error=type(error).__name__)
+            await _defer(mail, error)
             failed += 1
             continue
         await OutboundEmail.update({OutboundEmail.status: "sent", OutboundEmail.sent_at: now(),
                                     OutboundEmail.attempts: mail["attempts"] + 1}).where(
             OutboundEmail.id == mail["id"])
         sent += 1
-    return {"sent": sent, "deferred": failed}
+    return {"sent": sent, "deferred": failed, "unbuildable": unbuildable, "requeued": requeued}

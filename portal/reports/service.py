@@ -34,6 +34,7 @@ from portal.certifications.rules import validity
 from portal.contracts.library import library, required_keys
 from portal.core.errors import InvalidInput, NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
+from questionnaires.states import State
 
 TOOLKIT_FILE = Path(__file__).parent / "toolkit_items.yaml"
 SCHEME_LABELS = {"dspt": "DSPT", "cyber_essentials": "Cyber Essentials",
@@ -198,7 +199,7 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
                                 fix, owner, target.isoformat()))
     window = today - dt.timedelta(days=365)
     dd_ok = [s for s in personal if any(
-        a["status"] == "accepted" and a["decided_at"] and a["decided_at"].date() >= window
+        a["status"] == State.accepted and a["decided_at"] and a["decided_at"].date() >= window
         for a in idx["by"]["assessments"][s["id"]])]
     disputes = [r for r in data["risks"] if r["kind"] == "dispute"]
     disputes_ok = [r for r in disputes if r["data_security_risk"].strip()]

@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 from portal.certifications.rules import add_months, validity
+from questionnaires import states
+from questionnaires.states import State
 
 POLICY_FILE = Path(__file__).parent / "policy.yaml"
 ART28 = ("art28.subject_matter", "art28.documented_instructions",
@@ -264,15 +266,14 @@ def _certified(facts: SupplierFacts, the_tier: str, today: dt.date, weight: int
 def _due_diligence(facts: SupplierFacts, today: dt.date, policy: dict, weight: int
                    ) -> tuple[float, list, list]:
     window = add_months(today, -policy["assessment_valid_months"])
-    accepted = sorted((a for a in facts.assessments if a.status == "accepted" and a.decided_at),
+    accepted = sorted((a for a in facts.assessments if a.status == State.accepted and a.decided_at),
                       key=lambda a: a.decided_at, reverse=True)
     recent = [a for a in accepted if a.decided_at >= window]
     if not recent:
         if accepted:
             return 0.0, [f"The last accepted assessment ({accepted[0].decided_at:%d %B %Y}) is "
                          "more than 12 months old."], ["Send this year's due diligence questionnaire."]
-        pending = [a for a in facts.assessments if a.status not in ("accepted", "rejected",
-                                                                    "revoked", "expired")]
+        pending = [a for a in facts.assessments if a.status in states.PENDING]
         if pending:
             return 0.0, ["A questionnaire is in progress but not yet accepted."], [
                 "Chase the supplier and review the questionnaire when submitted."]

@@ -44,6 +44,7 @@ from portal.scoring.rules import (
     score,
 )
 from questionnaires.rules import compliance
+from questionnaires.states import State
 
 CHUNK = 500
 
@@ -151,7 +152,7 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     shares: dict[int, float | None] = {}
     window = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
     for a in assessments:
-        if a["status"] == "accepted" and a["decided_at"] and a["decided_at"] >= window:
+        if a["status"] == State.accepted and a["decided_at"] and a["decided_at"] >= window:
             shares[a["id"]] = await assessment_share(a["id"], a["definition"])
 
     by_supplier: dict[str, dict[int, list]] = {k: defaultdict(list) for k in

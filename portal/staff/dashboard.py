@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Count
 
 from models.tables import Assessment, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
+from questionnaires import states
 
 READINESS = [
     ("10.1", "known", "Suppliers handling personal data are recorded with products, contacts "
@@ -23,7 +24,7 @@ READINESS = [
     ("10.2", "due_diligence", "An accepted due diligence assessment in the last 12 months"),
     ("10.3", "risks", "Risks and disputes are owned and recorded with their data-security risk"),
 ]
-OPEN = ["sent", "opened", "in_progress", "clarification_requested"]
+OPEN = sorted(states.OPEN_FOR_ANSWERS)
 
 
 def bar_chart(counts: list[tuple[str, int, str]], *, title: str) -> dict[str, Any]:
@@ -72,7 +73,7 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
         Assessment.id, Assessment.status, Assessment.submitted_at,
         Assessment.supplier.name.as_alias("supplier_name"),
         Assessment.definition.title.as_alias("questionnaire")).where(
-        Assessment.status.is_in(["submitted", "resubmitted", "in_review"])).order_by(
+        Assessment.status.is_in(sorted(states.AWAITING_REVIEW))).order_by(
         Assessment.submitted_at)
 
     # Readiness and clause gaps come from the stored breakdowns of suppliers that handle

@@ -123,7 +123,7 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
 
 
 @post("/suppliers/{supplier_id:int}/assessments", opt={"permission": "assessments.send"},
-      status_code=303)
+      status_code=200)
 async def send_questionnaire(request: Request, supplier_id: Id) -> Response:
     form = await auth.check_csrf(request)
     try:
@@ -131,9 +131,30 @@ async def send_questionnaire(request: Request, supplier_id: Id) -> Response:
         contact_id = int(form.get("contact_id", "0"))
     except ValueError:
         raise InvalidInput("Choose a contact and a due date such as 2026-12-31.") from None
-    await assessments.send(supplier_id=supplier_id, contact_id=contact_id,
-                           questionnaire=str(form.get("questionnaire", "")), due_date=due)
-    return Redirect(f"/staff/suppliers/{supplier_id}?notice=sent", status_code=303)
+    assessment, token = await assessments.send(
+        supplier_id=supplier_id, contact_id=contact_id,
+        questionnaire=str(form.get("questionnaire", "")), due_date=due)
+    # The link is shown on this answer only (never stored, so it can't be shown again).
+    return await link_sent(request, assessment, token)
+
+
+async def link_sent(request: Request, assessment: dict[str, Any], token: str, *,
+                    reissued: bool = False) -> Template:
+    view = await assessments.staff_view(assessment["id"])
+    return render(request, "staff/link_sent.html", status_code=200,
+                  page_title="New link sent" if reissued else "Questionnaire sent",
+                  link=assessments.link_url(token), reissued=reissued,
+                  assessment_id=assessment["id"], supplier=view["supplier"],
+                  contact=view["contact"], questionnaire=view["questionnaire"]["title"],
+                  due_date=assessment["due_date"])
+
+
+@post("/assessments/{assessment_id:int}/reissue", opt={"permission": "assessments.send"},
+      status_code=200)
+async def reissue_link(request: Request, assessment_id: Id) -> Template:
+    await auth.check_csrf(request)
+    assessment, token = await assessments.reissue(assessment_id)
+    return await link_sent(request, assessment, token, reissued=True)
 
 
 @post("/suppliers/{supplier_id:int}/certifications", opt={"permission": "certifications.write"},
@@ -220,5 +241,6 @@ async def run_import(request: Request, kind: str) -> Template:
 
 
 HANDLERS = [dashboard, supplier_list, supplier_list_csv, supplier_page, send_questionnaire,
+            reissue_link,
             add_certification, log_risk, contract_page, upload_contract, set_clause, imports_page,
             run_import]

@@ -28,6 +28,7 @@ from portal.suppliers.schemas import (
     SupplierCreate,
     SupplierPatch,
 )
+from questionnaires import states
 
 # Suppliers ---------------------------------------------------------------------------
 
@@ -48,7 +49,7 @@ async def list_suppliers(*, q: str | None, limit: int, offset: int,
     conditions = []
     if overdue:
         conditions.append(Supplier.id.is_in(Assessment.select(Assessment.supplier).where(
-            Assessment.status.is_in(["sent", "opened", "in_progress", "clarification_requested"])
+            Assessment.status.is_in(sorted(states.OPEN_FOR_ANSWERS))
             & (Assessment.due_date < dt.date.today()))))
     if certification in ("none", "recorded"):
         with_certs = Supplier.id.is_in(Certification.select(Certification.supplier).where(

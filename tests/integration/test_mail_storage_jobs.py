@@ -40,14 +40,14 @@ async def test_mail_goes_by_smtp_and_waits_while_the_server_is_down(smtp_server,
     await mail.queue(to="dpo@supplier.example", subject="Questionnaire", body="Hello")
     down = Settings(data_dir=tmp_path, smtp_url=f"smtp://127.0.0.1:{free_port()}")
     result = await mail.dispatch(down)
-    assert result == {"sent": 0, "deferred": 1}
+    assert result == {"sent": 0, "deferred": 1, "unbuildable": 0, "requeued": 0}
     row = await OutboundEmail.select().first()
     assert row["status"] == "queued" and row["attempts"] == 1 and row["last_error"]
     assert row["next_attempt_at"] > dt.datetime.now(dt.UTC)  # backs off
     await OutboundEmail.update({OutboundEmail.next_attempt_at: dt.datetime.now(dt.UTC)}).where(
         OutboundEmail.id == row["id"])
     up = Settings(data_dir=tmp_path, smtp_url=f"smtp://127.0.0.1:{controller.port}")
-    assert await mail.dispatch(up) == {"sent": 1, "deferred": 0}
+    assert await mail.dispatch(up) == {"sent": 1, "deferred": 0, "unbuildable": 0, "requeued": 0}
     assert received[0].rcpt_tos == ["dpo@supplier.example"]
     assert b"Hello" in received[0].content
     assert (await OutboundEmail.select().first())["status"] == "sent"
@@ -55,7 +55,7 @@ async def test_mail_goes_by_smtp_and_waits_while_the_server_is_down(smtp_server,
 
 async def test_without_smtp_mail_is_logged_and_kept(tmp_path):
     await mail.queue(to="a@example.com", subject="S", body="B")
-    assert await mail.dispatch(Settings(data_dir=tmp_path)) == {"sent": 1, "deferred": 0}
+    assert await mail.dispatch(Settings(data_dir=tmp_path)) == {"sent": 1, "deferred": 0, "unbuildable": 0, "requeued": 0}
     assert (await OutboundEmail.select().first())["status"] == "logged"
 
 

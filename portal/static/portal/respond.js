@@ -86,7 +86,10 @@
         // Busy or restarting: the same save again shortly (the server accepts a repeat).
         retryLater(box, attempt, result.retryAfter > 0 ? result.retryAfter : 5, status);
       } else if (result.status === 409) {
-        status.textContent = "This answer was changed in another tab. Reload the page to see it.";
+        // Never "Saved": the answer stored is someone else's (another tab or person).
+        status.textContent = (result.data.detail ||
+          "This answer was changed in another tab.") + " Reload the page to see it.";
+        box.classList.add("nhsuk-form-group--error");
       } else {
         status.textContent = result.data.detail || "Not saved. Check the answer.";
         box.classList.add("nhsuk-form-group--error");
