@@ -152,7 +152,9 @@ async def link_sent(request: Request, assessment: dict[str, Any], token: str, *,
 @post("/assessments/{assessment_id:int}/reissue", opt={"permission": "assessments.send"},
       status_code=200)
 async def reissue_link(request: Request, assessment_id: Id) -> Template:
-    await auth.check_csrf(request)
+    form = await auth.check_csrf(request)
+    if any(not isinstance(value, str) for value in form.values()):
+        raise InvalidInput("This form takes no files.")
     assessment, token = await assessments.reissue(assessment_id)
     return await link_sent(request, assessment, token, reissued=True)
 

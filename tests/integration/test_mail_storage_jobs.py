@@ -145,3 +145,44 @@ async def test_reminders_and_expiry_run_safely_twice(client, procurement, tmp_pa
     assert row["status"] == "expired" and row["link_hash"] is None
     summary = await run_all(Settings(data_dir=tmp_path))
     assert summary["sent"] >= 1
+
+
+async def test_a_mail_that_cant_be_built_fails_alone_and_the_other_jobs_still_run(
+        client, procurement, tmp_path, monkeypatch):
+    from models.tables import AuditEvent, Organisation
+    from portal.core import ratelimit
+    from tests.integration.test_supplier_journey import onboard, send
+
+    await Organisation.insert(Organisation(name="Northshire NHS Trust\nBcc: everyone@example.com"))
+    supplier, contact = await onboard(client, procurement)
+    await send(client, procurement, supplier, contact)  # its subject carries the line break
+    await mail.queue(to="later@example.com", subject="Fine", body="Queued after the bad one")
+
+    async def broken_prune() -> int:
+        raise RuntimeError("pruning broke")
+
+    monkeypatch.setattr(ratelimit, "prune", broken_prune)
+    result = await jobs.run_all(Settings(data_dir=tmp_path))
+    bad = await OutboundEmail.select().where(OutboundEmail.to_address == contact["email"]).first()
+    assert bad["status"] == "failed" and "can't be built" in bad["last_error"]
+    good = await OutboundEmail.select().where(OutboundEmail.to_address == "later@example.com").first()
+    assert good["status"] == "logged"
+    assert result["unbuildable"] == 1 and result["sent"] == 1
+    # The failed job is reported; the ones after it ran.
+    assert result["failed_jobs"] == "failed_attempts_pruned"
+    assert "rescored" in result and isinstance(result["audit_events_sealed"], int)
+    assert await AuditEvent.count() > 0
+
+
+async def test_rows_stuck_sending_return_to_the_queue(tmp_path):
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    await OutboundEmail.insert(
+        OutboundEmail(to_address="dead@example.com", subject="Stuck", body="B",
+                      status="sending", next_attempt_at=past),
+        OutboundEmail(to_address="busy@example.com", subject="Being sent", body="B",
+                      status="sending", next_attempt_at=future))
+    result = await mail.dispatch(Settings(data_dir=tmp_path))
+    assert result["requeued"] == 1 and result["sent"] == 1
+    rows = {r["to_address"]: r["status"] for r in await OutboundEmail.select()}
+    assert rows == {"dead@example.com": "logged", "busy@example.com": "sending"}

@@ -77,7 +77,13 @@ async def test_actions_from_the_supplier_page(client, procurement):
     sent = await client.post(f"/staff/suppliers/{supplier['id']}/assessments", data={
         "csrf": csrf, "questionnaire": "uk-gdpr-processor", "contact_id": str(contact["id"]),
         "due_date": due})
-    assert sent.status_code == 303 and await Assessment.count() == 1
+    assert sent.status_code == 200 and await Assessment.count() == 1
+    # The link is shown once, on this answer, ready to copy; it opens the questionnaire.
+    shown = re.search(r'id="supplier-link"[^>]*value="([^"]+)"', sent.text)
+    assert shown and "/respond/" in shown.group(1)
+    token = shown.group(1).rsplit("/", 1)[1]
+    assert (await client.get(f"/api/v1/respond/{token}")).status_code == 200
+    assert token not in (await client.get(f"/staff/suppliers/{supplier['id']}")).text
     cert = await client.post(f"/staff/suppliers/{supplier['id']}/certifications", data={
         "csrf": csrf, "scheme": "cyber_essentials", "issued_on": "not a date"})
     assert cert.status_code == 400 and "issued_on" in cert.text
