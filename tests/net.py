@@ -16,15 +16,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_portal(**env_overrides: str):
-    """The portal served by uvicorn on a loopback port, against the test database."""
+def running_portal(workers: int = 1, **env_overrides: str):
+    """The portal served by uvicorn on a loopback port, against the test database (with
+    `workers` > 1, several processes share it, as in production)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PORTAL_PORT": str(port), "PORTAL_BASE_URL": base, **env_overrides}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory", "--host",
          "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "--timeout-graceful-shutdown", "3"],
+         "--timeout-graceful-shutdown", "3",
+         *(["--workers", str(workers)] if workers > 1 else [])],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
