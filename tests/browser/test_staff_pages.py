@@ -52,8 +52,15 @@ async def test_procurement_walks_the_workspace(server, tmp_path):
         await page.get_by_text("Send a questionnaire").click()
         await page.get_by_label("Questionnaire").select_option("uk-gdpr-processor")
         await page.get_by_role("button", name="Send questionnaire").click()
-        await page.wait_for_url("**notice=sent**")
+        await page.get_by_role("heading", name="Questionnaire sent").wait_for()
         assert await Assessment.count() == before + 1
+        # The link is shown once, ready to copy; the portal keeps only its hash.
+        link = await page.get_by_label("The supplier's link").input_value()
+        assert "/respond/" in link
+        assert await axe_violations(page) == []
+        await page.get_by_role("link", name="return to Meridian Health Records").click()
+        await page.get_by_role("heading", name="Meridian Health Records").wait_for()
+        assert link not in await page.content()
 
         await page.locator("a[href^='/staff/contracts/']").first.click()
         await page.get_by_role("heading", name="Clause checklist").wait_for()
