@@ -110,3 +110,40 @@ async def test_forms_without_the_csrf_token_are_refused(client, procurement):
                                  data={"decision": "accept"})
     assert response.status_code == 400
     assert "expired" in response.text
+
+
+async def test_states_are_set_as_documented_and_illegal_moves_are_409_in_plain_words(
+        client, procurement, reviewer):
+    from models.tables import Assessment, AuditEvent
+
+    supplier, contact = await onboard(client, procurement)
+    sent, token = await send(client, procurement, supplier, contact)
+    created = await AuditEvent.select(AuditEvent.before, AuditEvent.after).where(
+        AuditEvent.action == "assessment.sent").first()
+    assert "draft" in str(created["before"]) and "sent" in str(created["after"])
+    early = await client.post(f"/api/v1/assessments/{sent['id']}/review", headers=reviewer,
+                              json={"decision": "accept", "comment": ""})
+    assert early.status_code == 409 and "is sent" in early.json()["detail"]
+    assert "_" not in early.json()["detail"]
+
+    assessment_id, token, _ = await submitted_assessment(client, procurement)
+    first = await client.post(f"/api/v1/assessments/{assessment_id}/answers/legal_name/review",
+                              headers=reviewer, json={"decision": "query", "comment": "Which?"})
+    assert first.status_code == 200, first.text
+    status = (await Assessment.select(Assessment.status).where(Assessment.id == assessment_id)
+              .first())["status"]
+    assert status == "in_review"  # the first answer reviewed puts it in review
+    clarify = await client.post(f"/api/v1/assessments/{assessment_id}/review", headers=reviewer,
+                                json={"decision": "clarify", "comment": "Say more",
+                                      "question_ids": ["legal_name"]})
+    assert clarify.json()["status"] == "clarification_requested"
+    resubmitted = await client.post(f"/api/v1/respond/{token}/submit")
+    assert resubmitted.json() == {"status": "resubmitted"}
+    accepted = await client.post(f"/api/v1/assessments/{assessment_id}/review", headers=reviewer,
+                                 json={"decision": "accept", "comment": "Fine"})
+    assert accepted.json()["status"] == "accepted"
+    for action in ("reissue", "revoke"):
+        refused = await client.post(f"/api/v1/assessments/{assessment_id}/{action}",
+                                    headers=procurement)
+        assert refused.status_code == 409, (action, refused.text)
+        assert "accepted" in refused.json()["detail"] and "_" not in refused.json()["detail"]
