@@ -45,6 +45,10 @@ async def test_the_link_is_stored_nowhere_and_the_sent_mail_carries_it(
     for table in ("outbound_email", "assessment", "audit_event"):
         read = await client.get(f"/admin/api/tables/{table}/", params={"__page_size": 100})
         assert read.status_code == 200 and token not in read.text, table
+    # Nor what it is derived from (useless without the key, but not for show either).
+    nonce = (await Assessment.select(Assessment.link_nonce).first())["link_nonce"]
+    read = await client.get(f"/admin/api/tables/assessment/{sent['id']}/")
+    assert read.status_code == 200 and len(nonce) == 32 and nonce not in read.text
     client.cookies.clear()
 
     # Not in a backup.
