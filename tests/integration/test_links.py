@@ -11,6 +11,7 @@ from models.tables import ALL_TABLES, Assessment, OutboundEmail
 from portal.assessments import jobs, links
 from portal.core import mail
 from portal.core.backup import backup
+from portal.jobs import run_all
 from portal.settings import Settings
 from tests.integration.conftest import staff_session
 from tests.integration.test_mail_storage_jobs import smtp_server  # noqa: F401 - fixture
@@ -60,7 +61,7 @@ async def test_the_link_is_stored_nowhere_and_the_sent_mail_carries_it(
                 assert token.encode() not in tar.extractfile(member).read(), member.name
 
     # The mail that goes out carries the working link.
-    result = await jobs.run_all(smtp_settings(tmp_path, controller))
+    result = await run_all(smtp_settings(tmp_path, controller))
     assert result["sent"] == 1 and "failed_jobs" not in result
     assert len(received) == 1 and received[0].rcpt_tos == [contact["email"]]
     assert f"/respond/{token}".encode() in received[0].content

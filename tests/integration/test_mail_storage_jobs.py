@@ -162,7 +162,7 @@ async def test_a_mail_that_cant_be_built_fails_alone_and_the_other_jobs_still_ru
         raise RuntimeError("pruning broke")
 
     monkeypatch.setattr(ratelimit, "prune", broken_prune)
-    result = await jobs.run_all(Settings(data_dir=tmp_path))
+    result = await run_all(Settings(data_dir=tmp_path))
     bad = await OutboundEmail.select().where(OutboundEmail.to_address == contact["email"]).first()
     assert bad["status"] == "failed" and "can't be built" in bad["last_error"]
     good = await OutboundEmail.select().where(OutboundEmail.to_address == "later@example.com").first()
