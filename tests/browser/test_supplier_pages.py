@@ -207,3 +207,24 @@ async def test_an_answer_saved_while_the_service_is_unavailable_is_saved_when_it
     assert len(refused) == 1
     view = await service.supplier_view(token)
     assert view["answers"]["legal_name"]["value"] == "CareCall Digital Health Ltd"
+
+
+async def test_autosave_from_a_tab_opened_before_the_first_answer_reports_the_conflict(server):
+    """Tab B opened before any answer; tab A saves; B's autosave must say so, not "Saved"."""
+    from playwright.async_api import async_playwright
+
+    token = await prepared_link()
+    async with async_playwright() as p:
+        browser = await launch(p)
+        tab_b = await browser.new_page()
+        await tab_b.goto(f"{server}/respond/{token}/section/identity")
+        await service.save_answer(token, "legal_name", value="CareCall Digital Health Ltd")  # tab A
+        await tab_b.get_by_label("What is your organisation's full legal name?").fill(
+            "Typed in tab B")
+        await tab_b.get_by_label("What is your organisation's full legal name?").press("Tab")
+        status = tab_b.locator("#saved-legal_name")
+        await status.filter(has_text="answered elsewhere").wait_for()
+        assert "Saved" not in await status.inner_text()
+        view = await service.supplier_view(token)
+        assert view["answers"]["legal_name"]["value"] == "CareCall Digital Health Ltd"
+        await browser.close()
