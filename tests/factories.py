@@ -10,6 +10,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from portal.assessments import service as assessments
 from portal.certifications import service as certifications
 from portal.certifications.schemas import CertificationCreate
 from portal.suppliers import service as suppliers
@@ -50,3 +51,58 @@ async def certification(supplier_id: int, **overrides: Any) -> dict[str, Any]:
               "certificate_number": f"CE-{next(_serial)}"}
     values.update(overrides)
     return await certifications.create_certification(CertificationCreate(**values))
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def sent_assessment(supplier_id: int, contact_id: int, *,
+                          questionnaire: str = "ndg10-supplier-due-diligence",
+                          due_in_days: int = 30) -> tuple[dict[str, Any], str]:
+    """A questionnaire sent to a contact: the assessment and its link token (shown once)."""
+    return await assessments.send(supplier_id=supplier_id, contact_id=contact_id,
+                                  questionnaire=questionnaire,
+                                  due_date=dt.date.today() + dt.timedelta(days=due_in_days))
+
+
+def _plain_answer(question: dict[str, Any]) -> Any:
+    kind = question["type"]
+    values = [o["value"] for o in question["options"]]
+    if kind == "yes_no":
+        return "yes" if "yes" in values else values[0]
+    if kind == "single_choice":
+        return values[0]
+    if kind == "multi_choice":
+        return values[:1]
+    if kind == "number":
+        return 24
+    if kind == "date":
+        return "2027-06-30"
+    return "As described in our security policy."
+
+
+async def answered(token: str) -> dict[str, Any]:
+    """Every visible question answered through the supplier's service (files with a PDF);
+    returns the supplier's view."""
+    for _ in range(5):  # answers can reveal follow-up questions
+        view = await assessments.supplier_view(token)
+        todo = [q for sec in view["questionnaire"]["sections"] for q in sec["questions"]
+                if q["visible"] and q["id"] not in view["answers"]]
+        if not todo:
+            return view
+        for question in todo:
+            if question["type"] == "file":
+                evidence = await assessments.add_evidence(token, question["id"],
+                                                          filename="certificate.pdf", data=PDF)
+                value = [evidence["id"]]
+            else:
+                value = _plain_answer(question)
+            await assessments.save_answer(token, question["id"], value=value)
+    return await assessments.supplier_view(token)
+
+
+async def submitted_assessment(supplier_id: int, contact_id: int) -> tuple[dict[str, Any], str]:
+    assessment, token = await sent_assessment(supplier_id, contact_id)
+    await answered(token)
+    await assessments.submit(token)
+    return assessment, token

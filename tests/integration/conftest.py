@@ -137,3 +137,24 @@ def contract_body(supplier_id: int, **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd); yields it and the envelopes it received."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    from tests.net import free_port
+
+    received = []
+
+    class Collect(Sink):
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, received
+    controller.stop()

@@ -12,18 +12,16 @@ import httpx
 import pytest
 
 from models.tables import Answer, Assessment, AuditEvent, ContractClause, EvidenceFile
-from tests.integration.conftest import contract_body
-from tests.integration.test_staff_review import submitted_assessment
-from tests.integration.test_supplier_journey import (
-    PDF,
-    answer_everything,
-    onboard,
-    send,
-    upload,
-)
+from tests import factories
 from tests.net import running_portal
 
 TOGETHER = 8
+
+
+async def a_sent_assessment():
+    supplier = await factories.supplier()
+    contact = await factories.contact(supplier["id"])
+    return await factories.sent_assessment(supplier["id"], contact["id"])
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +30,8 @@ def server():
         yield base
 
 
-async def test_concurrent_first_saves_make_one_answer_and_the_rest_see_it(
-        server, client, procurement):
-    supplier, contact = await onboard(client, procurement)
-    sent, token = await send(client, procurement, supplier, contact)
+async def test_concurrent_first_saves_make_one_answer_and_the_rest_see_it(server):
+    sent, token = await a_sent_assessment()
     async with httpx.AsyncClient(base_url=server, timeout=60) as http:
         responses = await asyncio.gather(*[
             http.put(f"/api/v1/respond/{token}/answers/legal_name",
@@ -53,12 +49,9 @@ async def test_concurrent_first_saves_make_one_answer_and_the_rest_see_it(
         assert body["current"]["value"] in str(stored) and body["current_version"] == 1
 
 
-async def test_saves_and_an_upload_racing_a_submit_never_land_after_it(
-        server, client, procurement):
-    supplier, contact = await onboard(client, procurement)
-    sent, token = await send(client, procurement, supplier, contact)
-    evidence = (await upload(client, token, "cyber_essentials_certificate")).json()
-    view = await answer_everything(client, token, evidence["id"])
+async def test_saves_and_an_upload_racing_a_submit_never_land_after_it(server):
+    sent, token = await a_sent_assessment()
+    view = await factories.answered(token)
     kinds = {q["id"]: q["type"] for s in view["questionnaire"]["sections"] for q in s["questions"]}
     texts = [qid for qid in view["answers"] if kinds[qid] == "text"][:TOGETHER]
     assert len(texts) >= 3
@@ -68,7 +61,7 @@ async def test_saves_and_an_upload_racing_a_submit_never_land_after_it(
                  for qid in texts]
         late_upload = http.post(f"/api/v1/respond/{token}/evidence",
                                 data={"question_id": "cyber_essentials_certificate"},
-                                files={"file": ("late.pdf", PDF + b"%late", "application/pdf")})
+                                files={"file": ("late.pdf", factories.PDF + b"%late", "application/pdf")})
         submit = http.post(f"/api/v1/respond/{token}/submit")
         *save_results, upload_result, submit_result = await asyncio.gather(
             *saves, late_upload, submit)
@@ -90,8 +83,11 @@ async def test_saves_and_an_upload_racing_a_submit_never_land_after_it(
     assert actions.count("answer.saved") >= accepted_saves
 
 
-async def test_two_decisions_at_once_one_wins(server, client, procurement, reviewer):
-    assessment_id, token, _ = await submitted_assessment(client, procurement)
+async def test_two_decisions_at_once_one_wins(server, reviewer):
+    supplier = await factories.supplier()
+    contact = await factories.contact(supplier["id"])
+    assessment, _ = await factories.submitted_assessment(supplier["id"], contact["id"])
+    assessment_id = assessment["id"]
     async with httpx.AsyncClient(base_url=server, timeout=60, headers=reviewer) as http:
         results = await asyncio.gather(
             http.post(f"/api/v1/assessments/{assessment_id}/review",
@@ -111,11 +107,9 @@ async def test_two_decisions_at_once_one_wins(server, client, procurement, revie
     assert final == winner
 
 
-async def test_concurrent_first_settings_of_a_clause_make_one_row(server, client, procurement,
-                                                                  reviewer):
-    supplier, _ = await onboard(client, procurement)
-    contract = (await client.post("/api/v1/contracts", headers=procurement,
-                                  json=contract_body(supplier["id"]))).json()
+async def test_concurrent_first_settings_of_a_clause_make_one_row(server, reviewer):
+    supplier = await factories.supplier()
+    contract = await factories.contract(supplier["id"])
     async with httpx.AsyncClient(base_url=server, timeout=60, headers=reviewer) as http:
         results = await asyncio.gather(*[
             http.put(f"/api/v1/contracts/{contract['id']}/clauses/art28.subject_matter",
@@ -127,9 +121,8 @@ async def test_concurrent_first_settings_of_a_clause_make_one_row(server, client
     assert len(rows) == 1
 
 
-async def test_a_tab_opened_before_any_answer_does_not_replace_one_saved_since(client, procurement):
-    supplier, contact = await onboard(client, procurement)
-    sent, token = await send(client, procurement, supplier, contact)
+async def test_a_tab_opened_before_any_answer_does_not_replace_one_saved_since(client):
+    sent, token = await a_sent_assessment()
     tab_b = await client.get(f"/respond/{token}/section/identity")
     csrf = re.search(r'name="csrf" value="([^"]+)"', tab_b.text).group(1)
     version_b = re.search(r'name="v_legal_name" value="([^"]*)"', tab_b.text).group(1)

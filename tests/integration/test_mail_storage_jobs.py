@@ -17,24 +17,6 @@ from portal.settings import Settings
 from tests.net import free_port
 
 
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Sink
-
-    received = []
-
-    class Collect(Sink):
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, received
-    controller.stop()
-
-
 async def test_mail_goes_by_smtp_and_waits_while_the_server_is_down(smtp_server, tmp_path):
     controller, received = smtp_server
     await mail.queue(to="dpo@supplier.example", subject="Questionnaire", body="Hello")
