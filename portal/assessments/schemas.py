@@ -25,7 +25,8 @@ class SentAssessment(OutputModel):
     id: int
     status: str
     due_date: dt.date
-    link: str = Field(description="Shown only here and in the email; only its hash is kept")
+    link: str = Field(description="Shown only here and in the email (built when it is sent); "
+                                  "only its hash is kept")
     link_expires_at: dt.datetime
 
 

@@ -168,3 +168,28 @@ async def test_rows_stuck_sending_return_to_the_queue(tmp_path):
     assert result["requeued"] == 1 and result["sent"] == 1
     rows = {r["to_address"]: r["status"] for r in await OutboundEmail.select()}
     assert rows == {"dead@example.com": "logged", "busy@example.com": "sending"}
+
+
+async def test_portal_jobs_run_reports_a_failed_job_with_exit_status_1(monkeypatch):
+    from click.testing import CliRunner
+
+    from portal.cli import cli
+    from portal.core import ratelimit
+
+    await mail.queue(to="a@example.com", subject="Broken\nsubject", body="B")
+
+    def run():
+        return CliRunner().invoke(cli, ["jobs", "run"], catch_exceptions=False)
+
+    ok = await asyncio.to_thread(run)
+    assert ok.exit_code == 0, ok.output  # a mail that can't be built is not a failed job
+    assert "unbuildable=1" in ok.output
+
+    async def broken_prune() -> int:
+        raise RuntimeError("pruning broke")
+
+    monkeypatch.setattr(ratelimit, "prune", broken_prune)
+    failed = await asyncio.to_thread(run)
+    assert failed.exit_code == 1
+    assert "failed_jobs=failed_attempts_pruned" in failed.output
+    assert "audit_events_sealed=" in failed.output  # the job after it still ran
