@@ -67,3 +67,20 @@ def test_submit_reissue_and_editing_rules():
     assert not states.answer_editable(S.clarification_requested, reopened=False)
     assert states.answer_editable(S.clarification_requested, reopened=True)
     assert not states.answer_editable(S.submitted, reopened=True)
+
+
+def test_no_module_or_template_keeps_its_own_list_of_states():
+    """Groups of states come from questionnaires/states.py, not copied string sets."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    name = "|".join(sorted(states.ALL))
+    copied = re.compile(rf"""["']({name})["']\s*,\s*["']({name})["']""")
+    found = []
+    for path in [*root.glob("portal/**/*.py"), *root.glob("portal/templates/**/*.html"),
+                 *root.glob("admin/**/*.py")]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if copied.search(line):
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert found == [], found
