@@ -132,3 +132,23 @@ async def test_imports_page_runs_an_import(client, procurement):
                                  files={"file": ("s.csv", csv_text.encode(), "text/csv")})
     assert response.status_code == 200
     assert "created" in response.text and "line 3" in response.text
+
+
+async def test_send_a_new_link_from_the_review_page_shows_it_once(client):
+    from tests import factories
+
+    supplier = await factories.supplier()
+    contact = await factories.contact(supplier["id"])
+    assessment, old = await factories.sent_assessment(supplier["id"], contact["id"])
+    await sign_in(client, "procurement")
+    page = await client.get(f"/staff/assessments/{assessment['id']}")
+    assert "Send a new link" in page.text and old not in page.text
+    reissued = await client.post(f"/staff/assessments/{assessment['id']}/reissue",
+                                 data={"csrf": csrf_of(page)})
+    assert reissued.status_code == 200 and "New link sent" in reissued.text
+    new = re.search(r'id="supplier-link"[^>]*value="[^"]+/respond/([^"]+)"', reissued.text).group(1)
+    assert new != old
+    assert (await client.get(f"/api/v1/respond/{old}")).status_code == 404
+    assert (await client.get(f"/api/v1/respond/{new}")).status_code == 200
+    again = await client.get(f"/staff/assessments/{assessment['id']}")
+    assert new not in again.text  # once means once
