@@ -13,9 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from models.tables import Assessment
 from portal.core.security import hash_secret
@@ -33,6 +36,38 @@ EARLIER_LINK = ("(Use the link in our earlier email. If you have lost it, reply 
 def _key() -> bytes:
     secret = get_settings().resolved_secret_key().encode("utf-8")
     return hmac.new(secret, b"portal supplier-link key v1", hashlib.sha256).digest()
+
+
+# The sender's page after sending shows the link once: it travels to that page in a cookie
+# sealed with this key (Fernet, 5 minutes), bound to the assessment and the staff member.
+DISPLAY_SECONDS = 300
+
+
+def _display_key() -> bytes:
+    secret = get_settings().resolved_secret_key().encode("utf-8")
+    return base64.urlsafe_b64encode(
+        hmac.new(secret, b"portal supplier-link display v1", hashlib.sha256).digest())
+
+
+def seal_for_display(*, assessment_id: int, token: str, viewer: str, reissued: bool) -> str:
+    payload = json.dumps({"a": int(assessment_id), "t": token, "v": viewer, "r": reissued})
+    return Fernet(_display_key()).encrypt(payload.encode()).decode("ascii")
+
+
+def open_for_display(sealed: str | None, *, assessment_id: int,
+                     viewer: str) -> tuple[str, bool] | None:
+    """The token and whether it was a reissue, if `sealed` is this viewer's, for this
+    assessment, and not older than DISPLAY_SECONDS; otherwise None."""
+    if not sealed or len(sealed) > 2000:
+        return None
+    try:
+        payload = json.loads(Fernet(_display_key()).decrypt(sealed.encode("ascii"),
+                                                             ttl=DISPLAY_SECONDS))
+    except (InvalidToken, ValueError, UnicodeError):
+        return None
+    if payload.get("a") != int(assessment_id) or payload.get("v") != viewer:
+        return None
+    return str(payload["t"]), bool(payload.get("r"))
 
 
 def new_nonce() -> str:

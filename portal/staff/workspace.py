@@ -18,11 +18,13 @@ from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
 from models.tables import Assessment, AuditEvent, Risk
+from portal.assessments import links
 from portal.assessments import service as assessments
 from portal.certifications import service as certifications
 from portal.certifications.register_import import import_dspt
 from portal.certifications.schemas import CertificationCreate
 from portal.contracts import service as contracts
+from portal.core.context import current_actor
 from portal.core.errors import InvalidInput
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
@@ -123,7 +125,7 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
 
 
 @post("/suppliers/{supplier_id:int}/assessments", opt={"permission": "assessments.send"},
-      status_code=200)
+      status_code=303)
 async def send_questionnaire(request: Request, supplier_id: Id) -> Response:
     form = await auth.check_csrf(request)
     try:
@@ -134,29 +136,53 @@ async def send_questionnaire(request: Request, supplier_id: Id) -> Response:
     assessment, token = await assessments.send(
         supplier_id=supplier_id, contact_id=contact_id,
         questionnaire=str(form.get("questionnaire", "")), due_date=due)
-    # The link is shown on this answer only (never stored, so it can't be shown again).
-    return await link_sent(request, assessment, token)
+    return _to_link_page(request, assessment["id"], token, reissued=False)
 
 
-async def link_sent(request: Request, assessment: dict[str, Any], token: str, *,
-                    reissued: bool = False) -> Template:
-    view = await assessments.staff_view(assessment["id"])
-    return render(request, "staff/link_sent.html", status_code=200,
-                  page_title="New link sent" if reissued else "Questionnaire sent",
-                  link=assessments.link_url(token), reissued=reissued,
-                  assessment_id=assessment["id"], supplier=view["supplier"],
-                  contact=view["contact"], questionnaire=view["questionnaire"]["title"],
-                  due_date=assessment["due_date"])
+LINK_COOKIE = "portal_link_once"
+
+
+def _link_page(assessment_id: int) -> str:
+    return f"/staff/assessments/{assessment_id}/link"
+
+
+def _to_link_page(request: Request, assessment_id: int, token: str, *,
+                  reissued: bool) -> Response:
+    """Post/redirect/get: the link rides to the page that shows it in a sealed, short-lived
+    cookie scoped to that page (never stored, never in a URL), so a reload sends nothing twice."""
+    response = Redirect(_link_page(assessment_id), status_code=303)
+    response.set_cookie(LINK_COOKIE, links.seal_for_display(
+        assessment_id=assessment_id, token=token, viewer=current_actor().name,
+        reissued=reissued), httponly=True, samesite="strict", path=_link_page(assessment_id),
+        secure=request.url.scheme == "https", max_age=links.DISPLAY_SECONDS)
+    return response
+
+
+@get("/assessments/{assessment_id:int}/link", opt={"permission": "assessments.send"})
+async def link_sent(request: Request, assessment_id: Id) -> Template:
+    """The supplier's link, shown once after sending or reissuing; then it is gone."""
+    opened = links.open_for_display(request.cookies.get(LINK_COOKIE),
+                                    assessment_id=assessment_id, viewer=current_actor().name)
+    view = await assessments.staff_view(assessment_id)
+    token, reissued = opened if opened else (None, False)
+    response = render(request, "staff/link_sent.html",
+                      page_title="New link sent" if reissued else "Questionnaire sent",
+                      link=assessments.link_url(token) if token else None, reissued=reissued,
+                      assessment_id=assessment_id, supplier=view["supplier"],
+                      contact=view["contact"], questionnaire=view["questionnaire"]["title"],
+                      due_date=view["due_date"])
+    response.delete_cookie(LINK_COOKIE, path=_link_page(assessment_id))
+    return response
 
 
 @post("/assessments/{assessment_id:int}/reissue", opt={"permission": "assessments.send"},
-      status_code=200)
-async def reissue_link(request: Request, assessment_id: Id) -> Template:
+      status_code=303)
+async def reissue_link(request: Request, assessment_id: Id) -> Response:
     form = await auth.check_csrf(request)
     if any(not isinstance(value, str) for value in form.values()):
         raise InvalidInput("This form takes no files.")
-    assessment, token = await assessments.reissue(assessment_id)
-    return await link_sent(request, assessment, token, reissued=True)
+    _, token = await assessments.reissue(assessment_id)
+    return _to_link_page(request, assessment_id, token, reissued=True)
 
 
 @post("/suppliers/{supplier_id:int}/certifications", opt={"permission": "certifications.write"},
@@ -243,6 +269,6 @@ async def run_import(request: Request, kind: str) -> Template:
 
 
 HANDLERS = [dashboard, supplier_list, supplier_list_csv, supplier_page, send_questionnaire,
-            reissue_link,
+            reissue_link, link_sent,
             add_certification, log_risk, contract_page, upload_contract, set_clause, imports_page,
             run_import]

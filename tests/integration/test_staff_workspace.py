@@ -77,13 +77,18 @@ async def test_actions_from_the_supplier_page(client, procurement):
     sent = await client.post(f"/staff/suppliers/{supplier['id']}/assessments", data={
         "csrf": csrf, "questionnaire": "uk-gdpr-processor", "contact_id": str(contact["id"]),
         "due_date": due})
-    assert sent.status_code == 200 and await Assessment.count() == 1
-    # The link is shown once, on this answer, ready to copy; it opens the questionnaire.
-    shown = re.search(r'id="supplier-link"[^>]*value="([^"]+)"', sent.text)
+    assert sent.status_code == 303 and await Assessment.count() == 1
+    # The link is shown once, on the page sent to, ready to copy; it opens the questionnaire.
+    assert sent.headers["location"].endswith("/link") and "respond" not in sent.headers["location"]
+    page = await client.get(sent.headers["location"])
+    shown = re.search(r'id="supplier-link"[^>]*value="([^"]+)"', page.text)
     assert shown and "/respond/" in shown.group(1)
     token = shown.group(1).rsplit("/", 1)[1]
     assert (await client.get(f"/api/v1/respond/{token}")).status_code == 200
     assert token not in (await client.get(f"/staff/suppliers/{supplier['id']}")).text
+    reload = await client.get(sent.headers["location"])  # a reload sends nothing again
+    assert reload.status_code == 200 and token not in reload.text and "shown once" in reload.text
+    assert await Assessment.count() == 1
     cert = await client.post(f"/staff/suppliers/{supplier['id']}/certifications", data={
         "csrf": csrf, "scheme": "cyber_essentials", "issued_on": "not a date"})
     assert cert.status_code == 400 and "issued_on" in cert.text
@@ -135,6 +140,7 @@ async def test_imports_page_runs_an_import(client, procurement):
 
 
 async def test_send_a_new_link_from_the_review_page_shows_it_once(client):
+    from portal.assessments import links
     from tests import factories
 
     supplier = await factories.supplier()
@@ -145,6 +151,8 @@ async def test_send_a_new_link_from_the_review_page_shows_it_once(client):
     assert "Send a new link" in page.text and old not in page.text
     reissued = await client.post(f"/staff/assessments/{assessment['id']}/reissue",
                                  data={"csrf": csrf_of(page)})
+    assert reissued.status_code == 303
+    reissued = await client.get(reissued.headers["location"])
     assert reissued.status_code == 200 and "New link sent" in reissued.text
     new = re.search(r'id="supplier-link"[^>]*value="[^"]+/respond/([^"]+)"', reissued.text).group(1)
     assert new != old
@@ -152,3 +160,9 @@ async def test_send_a_new_link_from_the_review_page_shows_it_once(client):
     assert (await client.get(f"/api/v1/respond/{new}")).status_code == 200
     again = await client.get(f"/staff/assessments/{assessment['id']}")
     assert new not in again.text  # once means once
+    # The sealed cookie is no use to anyone else: another staff member's browser gets nothing.
+    sealed = links.seal_for_display(assessment_id=assessment["id"], token=new,
+                                    viewer="someone-else", reissued=True)
+    client.cookies.set("portal_link_once", sealed)
+    other = await client.get(f"/staff/assessments/{assessment['id']}/link")
+    assert other.status_code == 200 and new not in other.text
