@@ -7,11 +7,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from litestar import Litestar, Router, asgi, get
-from litestar.response import Redirect
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
