@@ -9,9 +9,11 @@ import pytest
 
 from models.tables import Supplier
 from portal.core.db import engine, write_transaction
+from portal.core.sqlite import PooledSQLiteEngine
 from tests import factories
 
-pytestmark = pytest.mark.skipif("not isinstance(engine(), PooledSQLiteEngine)")
+pytestmark = pytest.mark.skipif(not isinstance(engine(), PooledSQLiteEngine),
+                                reason="the embedded default engine only")
 
 
 async def test_queries_reuse_connections():
