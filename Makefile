@@ -7,7 +7,7 @@ NHSUK  := node_modules/nhsuk-frontend/dist/nhsuk
 SWAGGER := node_modules/swagger-ui-dist
 
 .DEFAULT_GOAL := install
-.PHONY: install run test lint lock clean bench fuzz load
+.PHONY: install run test lint lock clean bench fuzz load corpus
 
 install: $(VENV)/.installed $(VENDOR)/.installed
 
@@ -51,6 +51,11 @@ clean:
 # Figures for the issue (not part of make test). PORTAL_BENCH_DATABASE_URL=postgresql://… for PostgreSQL.
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# Clause recognition measured on labelled contracts: the shared real corpus and our own.
+corpus: install
+	$(BIN)/portal contracts evaluate tests/fixtures/contracts/shared
+	$(BIN)/python -m tests.contract_corpus
 
 # Longer fuzzing of the documented API with schemathesis (make test runs a bounded pass).
 fuzz: install

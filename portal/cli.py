@@ -244,6 +244,22 @@ def contracts_scan(path: Path, as_json: bool) -> None:
     click.echo(f"breach notification: {result.breach_notification_hours or 'no'} hours")
 
 
+@contracts.command("evaluate")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--detail/--no-detail", default=True, show_default=True,
+              help="List each document's misses")
+def contracts_evaluate(folder: Path, detail: bool) -> None:
+    """Precision, recall and F1 per clause key over a labelled folder (labels.json)."""
+    from portal.contracts.evaluate import evaluate_folder
+
+    try:
+        report = evaluate_folder(folder)
+    except (FileNotFoundError, ValueError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo("\n".join(report.lines(title=f"Labelled folder {folder}", detail=detail)))
+
+
 @cli.group("import")
 def import_() -> None:
     """Import the DSPT register export or a supplier spreadsheet."""

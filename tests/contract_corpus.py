@@ -145,3 +145,17 @@ def mixed_numbering() -> LabelledContract:
 
 def corpus() -> list[LabelledContract]:
     return [legalese(), plain_english(), schedule_in_tables(), decoys(), mixed_numbering()]
+
+
+def labelled() -> list:
+    """The corpus as (name, data, labels) for portal.contracts.evaluate."""
+    from portal.contracts.evaluate import Labels
+
+    return [(c.name, c.data, Labels(frozenset(c.present), c.breach_hours)) for c in corpus()]
+
+
+if __name__ == "__main__":  # make corpus
+    from portal.contracts.evaluate import evaluate
+
+    report = evaluate(labelled())
+    print("\n".join(report.lines(title="Our own corpus (tests/contract_corpus.py)", detail=True)))

@@ -62,6 +62,11 @@ class Finding:
 class ScanResult:
     clauses: list[Finding] = field(default_factory=list)
     breach_notification_hours: int | None = None
+    breach_immediate: bool = False
+
+    @property
+    def breach_hours_reported(self) -> int | None:
+        return None if self.breach_immediate else self.breach_notification_hours
 
     def as_json(self) -> dict:
         return {
@@ -198,3 +203,7 @@ def scan_docx(data: bytes) -> ScanResult:
 
 
 
+
+
+def scan_document(data: bytes, *, filename: str = "") -> ScanResult:
+    return scan_docx(data)
