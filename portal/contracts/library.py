@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 LIBRARY_FILE = Path(__file__).parent / "clauses.yaml"
 KEYS = (
@@ -23,19 +23,56 @@ KEYS = (
 
 
 class Recognition(BaseModel):
+    """How one clause key is recognised (see the comment at the top of clauses.yaml)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     topic: list[str] = Field(min_length=1)
     also: list[str] = Field(default_factory=list)
     complete: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    by_reference: list[str] = Field(default_factory=list)
+    section_hints: list[str] = Field(default_factory=list)
+    section_min: int = 3
+    reference_must_be_included: bool = False
+    partial_reason: str = ""
     needs_obligation: bool = True
     min_hints: int = 1
+    _compiled: dict[str, list[re.Pattern]] = PrivateAttr(default_factory=dict)
 
-    @field_validator("topic", "also", "complete")
+    @field_validator("topic", "also", "complete", "exclude", "by_reference", "section_hints")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
             re.compile(pattern)
         return patterns
+
+    def model_post_init(self, context: object) -> None:
+        for name in ("topic", "also", "complete", "exclude", "by_reference", "section_hints"):
+            self._compiled[name] = [re.compile(p, re.IGNORECASE) for p in getattr(self, name)]
+
+    @property
+    def topic_re(self) -> list[re.Pattern]:
+        return self._compiled["topic"]
+
+    @property
+    def also_re(self) -> list[re.Pattern]:
+        return self._compiled["also"]
+
+    @property
+    def complete_re(self) -> list[re.Pattern]:
+        return self._compiled["complete"]
+
+    @property
+    def exclude_re(self) -> list[re.Pattern]:
+        return self._compiled["exclude"]
+
+    @property
+    def by_reference_re(self) -> list[re.Pattern]:
+        return self._compiled["by_reference"]
+
+    @property
+    def section_hints_re(self) -> list[re.Pattern]:
+        return self._compiled["section_hints"]
 
 
 class Clause(BaseModel):
