@@ -225,23 +225,29 @@ def contracts() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (every clause key)")
 def contracts_scan(path: Path, as_json: bool) -> None:
-    """Scan a contract (.docx) for the clause library's terms."""
+    """Scan a contract (.docx or PDF) for the clause library's terms."""
     import json
 
     from portal.contracts.reader import UnreadableContract
-    from portal.contracts.scanner import scan_docx
+    from portal.contracts.scanner import scan_document
 
     try:
-        result = scan_docx(path.read_bytes())
+        result = scan_document(path.read_bytes(), filename=path.name)
     except UnreadableContract as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
         return
+    for note in result.notes:
+        click.echo(f"note: {note}")
     for finding in result.clauses:
-        click.echo(f"{finding.status:8} {finding.key:38} {finding.location}")
-    click.echo(f"breach notification: {result.breach_notification_hours or 'no'} hours")
+        click.echo(f"{finding.status:8} {finding.key:38} {finding.location}"
+                   + (f"  ({finding.reason})" if finding.reason and finding.present else ""))
+    if result.breach_immediate:
+        click.echo("breach notification: immediately")
+    else:
+        click.echo(f"breach notification: {result.breach_notification_hours or 'no'} hours")
 
 
 @contracts.command("evaluate")

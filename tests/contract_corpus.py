@@ -19,6 +19,7 @@ class LabelledContract:
     present: set[str]
     breach_hours: int | None
     partial: set[str] = field(default_factory=set)
+    breach_immediate: bool = False
 
 
 def _save(document) -> bytes:
@@ -143,15 +144,180 @@ def mixed_numbering() -> LabelledContract:
         partial={"art28.deletion_or_return", "breach.notification"})
 
 
+
+
+def pdf_from_pages(pages: list[list[str]]) -> bytes:
+    """A real text-layer PDF (Helvetica, one line per entry) built by hand; [] is a blank page."""
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    page_ids = []
+    pages_id = len(objects) + 1 + 2 * len(pages) + 1  # placeholder, fixed below
+    contents = []
+    for lines in pages:
+        ops = [b"BT /F1 10 Tf 14 TL 50 800 Td"]
+        for line in lines:
+            safe = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            ops.append(b"(" + safe.encode("cp1252") + b") Tj T*")
+        ops.append(b"ET")
+        stream = b"\n".join(ops) if lines else b""
+        contents.append(add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"))
+    pages_id = len(objects) + len(pages) + 1
+    for content in contents:
+        page_ids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                            b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (pages_id, content, font)))
+    kids = b" ".join(b"%d 0 R" % i for i in page_ids)
+    assert add(b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % len(page_ids)) == pages_id
+    catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, catalog, xref))
+    return out.getvalue()
+
+
+def pdf_contract() -> LabelledContract:
+    """A signed-style PDF: running header, page numbers, wrapped lines, a lead-in list."""
+    header = "Meridian Health Ltd - Data Processing Schedule - Confidential"
+    page1 = [header, "Schedule 4 Data Protection",
+             "1. Definitions",
+             "1.1 \"Client Data\" means any personal data processed by the Contractor on",
+             "behalf of the Client under this Agreement.",
+             "2. Processing",
+             "2.1 The Contractor shall:",
+             "(a) process Client Data only on the documented instructions of the Client;",
+             "(b) ensure that its staff who process Client Data are bound by a duty of",
+             "confidentiality; and",
+             "(c) not engage a sub-processor without the prior written consent of the Client.",
+             "1"]
+    page2 = [header, "3. Breaches",
+             "3.1 The Contractor shall notify the Client of any Personal Data Breach",
+             "affecting Client Data without undue delay. Such notice shall in any event be",
+             "given within two (2) business days of the Contractor becoming aware of it.",
+             "4. End of the contract",
+             "4.1 On expiry or termination the Contractor shall, at the Client's choice,",
+             "return or securely delete all Client Data.",
+             "2"]
+    page3 = [header, "5. Liability",
+             "5.1 Neither party shall be liable for indirect or consequential loss.",
+             "3"]
+    return LabelledContract("pdf-schedule", pdf_from_pages([page1, page2, page3]), {
+        "art28.documented_instructions", "art28.confidentiality", "art28.sub_processors",
+        "breach.notification", "art28.deletion_or_return", "liability.insurance"}, 48)
+
+
+
+def _struck_paragraph(document, live: str, struck: str) -> None:
+    """A paragraph showing a variation: live wording plus struck-through superseded wording."""
+    paragraph = document.add_paragraph(live + " ")
+    run = paragraph.add_run(struck)
+    run.font.strike = True
+
+
+def _tracked_paragraph(document, kept: str, inserted: str, deleted: str) -> None:
+    """A paragraph with a tracked insertion (live) and a tracked deletion (not live)."""
+    from docx.oxml import parse_xml
+
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    paragraph = document.add_paragraph(kept + " ")
+    paragraph._p.append(parse_xml(
+        f'<w:ins {ns} w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:t xml:space="preserve">'
+        f'{inserted} </w:t></w:r></w:ins>'))
+    paragraph._p.append(parse_xml(
+        f'<w:del {ns} w:id="2" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>{deleted}'
+        '</w:delText></w:r></w:del>'))
+
+
+def model_clauses() -> LabelledContract:
+    """UK government model wording (PPN 02/18 pattern): defined terms, 'immediately', lead-ins,
+    a variation with struck-through wording and a tracked change."""
+    d = Document()
+    d.add_heading("Schedule 20 - Processing Personal Data", level=1)
+    d.add_heading("Definitions", level=2)
+    d.add_paragraph("\u201cProtective Measures\u201d means appropriate technical and organisational measures which may include pseudonymising and encrypting Personal Data.")
+    d.add_paragraph("\u201cData Loss Event\u201d means any event that results, or may result, in unauthorised access to Personal Data held by the Contractor under this Contract.")
+    d.add_heading("Obligations", level=2)
+    d.add_paragraph("1. The Contractor shall process the Personal Data only in accordance with Annex A, unless required otherwise by Law.")
+    d.add_paragraph("2. The Contractor shall notify the Authority immediately if it considers that any of the Authority\u2019s instructions infringe the Data Protection Legislation.")
+    d.add_paragraph("3. The Contractor shall, in relation to any Personal Data processed in connection with its obligations under this Contract:")
+    d.add_paragraph("(a) ensure that it has in place Protective Measures to protect against a Data Loss Event;", style="List Number 2")
+    d.add_paragraph("(b) ensure that the Contractor Personnel are subject to appropriate confidentiality undertakings;", style="List Number 2")
+    d.add_paragraph("(c) ensure that the Contractor Personnel have undergone adequate training in the use, care, protection and handling of Personal Data.", style="List Number 2")
+    _struck_paragraph(d, "4. The Contractor shall notify the Authority immediately if it becomes aware of a Data Loss Event.",
+                      "The Contractor shall notify the Authority of any Data Loss Event within 72 hours.")
+    _tracked_paragraph(d, "5. The Contractor shall not transfer Personal Data outside of the UK unless",
+                       "the prior written consent of the Authority has been obtained.",
+                       "it considers it appropriate.")
+    d.add_paragraph("6. On expiry or termination of this Contract the Contractor shall, at the written direction of the Authority, delete or return the Personal Data (and any copies of it) to the Authority.")
+    d.add_heading("Annex A - Processing Particulars", level=2)
+    table = d.add_table(rows=0, cols=2)
+    for left, right in [("Subject matter of the processing", "Payroll services"),
+                        ("Duration of the processing", "The Term"),
+                        ("Nature and purposes of the processing", "Calculating pay"),
+                        ("Type of Personal Data", "Names, bank details"),
+                        ("Categories of Data Subject", "Staff")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = left, right
+    return LabelledContract("model-clauses", _save(d), {
+        "art28.subject_matter", "art28.documented_instructions",
+        "art28.infringing_instruction_notice", "art28.security_measures",
+        "art28.confidentiality", "staff.training", "breach.notification",
+        "transfers.international", "art28.deletion_or_return"}, None, breach_immediate=True)
+
+
+def direction_and_references() -> LabelledContract:
+    """The customer's duties are not the supplier's; references to absent schedules are not
+    clauses; the breach window stated in the sentence after the breach clause."""
+    d = Document()
+    d.add_heading("Data Processing Terms", level=1)
+    d.add_paragraph("1. The Customer shall notify the Provider within 24 hours of becoming aware of any unauthorised use of its account credentials or any security incident on its own systems.")
+    d.add_paragraph("2. Provider notifies Customer of any Security Incident affecting Customer Data without undue delay. Notice will be given no later than 36 hours after Provider becomes aware of the Security Incident.")
+    d.add_paragraph("3. The Provider shall process Customer Data only in accordance with Schedule 9 (Processing Instructions).")
+    d.add_paragraph("4. The dispute resolution provisions of the Master Services Agreement apply to this agreement.")
+    d.add_paragraph("5. The Customer may carry out a clinical audit of its own services at any time; audit logs are kept for 90 days.")
+    d.add_paragraph("6. Provider implements and maintains the technical and organization measures described in this section, including encryption of Customer Data at rest and in transit.")
+    d.add_paragraph("7. Where the Provider considers it relevant, the Provider will assist the Customer with data protection impact assessments.")
+    d.add_paragraph("8. Provider has entered into a written agreement with each Subprocessor imposing data protection obligations no less protective than these terms.")
+    d.add_paragraph("9. Customer Data is stored within the United Kingdom and is not transferred outside the UK without the Customer\u2019s prior written consent.")
+    d.add_paragraph("10. Provider\u2019s aggregate liability under these terms shall not exceed the fees paid in the preceding 12 months.")
+    return LabelledContract("direction-references", _save(d), {
+        "breach.notification", "art28.security_measures", "art28.compliance_assistance",
+        "art28.sub_processors", "transfers.international", "liability.insurance"}, 36,
+        partial={"art28.compliance_assistance"})
+
+
+def not_binding() -> LabelledContract:
+    """A security statement that says it is not part of a contract imposes nothing."""
+    d = Document()
+    d.add_heading("Security overview", level=1)
+    d.add_paragraph("This statement is provided for information only and does not form part of any contract between us and our customers.")
+    d.add_paragraph("We maintain technical and organisational measures to protect personal data, and we notify customers of any personal data breach within 24 hours.")
+    d.add_paragraph("We hold Cyber Essentials Plus certification and test our business continuity plans every year.")
+    return LabelledContract("not-binding", _save(d), set(), None)
+
+
 def corpus() -> list[LabelledContract]:
-    return [legalese(), plain_english(), schedule_in_tables(), decoys(), mixed_numbering()]
+    return [legalese(), plain_english(), schedule_in_tables(), decoys(), mixed_numbering(),
+            pdf_contract(), model_clauses(), direction_and_references(), not_binding()]
 
 
 def labelled() -> list:
     """The corpus as (name, data, labels) for portal.contracts.evaluate."""
     from portal.contracts.evaluate import Labels
 
-    return [(c.name, c.data, Labels(frozenset(c.present), c.breach_hours)) for c in corpus()]
+    return [(c.name, c.data, Labels(frozenset(c.present), c.breach_hours, c.breach_immediate)) for c in corpus()]
 
 
 if __name__ == "__main__":  # make corpus

@@ -300,19 +300,20 @@ def read_blocks(data: bytes) -> list[Block]:
     return blocks
 
 
-def located_paragraphs(paragraphs: Iterable[tuple[str, str]]) -> list[Block]:
-    """Blocks from (text, location) pairs read from a plain text layer (a PDF's pages)."""
+def located_paragraphs(paragraphs: Iterable[tuple[str, str, bool]]) -> list[Block]:
+    """Blocks from (text, location, is_heading) read from a plain text layer (a PDF's pages)."""
     leads = LeadIns()
     blocks = []
-    for text, location in paragraphs:
-        level = marker_level(text)
+    for text, location, heading in paragraphs:
+        if heading:
+            leads.reset()
+            blocks.append(Block(text, location[:200], heading=True))
+            continue
+        lead_in = leads.see(text, marker_level(text))
         number = _EXPLICIT_NUMBER.match(text)
-        if level is None and number and "." in number.group(1).strip(".") and not text.rstrip().endswith(":"):
-            level = None
-        lead_in = leads.see(text, level)
         where = location
         if number:
-            where = f"{location}, clause {number.group(1).rstrip('.')}" if number.group(1)[0].isdigit() \
-                else f"{location}, {number.group(1)}"
+            label = number.group(1).rstrip(".")
+            where = f"{location}, clause {label}" if label[0].isdigit() else f"{location}, {label}"
         blocks.append(Block(text, where[:200], lead_in=lead_in))
     return blocks

@@ -42,7 +42,9 @@ MAX_SCAN_SECONDS = 10.0
 _MODAL = (r"shall|must|will|agrees?\s+to|undertakes?\s+to|(?:is|are)\s+(?:required|obliged|obligated|"
           r"responsible\s+for|to)\b|ensures?|commits?\s+to|warrants?|needs?\s+to|has\s+to|have\s+to|"
           r"covenants?|promises?\s+to")
-OBLIGATION = re.compile(rf"\b(?:{_MODAL})\b", re.IGNORECASE)
+OBLIGATION = re.compile(
+    rf"\b(?:{_MODAL})\b|\b(?:data|information)\s+(?:is|are)\s+(?:not\s+|only\s+|always\s+)?"
+    r"(?:stored|transferred|processed|hosted|kept|held|encrypted|deleted|returned|located)\b", re.IGNORECASE)
 NOT_AN_OBLIGATION = re.compile(
     r"\b(not\s+(be\s+)?(required|obliged|obligated|expected|bound|need(ed)?)\s+to|"
     r"no\s+(obligation|requirement|duty)\s+to|need\s+not|under\s+no\s+obligation|"
@@ -101,6 +103,7 @@ _INLINE_ITEM = re.compile(r"(?:(?<=:)|(?<=;)|(?<=;\sand)|(?<=;\sor)|(?<=,\sand)|
 _REFERENCE = re.compile(
     r"\b(?:(?:joint|call-off|call\s+off|framework|order\s+form)\s+)?(schedules?|annex(?:es)?|appendix|appendices|"
     r"attachments?|exhibits?)\s+([A-Z0-9]{1,4}(?:\.\d+)?)\b", re.IGNORECASE)
+_REFERENCE_TITLED = re.compile(_REFERENCE.pattern + r"(?:\s*\([^)]{0,80}\))?", re.IGNORECASE)
 _EXTERNAL = re.compile(
     r"\b(?:of|in|under)\s+the\s+(?:services|master|main|principal|customer|subscription|underlying)\s+"
     r"agreement\b|\bcover\s+page\b|\border\s+form\b", re.IGNORECASE)
@@ -377,8 +380,9 @@ def _subject_is_customer(analysis: str, vocab: Vocabulary) -> bool:
             preceding = before[max(0, match.start() - 12): match.start()].lower()
             if re.search(r"\b(to|of|by|from|with|for|on|against|and|behalf)\s*$", preceding):
                 continue
-            if re.match(r"[\s,]*'s\b", before[match.end(): match.end() + 4]):
-                continue  # "Customer's instructions" is not a subject
+            if re.match(r"[\s,]*'s\b|\s+(personal\s+)?(data|information|content|materials?|systems?)\b",
+                        before[match.end(): match.end() + 24], re.IGNORECASE):
+                continue  # "Customer's instructions", "Customer Personal Data": not a subject
             if match.start() > last_party:
                 last_party, last_role = match.start(), role
     return last_role == "customer"
@@ -407,6 +411,11 @@ def _judge(clause: Clause, unit: Unit, vocab: Vocabulary) -> tuple[str, str] | N
     text = unit.analysis
     topic = _matches(rule.topic_re, text)
     by_reference = _first(rule.by_reference_re, text) if rule.by_reference_re else None
+    if topic >= rule.min_hints and _REFERENCE.search(text):
+        # Is the concept carried only by a reference ("only in accordance with Schedule 9
+        # (Processing Instructions)")? Then it counts only if the schedule is in the document.
+        if _matches(rule.topic_re, _REFERENCE_TITLED.sub(" the schedule ", text)) < rule.min_hints:
+            by_reference, topic = by_reference or _REFERENCE.search(text), 0
     if topic < rule.min_hints and not by_reference:
         return None
     if rule.also_re and not _matches(rule.also_re, text):
