@@ -26,6 +26,7 @@ class Recognition(BaseModel):
     """How one clause key is recognised (see the comment at the top of clauses.yaml)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    keywords: list[str] = Field(min_length=1)
     topic: list[str] = Field(min_length=1)
     also: list[str] = Field(default_factory=list)
     complete: list[str] = Field(default_factory=list)
@@ -47,32 +48,14 @@ class Recognition(BaseModel):
         return patterns
 
     def model_post_init(self, context: object) -> None:
+        # Patterns are lower case and matched against lower-cased text (faster than IGNORECASE);
         for name in ("topic", "also", "complete", "exclude", "by_reference", "section_hints"):
-            self._compiled[name] = [re.compile(p, re.IGNORECASE) for p in getattr(self, name)]
+            self._compiled[name] = [re.compile(p) for p in getattr(self, name)]
+        self._compiled["section_min"] = self.section_min  # type: ignore[assignment]
 
-    @property
-    def topic_re(self) -> list[re.Pattern]:
-        return self._compiled["topic"]
-
-    @property
-    def also_re(self) -> list[re.Pattern]:
-        return self._compiled["also"]
-
-    @property
-    def complete_re(self) -> list[re.Pattern]:
-        return self._compiled["complete"]
-
-    @property
-    def exclude_re(self) -> list[re.Pattern]:
-        return self._compiled["exclude"]
-
-    @property
-    def by_reference_re(self) -> list[re.Pattern]:
-        return self._compiled["by_reference"]
-
-    @property
-    def section_hints_re(self) -> list[re.Pattern]:
-        return self._compiled["section_hints"]
+    def compiled(self) -> dict[str, list[re.Pattern]]:
+        """The compiled patterns by field name."""
+        return self._compiled
 
 
 class Clause(BaseModel):

@@ -15,8 +15,15 @@ import time
 from collections import Counter
 
 from portal.contracts.reader import (
-    _EXPLICIT_NUMBER, _MARKER, MAX_TEXT_CHARS, TOO_LARGE, Block, ContractTooLarge, UnreadableContract,
-    located_paragraphs)
+    _EXPLICIT_NUMBER,
+    _MARKER,
+    MAX_TEXT_CHARS,
+    TOO_LARGE,
+    Block,
+    ContractTooLarge,
+    UnreadableContract,
+    located_paragraphs,
+)
 
 MAX_PDF_PAGES = 400
 NO_TEXT_LAYER = ("This PDF has no text layer (it looks like a scanned image), so its clauses "

@@ -275,7 +275,7 @@ def read_blocks(data: bytes) -> list[Block]:
                     budget.chars += len(whole)
                     where = ", ".join(x for x in [state["heading"], table_label or "table"] if x)
                     blocks.append(Block(whole, where[:200], True, whole_table=True))
-                for row_index, (row, row_text) in enumerate(zip(rows, row_texts), start=1):
+                for row_index, (row, row_text) in enumerate(zip(rows, row_texts, strict=True), start=1):
                     label = f"{table_label + ', ' if table_label else ''}table row {row_index}"
                     if row_text:
                         where = ", ".join(x for x in [state["heading"], label] if x)

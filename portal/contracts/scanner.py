@@ -32,6 +32,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from portal.contracts.library import KEYS, Clause, library
 from portal.contracts.reader import TOO_LARGE, Block, ContractTooLarge, UnreadableContract
@@ -116,6 +117,7 @@ _PROVISO = re.compile(r"[;,]?\s*provided(?:,?\s+however,?)?\s+that\b|[;,]\s*exce
 def _normalise(text: str) -> str:
     text = (text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
             .replace("\u00a0", " ").replace("‐", "-").replace("‑", "-"))
+    text = re.sub(r"\bArts?\.\s*(?=\d)", "Article ", text, flags=re.IGNORECASE)  # "Art. 33 and 34"
     return re.sub(r"\borgani[sz]ation(al)?\b", lambda m: "organisation" + (m.group(1) or ""), text,
                   flags=re.IGNORECASE)
 
@@ -221,6 +223,10 @@ class Unit:
     whole_table: bool = False
     in_table: bool = False
     heading: bool = False
+    lower: str = ""
+
+    def __post_init__(self) -> None:
+        self.lower = self.analysis.lower()
 
 
 @dataclass
@@ -234,7 +240,7 @@ class Vocabulary:
     def read(self, text: str) -> str:
         text = _normalise(text)
         for pattern, meaning in self.substitutions:
-            text = pattern.sub(lambda m: f"{m.group(0)} ({meaning})", text)
+            text = pattern.sub(lambda m, meaning=meaning: f"{m.group(0)} ({meaning})", text)
         return text
 
 
@@ -405,22 +411,50 @@ def _supplier_commits(analysis: str, vocab: Vocabulary) -> bool:
     return False
 
 
-def _judge(clause: Clause, unit: Unit, vocab: Vocabulary) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class _Rule:
+    """A clause's recognition as plain values (read once; pydantic attribute access is slow)."""
+    key: str
+    keywords: tuple[str, ...]
+    rx: dict
+    min_hints: int
+    needs_obligation: bool
+    reference_must_be_included: bool
+    partial_reason: str
+    section_hints: bool
+
+
+@lru_cache(maxsize=1)
+def _rules() -> tuple[_Rule, ...]:
+    out = []
+    for key, clause in library().items():
+        r = clause.recognition
+        out.append(_Rule(key, tuple(k.lower() for k in r.keywords), r.compiled(), r.min_hints,
+                         r.needs_obligation, r.reference_must_be_included, r.partial_reason,
+                         bool(r.section_hints)))
+    return tuple(out)
+
+
+def _judge(clause: Clause | _Rule, unit: Unit, vocab: Vocabulary) -> tuple[str, str] | None:
     """('present' | 'partial' | 'negated' | 'reference', reason) for one unit, or None."""
-    rule = clause.recognition
+    rule = clause if isinstance(clause, _Rule) else next(r for r in _rules() if r.key == clause.key)
+    low = unit.lower
+    if not any(k in low for k in rule.keywords):
+        return None
+    rx = rule.rx
     text = unit.analysis
-    topic = _matches(rule.topic_re, text)
-    by_reference = _first(rule.by_reference_re, text) if rule.by_reference_re else None
+    topic = _matches(rx["topic"], low)
+    by_reference = _first(rx["by_reference"], low) if rx["by_reference"] else None
     if topic >= rule.min_hints and _REFERENCE.search(text):
         # Is the concept carried only by a reference ("only in accordance with Schedule 9
         # (Processing Instructions)")? Then it counts only if the schedule is in the document.
-        if _matches(rule.topic_re, _REFERENCE_TITLED.sub(" the schedule ", text)) < rule.min_hints:
+        if _matches(rx["topic"], _REFERENCE_TITLED.sub(" the schedule ", low)) < rule.min_hints:
             by_reference, topic = by_reference or _REFERENCE.search(text), 0
     if topic < rule.min_hints and not by_reference:
         return None
-    if rule.also_re and not _matches(rule.also_re, text):
+    if rx["also"] and not _matches(rx["also"], low):
         return None
-    if rule.exclude_re and _matches(rule.exclude_re, text):
+    if rx["exclude"] and _matches(rx["exclude"], low):
         return None
     if DEFINITION.search(_normalise(unit.text)) and not unit.whole_table:
         return None
@@ -441,29 +475,29 @@ def _judge(clause: Clause, unit: Unit, vocab: Vocabulary) -> tuple[str, str] | N
         if reference is None and by_reference and topic < rule.min_hints:
             return "reference", f"Only refers to \"{by_reference.group(0)}\", defined elsewhere."
     qualified = QUALIFIED.search(text)
-    if rule.complete_re and _matches(rule.complete_re, text) < len(rule.complete_re):
+    if rx["complete"] and _matches(rx["complete"], low) < len(rx["complete"]):
         return "partial", rule.partial_reason or "An element of the clause is missing."
     if qualified and rule.needs_obligation:
         return "partial", f"The obligation is qualified (\"{qualified.group(0)}\")."
     return "present", ""
 
 
-def _particulars(clause: Clause, units: list[Unit]) -> Unit | None:
+def _particulars(rule: _Rule, units: list[Unit]) -> Unit | None:
     """Processing particulars spread over a schedule's headed sections (or a table's rows)."""
-    rule = clause.recognition
-    if not rule.section_hints_re:
+    hints = rule.rx["section_hints"]
+    if not hints:
         return None
     window = 14
-    labels = [(i, u) for i, u in enumerate(units) if len(u.text) < 200 or u.heading]
-    for start, (index, unit) in enumerate(labels):
+    labels = [u for u in units if len(u.text) < 200 or u.heading]
+    for start, unit in enumerate(labels):
         seen: set[int] = set()
-        for _, other in labels[start:]:
+        for other in labels[start:]:
             if other.block - unit.block > window:
                 break
-            for number, pattern in enumerate(rule.section_hints_re):
-                if pattern.match(other.analysis.lstrip(" -•0123456789.()\t").strip()):
+            for number, pattern in enumerate(hints):
+                if pattern.match(other.lower.lstrip(" -•0123456789.()\t").strip()):
                     seen.add(number)
-        if len(seen) >= rule.section_min:
+        if len(seen) >= rule.rx["section_min"]:
             return unit
     return None
 
@@ -505,7 +539,7 @@ def _genre(blocks: list[Block]) -> str | None:
 
 def scan_blocks(blocks: list[Block], *, deadline: float | None = None) -> ScanResult:
     deadline = deadline if deadline is not None else time.monotonic() + MAX_SCAN_SECONDS
-    clauses = library()
+    rules = _rules()
     genre = _genre(blocks)
     if genre:
         return ScanResult(clauses=[Finding(k, "missing", reason=genre) for k in KEYS], notes=[genre])
@@ -517,10 +551,11 @@ def scan_blocks(blocks: list[Block], *, deadline: float | None = None) -> ScanRe
     for position, unit in enumerate(units):
         if position % 256 == 0 and time.monotonic() > deadline:
             raise ContractTooLarge(TOO_LARGE.format(what=f"{MAX_SCAN_SECONDS:.0f} seconds of scanning"))
-        for key, clause in clauses.items():
-            if unit.whole_table and clause.recognition.needs_obligation:
-                continue  # a whole table only shows descriptive clauses (processing details)
-            verdict = _judge(clause, unit, vocab)
+        for rule in rules:
+            key = rule.key
+            if unit.whole_table and not rule.section_hints:
+                continue  # a whole table only shows particulars (processing details)
+            verdict = _judge(rule, unit, vocab)
             if verdict is None:
                 continue
             status, reason = verdict
@@ -534,9 +569,10 @@ def scan_blocks(blocks: list[Block], *, deadline: float | None = None) -> ScanRe
             current = found.get(key)
             if current is None or rank > current[1]:
                 found[key] = (finding, rank)
-    for key, clause in clauses.items():
+    for rule in rules:
+        key = rule.key
         if key not in found:
-            unit = _particulars(clause, units)
+            unit = _particulars(rule, units)
             if unit is not None:
                 found[key] = (Finding(key, "present", unit.location, _excerpt(unit.text),
                                       "The particulars are set out under their own headings."), 2)
