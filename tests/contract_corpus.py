@@ -7,7 +7,9 @@ notification window, so the scanner's precision and recall can be measured per k
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from docx import Document
 
@@ -311,6 +313,36 @@ def not_binding() -> LabelledContract:
 def corpus() -> list[LabelledContract]:
     return [legalese(), plain_english(), schedule_in_tables(), decoys(), mixed_numbering(),
             pdf_contract(), model_clauses(), direction_and_references(), not_binding()]
+
+
+def docx_bomb(paragraphs: int) -> bytes:
+    """A small .docx holding a great deal of XML (empty paragraphs compress to nothing)."""
+    document = Document()
+    document.add_paragraph("The Supplier shall comply.")
+    base = io.BytesIO(_save(document))
+    out = io.BytesIO()
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                body = body.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * paragraphs, 1)
+            target.writestr(info, body)
+    return out.getvalue()
+
+
+SHARED = Path(__file__).parent / "fixtures" / "contracts" / "shared"
+
+
+def sixty_pages() -> bytes:
+    """About 60 pages (29,900 words): the GitHub DPA and the RM3830 core terms in one document."""
+    from portal.contracts.reader import read_blocks
+
+    document = Document()
+    for name in ("github-data-protection-agreement-2022.docx", "ccs-rm3830-core-terms.docx"):
+        for block in read_blocks((SHARED / name).read_bytes()):
+            if not block.whole_table:
+                document.add_paragraph(block.text)
+    return _save(document)
 
 
 def labelled() -> list:

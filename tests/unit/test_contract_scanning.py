@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from portal.contracts.evaluate import evaluate, evaluate_folder
 from portal.contracts.library import KEYS, library, required_keys
 from portal.contracts.reader import UnreadableContract, read_blocks
 from portal.contracts.scanner import hours_in, scan_document, scan_docx
-from tests.contract_corpus import corpus, labelled
+from tests.contract_corpus import corpus, labelled, sixty_pages
+from tests.contract_corpus import docx_bomb as _bomb
 
 CORPUS = corpus()
 OWN_FLOOR = 0.97  # measured 1.00 (precision, recall and F1) on 9 contracts
@@ -308,19 +308,6 @@ def test_pdf_page_count_is_bounded(monkeypatch):
 
 # --- bounds and speed (issue 10 item 18) ---
 
-def _bomb(paragraphs: int) -> bytes:
-    """A small .docx holding a great deal of XML (empty paragraphs compress to nothing)."""
-    base = io.BytesIO(_doc("The Supplier shall comply."))
-    out = io.BytesIO()
-    with zipfile.ZipFile(base) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            body = source.read(info.filename)
-            if info.filename == "word/document.xml":
-                body = body.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * paragraphs, 1)
-            target.writestr(info, body)
-    return out.getvalue()
-
-
 def test_a_small_file_holding_megabytes_of_xml_is_refused_quickly():
     from portal.contracts.reader import ContractTooLarge
 
@@ -346,18 +333,6 @@ def test_scan_time_is_bounded(monkeypatch):
     monkeypatch.setattr(scanner, "MAX_SCAN_SECONDS", -1.0)
     with pytest.raises(ContractTooLarge, match="seconds"):
         scan_docx(CORPUS[0].data)
-
-
-def sixty_pages() -> bytes:
-    """About 60 pages (29,000 words): the GitHub DPA and the RM3830 core terms in one document."""
-    document = Document()
-    for name in ("github-data-protection-agreement-2022.docx", "ccs-rm3830-core-terms.docx"):
-        for block in read_blocks((SHARED / name).read_bytes()):
-            if not block.whole_table:
-                document.add_paragraph(block.text)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def test_a_sixty_page_contract_scans_in_under_a_second():
