@@ -310,9 +310,65 @@ def not_binding() -> LabelledContract:
     return LabelledContract("not-binding", _save(d), set(), None)
 
 
+
+def saas_dpa() -> LabelledContract:
+    """A US-style SaaS data processing addendum: defined party names, headed sections, present
+    tense, 'Personal Information', SOC 2 reports, a schedule with particulars under headings."""
+    d = Document()
+    d.add_heading("Data Processing Addendum", level=1)
+    d.add_paragraph("This Data Processing Addendum is entered into between Acme Cloud, Inc. (\u201cAcme\u201d) and the customer named in the Order Form (\u201cCustomer\u201d).")
+    d.add_heading("1. Processing", level=2)
+    d.add_paragraph("1.1 Acme processes Customer Personal Information solely on behalf of Customer and in accordance with Customer\u2019s written instructions.")
+    d.add_paragraph("1.2 Acme will promptly inform Customer if, in Acme\u2019s opinion, an instruction violates applicable Data Protection Laws.")
+    d.add_heading("2. Personnel", level=2)
+    d.add_paragraph("Acme ensures that its employees and contractors who access Customer Personal Information are subject to written confidentiality obligations and receive annual privacy and security training.")
+    d.add_heading("3. Security", level=2)
+    d.add_paragraph("Acme maintains administrative, physical and technical safeguards designed to protect Customer Personal Information, as described in Exhibit B.")
+    d.add_heading("4. Subprocessors", level=2)
+    d.add_paragraph("Customer authorizes Acme to engage Subprocessors. Acme will notify Customer at least 30 days before engaging a new Subprocessor, and Customer may object on reasonable grounds.")
+    d.add_heading("5. Security Incidents", level=2)
+    d.add_paragraph("Acme will notify Customer of a Security Incident without undue delay and in any event no later than forty-eight hours after discovery.")
+    d.add_heading("6. Audits", level=2)
+    d.add_paragraph("Upon request, Acme will provide Customer with a copy of its most recent SOC 2 Type II report.")
+    d.add_heading("7. Deletion", level=2)
+    d.add_paragraph("Within thirty days after termination of the Agreement, Acme will delete all Customer Personal Information, unless retention is required by law.")
+    d.add_heading("8. Data Subject Requests", level=2)
+    d.add_paragraph("Acme will assist Customer, taking into account the nature of the processing, in responding to requests from individuals to exercise their rights under Data Protection Laws.")
+    d.add_heading("9. Transfers", level=2)
+    d.add_paragraph("Where Customer Personal Information is transferred from the EEA or the UK to a country without an adequacy decision, the Standard Contractual Clauses and the UK Addendum apply.")
+    d.add_heading("10. Limitation of liability", level=2)
+    d.add_paragraph("Each party\u2019s liability under this Addendum is subject to the limitation of liability in the Agreement.")
+    d.add_heading("11. Governing law", level=2)
+    d.add_paragraph("This Addendum is governed by the laws of the State of Delaware, and the courts of Delaware have exclusive jurisdiction.")
+    d.add_heading("Schedule 1 - Details of Processing", level=2)
+    for text in ("Subject matter: the provision of the Services.", "Duration: the term of the Agreement.",
+                 "Nature and purpose: hosting and support.", "Categories of personal data: names, email addresses.",
+                 "Data subjects: Customer\u2019s end users."):
+        d.add_paragraph(text)
+    return LabelledContract("saas-dpa", _save(d), {
+        "art28.documented_instructions", "art28.infringing_instruction_notice",
+        "art28.confidentiality", "staff.training", "art28.security_measures",
+        "art28.sub_processors", "breach.notification", "art28.audit_information",
+        "art28.deletion_or_return", "art28.data_subject_rights", "transfers.international",
+        "liability.insurance", "art28.subject_matter"}, 48)
+
+
+def privacy_page() -> LabelledContract:
+    """A decoy: a service's privacy page (headed 'Privacy'), written in the first person."""
+    d = Document()
+    d.add_heading("Privacy", level=1)
+    d.add_paragraph("We collect your name and email address when you sign up, and we use them to run the service.")
+    d.add_paragraph("We use industry-standard security measures, including technical and organisational measures, to protect your personal data.")
+    d.add_paragraph("We use sub-processors such as our hosting provider, and your data may be transferred outside the UK under standard contractual clauses.")
+    d.add_paragraph("If there is a data breach we will notify you and the ICO within 72 hours.")
+    d.add_paragraph("You can ask us to delete your personal data at any time; we delete accounts 30 days after you close them.")
+    return LabelledContract("privacy-page", _save(d), set(), None)
+
+
 def corpus() -> list[LabelledContract]:
     return [legalese(), plain_english(), schedule_in_tables(), decoys(), mixed_numbering(),
-            pdf_contract(), model_clauses(), direction_and_references(), not_binding()]
+            pdf_contract(), model_clauses(), direction_and_references(), not_binding(),
+            saas_dpa(), privacy_page()]
 
 
 def docx_bomb(paragraphs: int) -> bytes:

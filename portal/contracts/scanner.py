@@ -44,7 +44,7 @@ _MODAL = (r"shall|must|will|agrees?\s+to|undertakes?\s+to|(?:is|are)\s+(?:requir
           r"responsible\s+for|to)\b|ensures?|commits?\s+to|warrants?|needs?\s+to|has\s+to|have\s+to|"
           r"covenants?|promises?\s+to")
 OBLIGATION = re.compile(
-    rf"\b(?:{_MODAL})\b|\b(?:data|information)\s+(?:is|are)\s+(?:not\s+|only\s+|always\s+)?"
+    rf"\b(?:{_MODAL})\b|\b(?:data|information)(?:\s*\([^)]{{0,40}}\))?\s+(?:is|are)\s+(?:not\s+|only\s+|always\s+)?"
     r"(?:stored|transferred|processed|hosted|kept|held|encrypted|deleted|returned|located)\b", re.IGNORECASE)
 NOT_AN_OBLIGATION = re.compile(
     r"\b(not\s+(be\s+)?(required|obliged|obligated|expected|bound|need(ed)?)\s+to|"
@@ -239,11 +239,17 @@ class Vocabulary:
 
     def read(self, text: str) -> str:
         text = _normalise(text)
+        text = _DATA_NAMES.sub(lambda m: f"{m.group(0)} (personal data)", text)
         for pattern, meaning in self.substitutions:
             text = pattern.sub(lambda m, meaning=meaning: f"{m.group(0)} ({meaning})", text)
         return text
 
 
+# What contracts call the customer's personal data without always defining it.
+_DATA_NAMES = re.compile(
+    r"\b(?:customer|client|controller|buyer|authority|government|protected)(?:'s)?\s+"
+    r"(?:personal\s+)?(?:data|information|content)\b(?!\s*\()|\bpersonal\s+information\b(?!\s*\()",
+    re.IGNORECASE)
 _DEFINED = re.compile(r"[\"']([A-Z][\w\-/&]*(?:\s+[A-Za-z][\w\-/&]*){0,5})[\"']")
 _PARTY_ALIAS = re.compile(
     r"\b([A-Z][\w&.,\- ]{1,60}?)\s*\((?:hereinafter\s+)?(?:the\s+)?[\"']([A-Z0-9][\w\- ]{0,30})[\"']"
@@ -491,14 +497,17 @@ def _particulars(rule: _Rule, units: list[Unit]) -> Unit | None:
     labels = [u for u in units if len(u.text) < 200 or u.heading]
     for start, unit in enumerate(labels):
         seen: set[int] = set()
+        first: Unit | None = None
         for other in labels[start:]:
             if other.block - unit.block > window:
                 break
+            label = other.lower.lstrip(" -•0123456789.()\t").strip()
             for number, pattern in enumerate(hints):
-                if pattern.match(other.lower.lstrip(" -•0123456789.()\t").strip()):
+                if pattern.match(label):
                     seen.add(number)
+                    first = first or other
         if len(seen) >= rule.rx["section_min"]:
-            return unit
+            return first
     return None
 
 
@@ -527,7 +536,9 @@ def units_of(blocks: list[Block], vocab: Vocabulary) -> list[Unit]:
 def _genre(blocks: list[Block]) -> str | None:
     """Why this document imposes nothing at all, or None."""
     opening = " ".join(b.text for b in blocks[:4])[:600]
-    if NOTICE_TITLE.search(opening) and not re.search(
+    title = next((b.text for b in blocks[:3] if b.heading), blocks[0].text if blocks else "")[:120]
+    if (NOTICE_TITLE.search(opening) or re.search(r"\b(privacy|cookies?)\b", title, re.IGNORECASE)
+            and not CONTRACT_TITLE.search(title)) and not re.search(
             r"\b(processing|processor)\s+(agreement|addendum|terms|schedule)|data\s+protection\s+"
             r"(agreement|addendum)", opening, re.IGNORECASE):
         return "This is a privacy notice, not a contract: it tells people about processing but binds no one."
