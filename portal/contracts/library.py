@@ -35,6 +35,7 @@ class Recognition(BaseModel):
     section_hints: list[str] = Field(default_factory=list)
     section_min: int = 3
     reference_must_be_included: bool = False
+    heading_counts: bool = False
     partial_reason: str = ""
     needs_obligation: bool = True
     min_hints: int = 1

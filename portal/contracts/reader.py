@@ -63,6 +63,7 @@ class Block:
     whole_table: bool = False  # every row of one table, for descriptive clauses
     lead_in: str = ""          # the words that introduce this list item ("The Supplier shall:")
     heading: bool = False
+    section: str = ""          # the heading this block sits under
 
 
 class LeadIns:
@@ -259,7 +260,7 @@ def read_blocks(data: bytes) -> list[Block]:
         if number:
             where.append(f"clause {number}" if number[0].isdigit() else number)
         blocks.append(Block(text, ", ".join(where)[:200] or "untitled paragraph", in_table,
-                            lead_in=lead_in))
+                            lead_in=lead_in, section=state["heading"]))
 
     def walk(container, in_table: bool = False, table_label: str = "") -> None:
         for child in container.iterchildren():
@@ -279,7 +280,7 @@ def read_blocks(data: bytes) -> list[Block]:
                     label = f"{table_label + ', ' if table_label else ''}table row {row_index}"
                     if row_text:
                         where = ", ".join(x for x in [state["heading"], label] if x)
-                        blocks.append(Block(row_text, where[:200], True))
+                        blocks.append(Block(row_text, where[:200], True, section=state["heading"]))
                     for cell in row.iterchildren(qn("w:tc")):
                         walk(cell, in_table=True, table_label=label)
                 leads.reset()
@@ -304,9 +305,11 @@ def located_paragraphs(paragraphs: Iterable[tuple[str, str, bool]]) -> list[Bloc
     """Blocks from (text, location, is_heading) read from a plain text layer (a PDF's pages)."""
     leads = LeadIns()
     blocks = []
+    section = ""
     for text, location, heading in paragraphs:
         if heading:
             leads.reset()
+            section = text[:120]
             blocks.append(Block(text, location[:200], heading=True))
             continue
         lead_in = leads.see(text, marker_level(text))
@@ -315,5 +318,5 @@ def located_paragraphs(paragraphs: Iterable[tuple[str, str, bool]]) -> list[Bloc
         if number:
             label = number.group(1).rstrip(".")
             where = f"{location}, clause {label}" if label[0].isdigit() else f"{location}, {label}"
-        blocks.append(Block(text, where[:200], lead_in=lead_in))
+        blocks.append(Block(text, where[:200], lead_in=lead_in, section=section))
     return blocks

@@ -223,10 +223,12 @@ class Unit:
     whole_table: bool = False
     in_table: bool = False
     heading: bool = False
+    section: str = ""
     lower: str = ""
 
     def __post_init__(self) -> None:
         self.lower = self.analysis.lower()
+        self.section = _normalise(self.section).lower()
 
 
 @dataclass
@@ -428,6 +430,7 @@ class _Rule:
     reference_must_be_included: bool
     partial_reason: str
     section_hints: bool
+    heading_counts: bool
 
 
 @lru_cache(maxsize=1)
@@ -437,7 +440,7 @@ def _rules() -> tuple[_Rule, ...]:
         r = clause.recognition
         out.append(_Rule(key, tuple(k.lower() for k in r.keywords), r.compiled(), r.min_hints,
                          r.needs_obligation, r.reference_must_be_included, r.partial_reason,
-                         bool(r.section_hints)))
+                         bool(r.section_hints), r.heading_counts))
     return tuple(out)
 
 
@@ -446,7 +449,11 @@ def _judge(clause: Clause | _Rule, unit: Unit, vocab: Vocabulary) -> tuple[str, 
     rule = clause if isinstance(clause, _Rule) else next(r for r in _rules() if r.key == clause.key)
     low = unit.lower
     if not any(k in low for k in rule.keywords):
-        return None
+        if not (rule.heading_counts and unit.section and any(k in unit.section for k in rule.keywords)):
+            return None
+        # "5. Security incidents" / "Provider will notify Customer within 48 hours.": the
+        # heading names the subject the sentence is about.
+        low = f"{unit.section}: {low}"
     rx = rule.rx
     text = unit.analysis
     topic = _matches(rx["topic"], low)
@@ -529,7 +536,8 @@ def units_of(blocks: list[Block], vocab: Vocabulary) -> list[Unit]:
         for piece in pieces:
             text = f"{block.lead_in} {piece}".strip() if block.lead_in else piece
             units.append(Unit(text, vocab.read(text), block.location, index,
-                              block.whole_table, block.in_table, block.heading))
+                              block.whole_table, block.in_table, block.heading,
+                              "" if block.heading else block.section))
     return units
 
 
@@ -603,6 +611,13 @@ def scan_blocks(blocks: list[Block], *, deadline: float | None = None) -> ScanRe
     return result
 
 
+# Deadlines that are not the supplier's to the customer: the controller's to the regulator or to
+# data subjects ("to enable the Customer to notify the ICO within 72 hours").
+_NOT_OURS = re.compile(
+    r"(?:supervisory\s+authorit\w*|information\s+commissioner\w*|commissioner|\bico\b|regulators?|"
+    r"data\s+subjects?|(?:enable|allow|assist|help)\w*\s+(?:the\s+)?(?:customer|controller|buyer|authority)\s+to)"
+    r"\W+(?:[\w'()]+\W+){0,10}?(?:within|no\s+later\s+than|not\s+later\s+than)\s+[^.;]{0,40}?\b(?:hours?|days?)\b",
+    re.IGNORECASE)
 _NOTICE_VERB = re.compile(r"\b(notif|inform|report|tell|alert|advise|notice)\w*", re.IGNORECASE)
 
 
@@ -614,14 +629,15 @@ def _breach_window(units: list[Unit], positions: list[int]) -> tuple[int | None,
     wording = ""
     for position in positions:
         unit = units[position]
-        verb = _NOTICE_VERB.search(unit.analysis)
-        hours = hours_in(unit.analysis[verb.start(): verb.start() + 250]) if verb else None
+        text = _NOT_OURS.sub(" ", unit.analysis)
+        verb = _NOTICE_VERB.search(text)
+        hours = hours_in(text[verb.start(): verb.start() + 250]) if verb else None
         if hours is None and position + 1 < len(units):
             following = units[position + 1]
             if following.block - unit.block <= 1 and not re.search(
                     r"\b(customer|controller|you)\s+(shall|must|will)\b", following.analysis, re.IGNORECASE):
                 if re.search(r"\b(notif|notice|inform|report|within)\w*", following.analysis, re.IGNORECASE):
-                    hours = hours_in(following.analysis)
+                    hours = hours_in(_NOT_OURS.sub(" ", following.analysis))
         if hours is not None and (best is None or hours < best):
             best, wording = hours, unit.text
         if IMMEDIATE.search(unit.analysis) and not immediate:

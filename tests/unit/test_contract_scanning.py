@@ -349,3 +349,22 @@ def _timed(work) -> float:
     started = time.process_time()
     work()
     return time.process_time() - started
+
+
+def test_a_heading_can_carry_the_subject_of_its_sentences():
+    data = _doc(("5. Security incidents", "Heading 1"),
+                "The Supplier will notify the Customer within 36 hours of becoming aware of one.")
+    result = scan_docx(data)
+    assert result.by_key()["breach.notification"].present and result.breach_notification_hours == 36
+    assert "Security incidents" in result.by_key()["breach.notification"].location
+    unrelated = _doc(("5. Invoicing", "Heading 1"), "The Supplier will notify the Customer within 36 "
+                     "hours of any change to its prices.")
+    assert not scan_docx(unrelated).by_key()["breach.notification"].present
+
+
+def test_the_regulator_deadline_is_not_the_supplier_window():
+    data = _doc("The Supplier shall notify the Customer of a Personal Data Breach without undue delay "
+                "so as to enable the Customer to notify the Information Commissioner within 72 hours.")
+    result = scan_docx(data)
+    assert result.by_key()["breach.notification"].status == "partial"
+    assert result.breach_notification_hours is None
