@@ -234,16 +234,23 @@ class Unit:
 @dataclass
 class Vocabulary:
     """What this document calls things: its defined terms and the parties' names."""
-    substitutions: list[tuple[re.Pattern, str]] = field(default_factory=list)
+    substitutions: list[tuple[str, str]] = field(default_factory=list)  # (defined term, meaning)
     supplier: re.Pattern = re.compile(rf"\b(?:the\s+)?(?:{SUPPLIER_WORDS})\b", re.IGNORECASE)
     customer: re.Pattern = re.compile(rf"\b(?:the\s+)?(?:{CUSTOMER_WORDS})\b", re.IGNORECASE)
     included: set[str] = field(default_factory=set)  # "schedule 7", "annex 1" … in this document
+    _terms: re.Pattern | None = None
+    _meaning: dict[str, str] = field(default_factory=dict)
 
     def read(self, text: str) -> str:
         text = _normalise(text)
         text = _DATA_NAMES.sub(lambda m: f"{m.group(0)} (personal data)", text)
-        for pattern, meaning in self.substitutions:
-            text = pattern.sub(lambda m, meaning=meaning: f"{m.group(0)} ({meaning})", text)
+        if self.substitutions:
+            if self._terms is None:  # every defined term in one expression, longest first
+                self._meaning = dict(self.substitutions)
+                alternatives = sorted(self._meaning, key=len, reverse=True)
+                self._terms = re.compile(
+                    r"\b(" + "|".join(re.escape(t) for t in alternatives) + r")s?\b(?!\s*\()")
+            text = self._terms.sub(lambda m: f"{m.group(0)} ({self._meaning[m.group(1)]})", text)
         return text
 
 
@@ -305,8 +312,7 @@ def vocabulary(blocks: list[Block]) -> Vocabulary:
                     continue
                 if pattern.search(tail):
                     seen.add(term.lower())
-                    vocab.substitutions.append(
-                        (re.compile(rf"\b{re.escape(term)}s?\b(?!\s*\()"), meaning))
+                    vocab.substitutions.append((term, meaning))
                     break
         # Parties: 'GitHub, Inc. ("GitHub", "we")', 'Pydantic Services Inc. ("PSI")', '("Processor")'
         for match in _PARTY_ALIAS.finditer(text[:600]):
