@@ -638,14 +638,17 @@ def _breach_window(units: list[Unit], positions: list[int]) -> tuple[int | None,
         text = _NOT_OURS.sub(" ", unit.analysis)
         verb = _NOTICE_VERB.search(text)
         hours = hours_in(text[verb.start(): verb.start() + 250]) if verb else None
+        said = unit.text
         if hours is None and position + 1 < len(units):
             following = units[position + 1]
             if following.block - unit.block <= 1 and not re.search(
                     r"\b(customer|controller|you)\s+(shall|must|will)\b", following.analysis, re.IGNORECASE):
                 if re.search(r"\b(notif|notice|inform|report|within)\w*", following.analysis, re.IGNORECASE):
                     hours = hours_in(_NOT_OURS.sub(" ", following.analysis))
+                    if hours is not None:
+                        said = f"{unit.text} {following.text}"  # the clause and its hours, as written
         if hours is not None and (best is None or hours < best):
-            best, wording = hours, unit.text
+            best, wording = hours, said
         if IMMEDIATE.search(unit.analysis) and not immediate:
             immediate = True
             if best is None:

@@ -191,13 +191,18 @@ def test_defined_terms_are_read_as_what_they_stand_for():
     result = scan_docx(data)
     assert result.by_key()["breach.notification"].present and result.breach_notification_hours == 48
     assert result.by_key()["art28.deletion_or_return"].status == "present"
+    both = scan_docx(_doc("Upon termination the Supplier shall return all Personal Data and then "
+                          "delete it.")).by_key()["art28.deletion_or_return"]
+    assert both.status == "partial" and "choice" in both.reason
 
 
 def test_only_the_supplier_window_counts():
     data = _doc("The Customer shall notify the Supplier of any security incident within 24 hours.",
                 "The Supplier shall notify the Customer of any Personal Data Breach without undue "
                 "delay. Notice shall be given within three (3) Business Days.")
-    assert scan_docx(data).breach_notification_hours == 72
+    result = scan_docx(data)
+    assert result.breach_notification_hours == 72
+    assert "three (3) Business Days" in result.by_key()["breach.notification"].excerpt
     only_customer = _doc("You must notify us within 24 hours of any data breach on your account.")
     assert not scan_docx(only_customer).by_key()["breach.notification"].present
 
@@ -262,6 +267,7 @@ def test_keyword_traps_are_not_clauses():
     result = scan_docx(data).by_key()
     assert not result["art28.audit_information"].present
     assert not result["staff.training"].present
+    assert not result["art28.compliance_assistance"].present  # its own DPIA helps no customer
 
 
 def test_a_document_that_is_not_binding_imposes_nothing():
