@@ -179,12 +179,23 @@ def _words_to_number(words: str) -> int | None:
     return total if found else None
 
 
+_PERIOD_DIGITS = re.compile(
+    r"\b(?P<digits>\d{1,3})\s*(?:\([a-z\s-]+\)\s*)?-?\s*(?P<business>business\s+|working\s+|calendar\s+)?"
+    r"(?P<unit>hours?|hrs?|h|days?)\b", re.IGNORECASE)
+
+
 def hours_in(text: str) -> int | None:
-    """The shortest stated period, in hours: '48 hours', 'forty-eight (48) hours', '2 days'.
+    """The shortest stated period, in hours: '48 hours', 'forty-eight (48) hours', '2 days',
+    '24 (twenty-four) hours', '24h', 'a 48-hour period'.
 
     Days and business (working) days count 24 hours each, as the labelling rules do.
     """
     best: int | None = None
+    for match in _PERIOD_DIGITS.finditer(text):
+        number = int(match.group("digits"))
+        hours = number * 24 if match.group("unit").lower().startswith("day") else number
+        if 0 < hours <= 24 * 30:
+            best = hours if best is None else min(best, hours)
     for match in _PERIOD.finditer(text):
         number = int(match.group("digits")) if match.group("digits") else None
         if number is None:
@@ -294,6 +305,7 @@ def vocabulary(blocks: list[Block]) -> Vocabulary:
     vocab = Vocabulary()
     supplier_names: set[str] = set()
     customer_names: set[str] = set()
+    unknown: list[list[str]] = []
     seen: set[str] = set()
     for block in blocks:
         text = _normalise(block.text)
@@ -318,11 +330,16 @@ def vocabulary(blocks: list[Block]) -> Vocabulary:
         for match in _PARTY_ALIAS.finditer(text[:600]):
             names = [n for n in match.groups()[1:] if n]
             context = text[max(0, match.start() - 80): match.end() + 200].lower()
-            role = _role_of(names[0], context)
+            near = (match.group(1) + " " + text[match.end(): match.end() + 40]).lower()
+            role = _role_of(names[0], context, near)
             if role == "supplier":
                 supplier_names.update(names)
             elif role == "customer":
                 customer_names.update(names)
+            elif names[0].lower() not in _NOT_A_NAME and len(names[0]) > 1:
+                unknown.append(names)
+    if customer_names and not supplier_names and len(unknown) == 1:
+        supplier_names.update(unknown[0])  # two parties: the one that isn't the customer
     # The supplier's own name: the subject of most duties that is not a customer's word.
     counts: dict[str, int] = {}
     for block in blocks:
@@ -336,7 +353,7 @@ def vocabulary(blocks: list[Block]) -> Vocabulary:
     if counts:
         top = max(counts.values())
         supplier_names.update(n for n, c in counts.items() if c >= max(3, top / 3))
-    supplier_names -= {"Customer", "You"}
+    supplier_names -= {"Customer", "You"} | customer_names
     supplier_names = {n for n in supplier_names
                       if not re.fullmatch(rf"(?:{CUSTOMER_WORDS})", n, re.IGNORECASE)}
     if supplier_names:
@@ -354,12 +371,21 @@ def vocabulary(blocks: list[Block]) -> Vocabulary:
     return vocab
 
 
-def _role_of(name: str, context: str) -> str | None:
+def _role_of(name: str, context: str, near: str = "") -> str | None:
+    """A party's role from its short name, then its full name and the words just after the
+    alias ('Northgate Trust ("Company", the customer)'), then the sentence around it."""
     lowered = name.lower()
     if re.search(rf"\b({SUPPLIER_WORDS})\b", lowered):
         return "supplier"
     if re.search(rf"\b({CUSTOMER_WORDS})\b", lowered):
         return "customer"
+    near = re.split(r"\band\b|;", near.split(")", 1)[0] if ")" in near else near)[0]
+    customer_near = re.search(r"\b(customer|controller|buyer|client|trust|council|authority|purchaser)\b", near)
+    supplier_near = re.search(r"\b(supplier|processor|provider|vendor|contractor)\b", near)
+    if customer_near and not supplier_near:
+        return "customer"
+    if supplier_near and not customer_near:
+        return "supplier"
     if re.search(r"\b(processor|supplier|provider|service|we|us|our)\b", context) and not re.search(
             rf"^\s*(the\s+)?({CUSTOMER_WORDS})\b", lowered):
         return "supplier"

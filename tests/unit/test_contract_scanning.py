@@ -51,7 +51,10 @@ def test_required_clauses_follow_the_contract():
 @pytest.mark.parametrize("text,hours", [
     ("within forty-eight (48) hours", 48), ("within 24 hours", 24), ("72 hours", 72),
     ("within seventy-two hours of becoming aware", 72), ("within two (2) Business Days", 48),
-    ("without undue delay", None), ("within twenty four hours", 24)])
+    ("without undue delay", None), ("within twenty four hours", 24),
+    ("within 24 (twenty-four) hours", 24), ("within 24h", 24), ("a 48-hour period", 48),
+    ("within one (1) Business Day", 24), ("no later than thirty-six (36) hours", 36),
+    ("within 5 calendar days", 120)])
 def test_breach_window_in_words_or_digits(text, hours):
     assert hours_in(text) == hours
 
@@ -374,3 +377,16 @@ def test_the_regulator_deadline_is_not_the_supplier_window():
     result = scan_docx(data)
     assert result.by_key()["breach.notification"].status == "partial"
     assert result.breach_notification_hours is None
+
+
+def test_the_parties_own_names_decide_whose_duty_it_is():
+    data = _doc("This agreement is between Northgate Trust (\"Company\", the customer) and "
+                "Vendorly Ltd (\"Vendorly\").",
+                *[f"Company shall {duty}." for duty in ("pay invoices", "provide data",
+                                                         "appoint a manager")],
+                "Company shall notify Vendorly of any security incident within 24 hours.",
+                "Vendorly shall notify Company of any personal data breach within 48 hours.",
+                "Vendorly maintains business continuity plans and tests them every year.")
+    result = scan_docx(data)
+    assert result.breach_notification_hours == 48
+    assert result.by_key()["continuity.bcdr"].present  # 'Vendorly maintains': its commitment
