@@ -34,6 +34,10 @@ _EXPLICIT_NUMBER = re.compile(
 # A list marker typed as text: "(a)", "a)", "(iv)", "iv.", "1)", "•", "-".
 _MARKER = re.compile(r"^\s*(?:\(([a-z]{1,2}|[ivxl]{1,5}|\d{1,2})\)|([a-z]|[ivxl]{1,5})[.)]|(\d{1,2})\)|"
                      r"[•▪◦·●○■\-–—*])\s+", re.IGNORECASE)
+# A paragraph that starts with its own subject and verb is a clause, not a list item.
+_INDEPENDENT = re.compile(
+    r"^\s*(?:\(?\w{1,4}[.)]\s+|\d+(?:\.\d+)*\.?\s+)?(?:the\s+|each\s+|either\s+|neither\s+)?"
+    r"[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)?\s+(?:shall|must|will|may|agrees|is|are)\b")
 _ROMAN = re.compile(r"^[ivxl]{1,5}$", re.IGNORECASE)
 
 # Bounds on what one scan reads (issue 10 item 18: 20 MB of XML in a 70 KB file took 63 s).
@@ -80,6 +84,8 @@ class LeadIns:
         self.leads = {}
 
     def see(self, text: str, level: int | None) -> str:
+        if level is not None and self.leads and _INDEPENDENT.match(text):
+            level = None  # "6. The Supplier shall …": a clause of its own, the list is over
         if level is None:
             self.leads = {-1: text} if text.rstrip().endswith((":", "—", "–")) else {}
             return ""

@@ -390,3 +390,11 @@ def test_the_parties_own_names_decide_whose_duty_it_is():
     result = scan_docx(data)
     assert result.breach_notification_hours == 48
     assert result.by_key()["continuity.bcdr"].present  # 'Vendorly maintains': its commitment
+
+
+def test_a_clause_of_its_own_ends_the_list_and_its_lead_in():
+    data = _doc("The Supplier shall:", ("keep records of processing;", "List Number"),
+                ("The Customer shall pay the charges within 30 days.", "List Number"))
+    blocks = read_blocks(data)
+    assert blocks[1].lead_in == "The Supplier shall:"
+    assert blocks[2].lead_in == ""  # the customer's duty is not one of the supplier's items
