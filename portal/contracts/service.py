@@ -9,7 +9,7 @@ from typing import Any
 from models.tables import Contract, ContractClause, ContractDocument, EvidenceFile, Supplier
 from portal.contracts.library import KEYS, library, required_keys
 from portal.contracts.reader import UnreadableContract
-from portal.contracts.scanner import ScanResult, scan_docx
+from portal.contracts.scanner import ScanResult, scan_document
 from portal.core import audit
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput, NotFound
@@ -19,6 +19,7 @@ from portal.core.uploads import accept_upload, safe_filename
 from portal.settings import get_settings
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
 STATUSES = ("present", "partial", "missing", "not_applicable")
 
 
@@ -61,6 +62,9 @@ async def checklist(contract_id: int) -> dict[str, Any]:
     gaps = [i["key"] for i in items if i["required"] and i["status"] in ("missing", "partial")]
     return {"contract_id": contract_id, "supplier_id": contract["supplier"],
             "breach_notification_hours": document["breach_notification_hours"] if document else None,
+            # the national model clauses' "immediately" is stored as a window of 0 hours
+            "breach_notification_immediate": bool(document)
+            and document["breach_notification_hours"] == 0,
             "scanned_at": document["scanned_at"] if document else None,
             "required_gaps": gaps, "clauses": items}
 
@@ -115,9 +119,9 @@ async def upload_document(contract_id: int, *, filename: str | None, data: bytes
                           actor: str) -> dict[str, Any]:
     contract = await _contract(contract_id)
     content_type = accept_upload(data, filename, max_bytes=get_settings().max_upload_bytes,
-                                 only=DOCX)
+                                 only=(DOCX, PDF), expected="a Word document (.docx) or a PDF")
     try:
-        result = await asyncio.to_thread(scan_docx, data)
+        result = await asyncio.to_thread(scan_document, data)
     except UnreadableContract as error:
         raise InvalidInput(str(error)) from None
     digest = hashlib.sha256(data).hexdigest()

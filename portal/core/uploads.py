@@ -122,7 +122,8 @@ def safe_filename(name: str | None, content_type: str) -> str:
 
 
 def accept_upload(data: bytes, filename: str | None, *, max_bytes: int,
-                  only: str | None = None) -> str:
+                  only: tuple[str, ...] | None = None,
+                  expected: str = "a Word document (.docx)") -> str:
     """The content type of an acceptable upload, or a PortalError a person understands."""
     from portal.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
@@ -134,6 +135,6 @@ def accept_upload(data: bytes, filename: str | None, *, max_bytes: int,
         content_type = sniff(data, filename or "")
     except RejectedUpload as error:
         raise UnsupportedMediaType(str(error)) from None
-    if only is not None and content_type != only:
-        raise UnsupportedMediaType("Upload the contract as a Word document (.docx).")
+    if only is not None and content_type not in only:
+        raise UnsupportedMediaType(f"Upload the contract as {expected}.")
     return content_type

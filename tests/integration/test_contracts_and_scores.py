@@ -57,10 +57,26 @@ async def test_scan_records_clauses_and_manual_status_survives_rescans(client, p
     assert len(listed["clauses"]) == 21
 
 
+async def test_a_signed_pdf_contract_is_scanned_with_page_locations(client, procurement,
+                                                                   reviewer):
+    from tests.contract_corpus import pdf_contract
+
+    _, contract = await make_contract(client, procurement)
+    response = await upload(client, reviewer, contract["id"], pdf_contract().data, "signed.pdf")
+    assert response.status_code == 201, response.text
+    found = {c["key"]: c for c in response.json()["clauses"]}
+    instructions = found["art28.documented_instructions"]
+    assert instructions["status"] == "present"
+    assert "page" in instructions["location"].lower()
+
+
 async def test_bad_uploads_and_clause_input_are_4xx(client, procurement, reviewer):
     _, contract = await make_contract(client, procurement)
-    assert (await upload(client, reviewer, contract["id"], b"%PDF-1.4 not a docx",
-                         "contract.pdf")).status_code == 415
+    broken_pdf = await upload(client, reviewer, contract["id"], b"%PDF-1.4 not a real pdf",
+                              "contract.pdf")
+    assert broken_pdf.status_code == 400, broken_pdf.text
+    assert (await upload(client, reviewer, contract["id"], b"\x89PNG\r\n\x1a\n" + b"\0" * 64,
+                         "contract.png")).status_code == 415
     assert (await upload(client, reviewer, contract["id"], b"PK\x03\x04garbage")).status_code == 415
     assert (await upload(client, reviewer, 9999, legalese().data)).status_code == 404
     bad = await client.put(f"/api/v1/contracts/{contract['id']}/clauses/art28.confidentiality",
