@@ -16,7 +16,7 @@ from models.tables import SupplierContact
 from portal.assessments import service
 from portal.assessments.controllers import through_link
 from portal.core.errors import Conflict, InvalidInput, PortalError, TooManyRequests, Unprocessable
-from portal.core.security import hash_secret
+from portal.core.security import constant_time_equal, hash_secret
 from portal.settings import get_settings
 from questionnaires import states
 from questionnaires.rules import visible_ids
@@ -31,7 +31,7 @@ def form_token(token: str) -> str:
 
 
 def _check_form(token: str, submitted: Any) -> None:
-    if not isinstance(submitted, str) or not hmac.compare_digest(submitted, form_token(token)):
+    if not isinstance(submitted, str) or not constant_time_equal(submitted, form_token(token)):
         raise InvalidInput("This form has expired. Go back, reload the page and try again.")
 
 
@@ -163,12 +163,14 @@ class RespondPages(Controller):
                         and not (answer and answer["open_for_clarification"]):
                     continue
                 version = form.get(f"v_{qid}")
+                version = str(version or "")
                 try:
                     if q["type"] == "number" and isinstance(value, str):
                         value = value.strip()
                     await service.save_answer(
                         token, qid, value=value, comment=answer["comment"] if answer else "",
-                        version=int(version) if version and version.isdigit() else None)
+                        version=int(version) if version.isascii() and version.isdigit()
+                        and len(version) < 10 else None)
                 except Unprocessable as error:
                     errors[qid] = error.message
                 except Conflict as error:
