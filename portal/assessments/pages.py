@@ -17,6 +17,7 @@ from portal.assessments import service
 from portal.assessments.controllers import through_link
 from portal.core.errors import Conflict, InvalidInput, PortalError, TooManyRequests, Unprocessable
 from portal.core.security import constant_time_equal, hash_secret
+from portal.core.text import text_problem
 from portal.settings import get_settings
 from questionnaires import states
 from questionnaires.rules import visible_ids
@@ -137,8 +138,10 @@ class RespondPages(Controller):
             section = self._section(view, section_id)
             form = await request.form()
             _check_form(token, form.get("csrf"))
-            if any(isinstance(v, str) and "\x00" in v for v in form.values()):
-                raise InvalidInput("The form contains a NUL character, which can't be stored.")
+            problem = next((p for v in form.values() if isinstance(v, str)
+                            and (p := text_problem(v))), None)
+            if problem:  # the same check as every schema (core/text.py)
+                raise InvalidInput(f"The form can't be saved: {problem}.")
             typed: dict[str, Any] = {}
             for q in section["questions"]:
                 if q["type"] == "file" or f"shown_{q['id']}" not in form:

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from portal.contracts import service
 from portal.core.context import current_actor
+from portal.core.downloads import content_disposition
 from portal.core.errors import InvalidInput
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID, InputModel
@@ -57,4 +58,4 @@ class ContractClauseController(Controller):
 
         filename, data = await build_schedule(contract_id)
         return Response(content=data, media_type=service.DOCX, headers={
-            "Content-Disposition": f'attachment; filename="{filename}"'})
+            "Content-Disposition": content_disposition(filename)})

@@ -33,6 +33,7 @@ from portal.core.security import (
     constant_time_equal,
     hash_secret,
 )
+from portal.core.text import text_problem
 from portal.settings import get_settings
 
 CSRF_COOKIE = "portal_csrf"
@@ -86,8 +87,10 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     if not (isinstance(sent, str) and cookie and constant_time_equal(sent, cookie)):
         raise InvalidInput("This form has expired. Reload the page and try again.")
     values = dict(form)
-    if any(isinstance(v, str) and "\x00" in v for v in values.values()):
-        raise InvalidInput("The form contains a NUL character, which can't be stored.")
+    for name, value in values.items():  # the same check as every schema (core/text.py)
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise InvalidInput(f"The form can't be saved: {name}: {problem}.")
     return values
 
 
