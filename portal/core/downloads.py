@@ -15,13 +15,17 @@ from typing import Any
 from urllib.parse import quote
 
 _UNSAFE_ASCII = re.compile(r'[^A-Za-z0-9._ ()\[\]+,-]')
+# Letters with no accent to drop (NFKD leaves them whole): their usual ASCII spelling.
+_NO_DECOMPOSITION = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d",
+                                   "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe",
+                                   "Þ": "Th", "þ": "th", "ı": "i"})
 
 
 def ascii_fallback(filename: str, default: str = "download") -> str:
     """An ASCII stand-in for a file name, for clients that ignore ``filename*``: accents
-    dropped ("ŵ" -> "w"), anything else that could break the header ("ł", quotes, control
-    characters, slashes) becomes "_"."""
-    decomposed = unicodedata.normalize("NFKD", filename)
+    dropped ("ŵ" -> "w", "ł" -> "l"), anything else that could break the header (quotes,
+    control characters, slashes, other scripts) becomes "_"."""
+    decomposed = unicodedata.normalize("NFKD", filename.translate(_NO_DECOMPOSITION))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     plain = _UNSAFE_ASCII.sub("_", plain).strip(" .")
     return plain[:150] or default

@@ -49,6 +49,7 @@ _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-re
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     headers = list(_COMMON)
+    path = path.lower()  # "/RESPOND/<token>" is still kept out of caches
     if path.startswith("/schema"):
         return headers
     if path.startswith("/admin"):
