@@ -118,6 +118,9 @@ async def test_names_that_cant_be_printed_are_refused_like_empty_ones(client, pr
 async def test_every_answer_gets_the_headers_and_one_log_line(client, procurement):
     from structlog.testing import capture_logs
 
+    from portal.core.logging import configure_logging
+
+    configure_logging("INFO")  # an earlier test may have left the level at WARNING
     supplier, contact = await onboard(client, procurement)
     _, token = await send(client, procurement, supplier, contact)
     cases = [("GET", "/nowhere", 404), ("DELETE", "/health", 405), ("GET", "/static/none.css", 404),
