@@ -7,7 +7,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from portal.core.text import text_problem
 from questionnaires.schema import Definition, Question, QuestionType
 
 MAX_TEXT = 10_000
@@ -82,9 +81,6 @@ def validate_value(question: Question, value: Any) -> Any:
             raise AnswerInvalid("Enter text.")
         if "\x00" in value:
             raise AnswerInvalid("Remove the NUL character from the text.")
-        problem = text_problem(value)  # the one text check (portal/core/text.py)
-        if problem:
-            raise AnswerInvalid(f"Remove the character that can't be printed: {problem}.")
         if len(value) > MAX_TEXT:
             raise AnswerInvalid(f"Keep the answer under {MAX_TEXT:,} characters.")
         return value.strip()

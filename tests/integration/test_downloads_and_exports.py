@@ -148,3 +148,15 @@ async def test_every_answer_gets_the_headers_and_one_log_line(client, procuremen
     text = json.dumps(logs, default=str)
     assert token not in text and token[5:] not in text, text
     assert sum("/respond/***" in entry["path"] for entry in logged) == 4, logged
+
+
+async def test_text_answers_that_cant_be_printed_are_refused(client, procurement):
+    supplier, contact = await onboard(client, procurement)
+    _, token = await send(client, procurement, supplier, contact)
+    for value in ["Acme\x07", "\x1b[2J", "a\x0cb"]:
+        refused = await client.put(f"/api/v1/respond/{token}/answers/legal_name",
+                                   json={"value": value})
+        assert refused.status_code == 400, refused.text
+    kept = await client.put(f"/api/v1/respond/{token}/answers/legal_name",
+                            json={"value": "Meridian Health Records Ltd"})
+    assert kept.status_code == 200, kept.text
