@@ -51,10 +51,6 @@ class FailureLimit:
     async def count(self, key: str) -> int:
         return await FailedAttempt.count().where(self._recent(key))
 
-    async def blocked(self, key: str) -> bool:
-        """Whether the key is over its limit now (a read only; decide with ``attempt``)."""
-        return await self.count(key) >= self.limit
-
     async def attempt(self, key: str) -> Attempt:
         """Count an attempt before doing the expensive or revealing work it asks for.
 
