@@ -1,6 +1,6 @@
 """Guessing limits and one-time codes hold when the requests arrive together.
 
-A real server with two worker processes (``portal serve`` with PORTAL_WORKERS=2), the attempts
+A real server with two worker processes (uvicorn --workers 2, see tests/net.py), the attempts
 fired at once. Run on PostgreSQL (PORTAL_TEST_DATABASE_URL) to test what production runs; on
 SQLite they pass too (its writes queue). Addresses are set with X-Forwarded-For, which uvicorn
 trusts from loopback as it trusts the proxy in front of it.
