@@ -30,7 +30,7 @@ from portal.contracts.controllers import ContractClauseController
 from portal.core.audit import keep_sealing
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
-from portal.core.http import EXCEPTION_HANDLERS, RequestContextMiddleware, permission_guard
+from portal.core.http import EXCEPTION_HANDLERS, permission_guard, wrap_app
 from portal.core.logging import configure_logging
 from portal.imports.controllers import ImportController
 from portal.reports.controllers import dspt_evidence, register_csv, supplier_report
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         background.clear()
         await close_pool(timeout=3)
 
-    return Litestar(
+    return wrap_app(Litestar(
         route_handlers=[
             home,
             health,
@@ -151,7 +151,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR],
                                        include_in_schema=False, opt={"public": True}),
         ],
-        middleware=[RequestContextMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine,
@@ -161,4 +160,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
         logging_config=None,  # keep our structlog JSON configuration (core/logging.py)
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
-    )
+    ))

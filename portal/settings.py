@@ -122,11 +122,19 @@ class Settings(BaseSettings):
         if key_file.exists():
             return key_file.read_text().strip()
         self.data_path.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written aside, then linked into place (which fails if the file exists): two worker
+        # processes starting together agree on one key, and neither reads a half-written file.
+        draft = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(key)
-        return key
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            os.unlink(draft)
+        return key_file.read_text().strip()
 
 
 def describe_validation_error(error: ValidationError) -> str:

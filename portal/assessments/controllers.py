@@ -19,6 +19,7 @@ from portal.assessments.schemas import (
     SubmitResult,
 )
 from portal.core.context import current_actor
+from portal.core.downloads import content_disposition
 from portal.core.errors import InvalidInput, TooManyRequests
 from portal.core.http import client_address
 from portal.core.permissions import READ
@@ -119,7 +120,7 @@ class EvidenceController(Controller):
             return Response(content=b"", status_code=302, headers={"Location": url})
         inline = row["content_type"] in {"application/pdf", "image/png", "image/jpeg"}
         return Response(content=data, media_type=row["content_type"], headers={
-            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{row["filename"]}"',
+            "Content-Disposition": content_disposition(row["filename"], inline=inline),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
         })

@@ -16,7 +16,8 @@ from models.tables import SupplierContact
 from portal.assessments import service
 from portal.assessments.controllers import through_link
 from portal.core.errors import Conflict, InvalidInput, PortalError, TooManyRequests, Unprocessable
-from portal.core.security import hash_secret
+from portal.core.security import constant_time_equal, hash_secret
+from portal.core.text import text_problem
 from portal.settings import get_settings
 from questionnaires import states
 from questionnaires.rules import visible_ids
@@ -31,7 +32,7 @@ def form_token(token: str) -> str:
 
 
 def _check_form(token: str, submitted: Any) -> None:
-    if not isinstance(submitted, str) or not hmac.compare_digest(submitted, form_token(token)):
+    if not isinstance(submitted, str) or not constant_time_equal(submitted, form_token(token)):
         raise InvalidInput("This form has expired. Go back, reload the page and try again.")
 
 
@@ -137,8 +138,10 @@ class RespondPages(Controller):
             section = self._section(view, section_id)
             form = await request.form()
             _check_form(token, form.get("csrf"))
-            if any(isinstance(v, str) and "\x00" in v for v in form.values()):
-                raise InvalidInput("The form contains a NUL character, which can't be stored.")
+            problem = next((p for v in form.values() if isinstance(v, str)
+                            and (p := text_problem(v))), None)
+            if problem:  # the same check as every schema (core/text.py)
+                raise InvalidInput(f"The form can't be saved: {problem}.")
             typed: dict[str, Any] = {}
             for q in section["questions"]:
                 if q["type"] == "file" or f"shown_{q['id']}" not in form:
@@ -163,12 +166,14 @@ class RespondPages(Controller):
                         and not (answer and answer["open_for_clarification"]):
                     continue
                 version = form.get(f"v_{qid}")
+                version = str(version or "")
                 try:
                     if q["type"] == "number" and isinstance(value, str):
                         value = value.strip()
                     await service.save_answer(
                         token, qid, value=value, comment=answer["comment"] if answer else "",
-                        version=int(version) if version and version.isdigit() else None)
+                        version=int(version) if version.isascii() and version.isdigit()
+                        and len(version) < 10 else None)
                 except Unprocessable as error:
                     errors[qid] = error.message
                 except Conflict as error:

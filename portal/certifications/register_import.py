@@ -18,6 +18,7 @@ from portal.certifications.rules import parse_dspt_status
 from portal.core import audit, changes
 from portal.core.db import write_transaction
 from portal.core.security import now
+from portal.core.text import text_problem
 
 REQUIRED_COLUMNS = ("Code", "Organisation Name", "Status", "Date Of Publication")
 BATCH = 500
@@ -57,7 +58,7 @@ def parse(text: str, report: ImportReport) -> list[dict]:
         code = (row.get(headers[_norm("Code")]) or "").strip().upper()
         status = (row.get(headers[_norm("Status")]) or "").strip()
         raw_date = (row.get(headers[_norm("Date Of Publication")]) or "").strip()
-        if not code or not code.isalnum() or len(code) > 10:
+        if not code or not (code.isascii() and code.isalnum()) or len(code) > 10:
             report.errors.append(f"line {line}: the Code {code!r} is not an ODS code")
             continue
         if parse_dspt_status(status).level == "unknown":
@@ -70,6 +71,12 @@ def parse(text: str, report: ImportReport) -> list[dict]:
             except ValueError:
                 report.errors.append(f"line {line}: the date {raw_date!r} is not dd/mm/yyyy")
                 continue
+        texts = [row.get(headers[_norm("Organisation Name")]), row.get(sector) if sector else "",
+                 row.get(icb) if icb else ""]
+        if any(text_problem(t or "", single_line=True) for t in texts):
+            report.errors.append(f"line {line}: a name holds characters that can't be printed "
+                                 "(control characters or line breaks)")
+            continue
         previous = parsed.get(code)
         if previous and previous["published_on"] and published and published < previous["published_on"]:
             continue  # keep the newest row for a code

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from portal.core.schemas import (
     Id,
@@ -17,6 +16,7 @@ from portal.core.schemas import (
     ReasonableDate,
     ShortText,
     Timestamps,
+    line_type,
 )
 
 
@@ -32,10 +32,10 @@ class CertificationCreate(InputModel):
     supplier_id: Id
     scheme: Scheme
     status: ShortText = Field("", description="For DSPT, the published status, e.g. '24/25 Standards Met'")
-    certificate_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    edition: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
+    certificate_number: line_type(100) = ""
+    edition: line_type(20) = ""
     certification_body: ShortText = ""
-    accreditation_body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    accreditation_body: line_type(100) = ""
     legal_entity: ShortText = ""
     scope: LongText = ""
     issued_on: ReasonableDate | None = None
@@ -53,10 +53,10 @@ class CertificationCreate(InputModel):
 
 class CertificationPatch(PatchModel):
     status: ShortText = None  # type: ignore[assignment]
-    certificate_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = None  # type: ignore[assignment]
-    edition: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = None  # type: ignore[assignment]
+    certificate_number: line_type(100) = None  # type: ignore[assignment]
+    edition: line_type(20) = None  # type: ignore[assignment]
     certification_body: ShortText = None  # type: ignore[assignment]
-    accreditation_body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = None  # type: ignore[assignment]
+    accreditation_body: line_type(100) = None  # type: ignore[assignment]
     legal_entity: ShortText = None  # type: ignore[assignment]
     scope: LongText = None  # type: ignore[assignment]
     issued_on: ReasonableDate | None = None

@@ -10,9 +10,10 @@ from pydantic import Field, StringConstraints
 
 from portal.contracts import service
 from portal.core.context import current_actor
+from portal.core.downloads import content_disposition
 from portal.core.errors import InvalidInput
 from portal.core.permissions import READ
-from portal.core.schemas import MAX_ID, InputModel
+from portal.core.schemas import MAX_ID, InputModel, line_type, text_type
 
 ContractId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Contract id")]
 ClauseKey = Annotated[str, Parameter(pattern=r"^[a-z0-9_]+\.[a-z0-9_]+$", max_length=60)]
@@ -21,8 +22,8 @@ WRITE = {"permission": "clauses.write"}
 
 class ClauseIn(InputModel):
     status: Annotated[str, StringConstraints(pattern=r"^(present|partial|missing|not_applicable)$")]
-    location: Annotated[str, StringConstraints(max_length=200)] | None = None
-    note: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    location: line_type(200) | None = None
+    note: text_type(5000) | None = None
     version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
 
 
@@ -57,4 +58,4 @@ class ContractClauseController(Controller):
 
         filename, data = await build_schedule(contract_id)
         return Response(content=data, media_type=service.DOCX, headers={
-            "Content-Disposition": f'attachment; filename="{filename}"'})
+            "Content-Disposition": content_disposition(filename)})

@@ -16,7 +16,6 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import ASGIMiddleware
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -50,6 +49,7 @@ _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-re
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     headers = list(_COMMON)
+    path = path.lower()  # "/RESPOND/<token>" is still kept out of caches
     if path.startswith("/schema"):
         return headers
     if path.startswith("/admin"):
@@ -60,10 +60,18 @@ def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-class RequestContextMiddleware(ASGIMiddleware):
-    """Gives every request an id (echoed as X-Request-ID), binds it to the logs, logs the outcome."""
+class RequestEdge:
+    """The outermost layer of the whole ASGI app (see ``wrap_app``): every HTTP answer, routed
+    or not (unrouted 404/405, the mounted back office, static files), gets a request id
+    (echoed as X-Request-ID), the security headers, and exactly one log line."""
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         import structlog
 
         headers = dict(scope.get("headers") or [])
@@ -74,11 +82,11 @@ class RequestContextMiddleware(ASGIMiddleware):
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status: dict[str, int] = {"code": 500}
         started = time.perf_counter()
-
-        # A mounted app (the back office) sees its path without the mount's prefix; headers
-        # and logs go by the address the browser asked for.
-        raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1").partition("?")[0] if raw_path else scope.get("path", "")
+        # Out here nothing has rewritten the scope yet: its path is the decoded address the
+        # browser asked for (a mount sees a copy without its prefix). Headers and logs go by
+        # the decoded path, so "/respon%64/<token>" is known as "/respond/<token>".
+        path = scope.get("path", "")
+        raw_path = scope.get("raw_path") or b""
 
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -91,22 +99,28 @@ class RequestContextMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            if b"%00" in scope.get("query_string", b"") or "%00" in path \
-                    or "\x00" in scope.get("path", ""):
+            if b"%00" in scope.get("query_string", b"") or b"%00" in raw_path \
+                    or "\x00" in path:
                 # NUL can't be stored or matched by PostgreSQL: refuse it at the door.
                 await _plain_error(send_with_id, 400, "The address contains a NUL character.")
             else:
-                await next_app(scope, receive, send_with_id)
+                await self.app(scope, receive, send_with_id)
         finally:
-            if scope["type"] == "http":
-                actor = context.current_actor()
-                log.info("request", method=scope.get("method"), path=redact_path(path),
-                         status=status["code"],
-                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                         actor=actor.name, actor_type=actor.kind)
+            actor = context.current_actor()
+            log.info("request", method=scope.get("method"), path=redact_path(path),
+                     status=status["code"],
+                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                     actor=actor.name, actor_type=actor.kind)
             structlog.contextvars.unbind_contextvars("request_id")
             context.reset_actor(actor_token)
             context._request_id.reset(id_token)
+
+
+def wrap_app(app: Any) -> Any:
+    """Put ``RequestEdge`` around everything the Litestar app serves (its router, exception
+    handling, mounts), keeping the Litestar object itself (tests and the CLI use it)."""
+    app.asgi_handler = RequestEdge(app.asgi_handler)
+    return app
 
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

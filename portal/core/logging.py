@@ -8,15 +8,26 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from urllib.parse import unquote
 
 import structlog
 
-_SECRET_PATH = re.compile(r"/(respond)/[^/?#]+")
+_SECRET_PATH = re.compile(r"/respond/+[^/?#]*", re.IGNORECASE)
 
 
 def redact_path(path: str) -> str:
-    """Supplier link tokens travel in the path; keep them out of every log line."""
-    return _SECRET_PATH.sub(r"/\1/***", path)
+    """Supplier link tokens travel in the path; keep them out of every log line.
+
+    Matched on the decoded path (decoded again while anything is still percent-encoded, so
+    "/respon%64/<token>" or "/respon%2564/<token>" is known as /respond/), in any letter case.
+    """
+    decoded = path
+    for _ in range(3):
+        once = unquote(decoded, errors="replace")
+        if once == decoded:
+            break
+        decoded = once
+    return _SECRET_PATH.sub("/respond/***", decoded)
 
 
 def configure_logging(level: str = "INFO") -> None:

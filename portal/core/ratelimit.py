@@ -1,16 +1,40 @@
-"""Limits on guessing: failed attempts per key in a sliding window.
+"""Limits on guessing: attempts per key in a sliding window.
 
 Counted in the database, so every worker process (and every app server) sees the same
-count; failures are rare, so one insert per failure costs nothing on the normal path.
+count. An attempt is written first and counted afterwards (insert, then count, then decide),
+never counted and then written: however many requests arrive together, the last one whose
+row committed sees every row before it, so at most ``limit`` of them are let through. A
+request that is refused removes its own row again, so a flood of refusals adds nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from models.tables import FailedAttempt
 
 _KEEP = dt.timedelta(days=1)
+
+
+@dataclass
+class Attempt:
+    """One counted attempt: ``count`` includes this one (and any running at the same time)."""
+
+    limit: FailureLimit
+    key: str
+    row_id: int | None
+    count: int
+
+    @property
+    def over(self) -> bool:
+        return self.count > self.limit.limit
+
+    async def forget(self) -> None:
+        """Take this attempt back out of the count (it was refused, or it succeeded)."""
+        if self.row_id is not None:
+            await FailedAttempt.delete().where(FailedAttempt.id == self.row_id)
+            self.row_id = None
 
 
 class FailureLimit:
@@ -24,17 +48,29 @@ class FailureLimit:
         return (FailedAttempt.scope == self.scope) & (FailedAttempt.key == key[:200]) \
             & (FailedAttempt.at > since)
 
-    async def blocked(self, key: str) -> bool:
-        return await FailedAttempt.count().where(self._recent(key)) >= self.limit
+    async def count(self, key: str) -> int:
+        return await FailedAttempt.count().where(self._recent(key))
+
+    async def attempt(self, key: str) -> Attempt:
+        """Count an attempt before doing the expensive or revealing work it asks for.
+
+        The row stays (a failure) unless the caller ``forget``s it: call that when the
+        attempt is refused or succeeds.
+        """
+        rows = await FailedAttempt.insert(FailedAttempt(
+            scope=self.scope, key=key[:200], at=dt.datetime.now(dt.UTC))).returning(
+            FailedAttempt.id)
+        row_id = rows[0]["id"] if rows else None
+        return Attempt(limit=self, key=key, row_id=row_id, count=await self.count(key))
 
     async def hit(self, key: str) -> bool:
-        """Count a failure; returns whether this one was over the limit."""
-        recent = await FailedAttempt.count().where(self._recent(key))
-        if recent > self.limit:
-            return True  # already refused: a flood of failures adds no rows
-        await FailedAttempt.insert(FailedAttempt(scope=self.scope, key=key[:200],
-                                                 at=dt.datetime.now(dt.UTC)))
-        return recent + 1 > self.limit
+        """Count a failure that has happened; returns whether it was over the limit (then it
+        is not kept, so a flood of failures adds no rows)."""
+        attempt = await self.attempt(key)
+        if attempt.over:
+            await attempt.forget()
+            return True
+        return False
 
     async def reset(self) -> None:
         await FailedAttempt.delete().where(FailedAttempt.scope == self.scope)

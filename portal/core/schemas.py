@@ -15,6 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from portal.core.text import check_line, check_name, check_text, text_problem
+
 T = TypeVar("T")
 
 def _reasonable_date(value: object) -> object:
@@ -30,9 +32,28 @@ ReasonableDate = Annotated[dt.date, AfterValidator(_reasonable_date)]
 MAX_ID = 2_147_483_647
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+def name_type(max_length: int = 200) -> object:
+    """A name (of a supplier, contact, product, risk...): one line, printable, not blank.
+    Every schema that takes a name uses this (core/text.py holds the one check)."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=max_length), AfterValidator(check_name)]
+
+
+def line_type(max_length: int = 200) -> object:
+    """A short one-line field that may be empty (a reference, a role, a phone number)."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length),
+                     AfterValidator(check_line)]
+
+
+def text_type(max_length: int = 10_000) -> object:
+    """Free text: line breaks and tabs kept, other control characters refused."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length),
+                     AfterValidator(check_text)]
+
+
+Name = name_type(200)
+ShortText = line_type(200)
+LongText = text_type(10_000)
 
 
 def _upper(value: object) -> object:
@@ -56,14 +77,21 @@ Flag = Annotated[bool, BeforeValidator(_must_be_bool)]
 OdsCode = upper_code(r"^([A-Z0-9]{3,10})?$")
 
 
-def contains_nul(value: object) -> bool:
+def text_problem_in(value: object) -> str | None:
+    """The first problem (core/text.py) in any string of a request body, keys included."""
     if isinstance(value, str):
-        return "\x00" in value
+        return text_problem(value)
     if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+        for k, v in value.items():
+            problem = text_problem_in(k) or text_problem_in(v)
+            if problem:
+                return problem
     if isinstance(value, list | tuple):
-        return any(contains_nul(v) for v in value)
-    return False
+        for v in value:
+            problem = text_problem_in(v)
+            if problem:
+                return problem
+    return None
 
 
 class InputModel(BaseModel):
@@ -73,10 +101,13 @@ class InputModel(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul_characters(cls, data: object) -> object:
-        # PostgreSQL cannot store NUL in text; refuse it here rather than fail there.
-        if contains_nul(data):
-            raise ValueError("text must not contain NUL (\\x00) characters")
+    def _no_unprintable_characters(cls, data: object) -> object:
+        # PostgreSQL cannot store NUL in text, and Word documents can't hold other control
+        # characters: refuse them here rather than fail later. Names and one-line fields are
+        # stricter still (their types above).
+        problem = text_problem_in(data)
+        if problem:
+            raise ValueError(problem)
         return data
 
 

@@ -28,7 +28,10 @@ def new_secret(prefix: str = TOKEN_PREFIX) -> str:
 
 
 def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    """Compare secrets as bytes: ``hmac.compare_digest`` raises on non-ASCII str, and a
+    token, cookie or form field can hold anything a client sends."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"),
+                               b.encode("utf-8", "surrogatepass"))
 
 
 def now() -> dt.datetime:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from portal.core.downloads import content_disposition
 from portal.core.errors import ServiceUnavailable
 from portal.settings import Settings, get_settings
 
@@ -94,7 +95,7 @@ class S3Store:
         return self.client.generate_presigned_url(
             "get_object", ExpiresIn=300,
             Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
-                    "ResponseContentDisposition": f'attachment; filename="{filename}"'})
+                    "ResponseContentDisposition": content_disposition(filename)})
 
 
 @lru_cache(maxsize=1)

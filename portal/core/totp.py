@@ -43,11 +43,13 @@ def verify(secret: str, code: str, *, last_step: int = -1, now: float | None = N
     A step at or before ``last_step`` is refused, so a code can't be used twice.
     """
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == DIGITS):
+    # ASCII digits only: str.isdigit() also accepts other scripts' digits ("١٢٣٤٥٦").
+    if not (len(code) == DIGITS and code.isascii() and code.isdigit()):
         return None
     step = current_step(now)
     for candidate in (step - 1, step, step + 1):
-        if candidate > last_step and hmac.compare_digest(code_at(secret, candidate), code):
+        if candidate > last_step and hmac.compare_digest(code_at(secret, candidate).encode(),
+                                                         code.encode()):
             return candidate
     return None
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Response, get
 from litestar.params import Parameter
 
+from portal.core.downloads import content_disposition
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.reports import service
@@ -16,7 +17,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 def _download(filename: str, data: bytes | str, media_type: str) -> Response:
     return Response(content=data, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": content_disposition(filename)})
 
 
 @get("/api/v1/reports/dspt-evidence.docx", opt={"permission": READ}, tags=["Reports"],

@@ -6,10 +6,8 @@ summarises so an auditor can tell whether the data changed since.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -32,6 +30,7 @@ from models.tables import (
 )
 from portal.certifications.rules import validity
 from portal.contracts.library import library, required_keys
+from portal.core.downloads import csv_text
 from portal.core.errors import InvalidInput, NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
 from questionnaires.states import State
@@ -122,9 +121,8 @@ async def register_csv(*, today: dt.date | None = None) -> str:
     today = today or dt.date.today()
     data = await _portfolio()
     idx = _index(data, today)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["supplier_id", "name", "legal_name", "ods_code", "handles_personal_data",
+    rows = []
+    header = (["supplier_id", "name", "legal_name", "ods_code", "handles_personal_data",
                      "handles_patient_data", "affects_care", "products_services", "contacts",
                      "contracts", "earliest_start", "latest_end", "tier", "rating", "score"])
     for s in data["suppliers"]:
@@ -132,7 +130,7 @@ async def register_csv(*, today: dt.date | None = None) -> str:
         score = idx["scores"].get(s["id"], {})
         starts = [c["start_date"] for c in contracts if c["start_date"]]
         ends = [c["end_date"] for c in contracts if c["end_date"]]
-        writer.writerow([
+        rows.append([
             s["id"], s["name"], s["legal_name"], s["ods_code"], s["handles_personal_data"],
             s["handles_patient_data"], s["affects_care"],
             "; ".join(dict.fromkeys(idx["products"][s["id"]])),
@@ -140,7 +138,7 @@ async def register_csv(*, today: dt.date | None = None) -> str:
             "; ".join(c["title"] for c in contracts),
             min(starts).isoformat() if starts else "", max(ends).isoformat() if ends else "",
             score.get("tier", ""), score.get("rating", ""), score.get("score", "")])
-    return out.getvalue()
+    return csv_text(header, rows)
 
 
 async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[str, bytes]:

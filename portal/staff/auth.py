@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -26,7 +27,13 @@ from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, TooManyRequests
 from portal.core.permissions import allowed
 from portal.core.ratelimit import FailureLimit
-from portal.core.security import SESSION_COOKIE, actor_from_session, hash_secret
+from portal.core.security import (
+    SESSION_COOKIE,
+    actor_from_session,
+    constant_time_equal,
+    hash_secret,
+)
+from portal.core.text import text_problem
 from portal.settings import get_settings
 
 CSRF_COOKIE = "portal_csrf"
@@ -77,28 +84,62 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not (isinstance(sent, str) and cookie and hmac.compare_digest(sent, cookie)):
+    if not (isinstance(sent, str) and cookie and constant_time_equal(sent, cookie)):
         raise InvalidInput("This form has expired. Reload the page and try again.")
     values = dict(form)
-    if any(isinstance(v, str) and "\x00" in v for v in values.values()):
-        raise InvalidInput("The form contains a NUL character, which can't be stored.")
+    for name, value in values.items():  # the same check as every schema (core/text.py)
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise InvalidInput(f"The form can't be saved: {name}: {problem}.")
     return values
 
 
-async def sign_in(*, username: str, password: str, client: str) -> int:
-    """Check a password (off the event loop), rate-limited; returns the user id."""
-    if await sign_in_failures_by_address.blocked(client) or \
-            await sign_in_failures.blocked(username):
-        raise TooManyRequests("Too many failed sign-ins; wait ten minutes and try again.")
+@dataclass(frozen=True)
+class SignIn:
+    """A right password: who, and whether this sign-in must pass the second factor even if
+    the role would not (the username is locked and this address has a clean record)."""
+
+    user_id: int
+    second_factor_required: bool = False
+
+
+LOCKED = "Too many failed sign-ins; wait ten minutes and try again."
+
+
+async def sign_in(*, username: str, password: str, client: str) -> SignIn:
+    """Check a password (off the event loop), rate-limited, for every sign-in form we own.
+
+    The attempt is counted before the password is hashed (insert, then count, then decide),
+    per username and per address, so requests fired together are limited like ones in a row.
+    A locked username is not locked out for good: from an address with no other recent
+    attempt, a right password still leads on, but only to the authenticator step (see
+    SECURITY.md). Failures stay counted; refused and successful attempts are taken back out.
+    """
     if not username or not password or len(username) > 100 or len(password) > 128:
         raise InvalidInput("Enter your username and password.")
+    by_address = await sign_in_failures_by_address.attempt(client)
+    by_username = await sign_in_failures.attempt(username)
+    attempts = (by_address, by_username)
+    needs_code = False
+    if by_address.over:
+        await _forget(attempts)
+        raise TooManyRequests(LOCKED)
+    if by_username.over:
+        if by_address.count > 1:  # this address has tried (or is trying) something else
+            await _forget(attempts)
+            raise TooManyRequests(LOCKED)
+        needs_code = True
     user_id = await check_password(username, password)
     if user_id is None:
-        await sign_in_failures_by_address.hit(client)
-        await sign_in_failures.hit(username)
         raise InvalidInput("The username or password is not right.")
+    await _forget(attempts)
     await actor_from_session_user(user_id)  # refuses accounts without a staff role
-    return user_id
+    return SignIn(user_id=user_id, second_factor_required=needs_code)
+
+
+async def _forget(attempts) -> None:
+    for attempt in attempts:
+        await attempt.forget()
 
 
 async def open_session(user_id: int, *, second_factor: bool) -> str:
@@ -155,11 +196,16 @@ def pending_user(value: str | None) -> int | None:
         payload = f"{user_id}.{expires}"
         good = hmac.new(get_settings().resolved_secret_key().encode(), payload.encode(),
                         hashlib.sha256).hexdigest()
-        if hmac.compare_digest(mac, good) and int(expires) >= time.time():
+        if constant_time_equal(mac, good) and _ascii_number(expires) and \
+                _ascii_number(user_id) and int(expires) >= time.time():
             return int(user_id)
     except ValueError:
         return None
     return None
+
+
+def _ascii_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 async def second_factor_state(user_id: int) -> dict:
@@ -181,8 +227,11 @@ async def second_factor_state(user_id: int) -> dict:
 
 
 async def verify_second_factor(user_id: int, code: str, *, client: str) -> None:
-    if await code_failures_by_address.blocked(client) or \
-            await code_failures.blocked(str(user_id)):
+    # Counted before the code is checked, like passwords (see sign_in).
+    attempts = (await code_failures_by_address.attempt(client),
+                await code_failures.attempt(str(user_id)))
+    if any(attempt.over for attempt in attempts):
+        await _forget(attempts)
         raise TooManyRequests("Too many wrong codes; wait ten minutes and try again.")
     async with write_transaction():
         member = await StaffMember.select().where(StaffMember.user == user_id).first()
@@ -197,15 +246,23 @@ async def verify_second_factor(user_id: int, code: str, *, client: str) -> None:
             values = {StaffMember.totp_last_step: step}
             if enrolling:
                 values.update({StaffMember.totp_secret: sealed, StaffMember.totp_pending: ""})
-            await StaffMember.update(values).where(StaffMember.user == user_id)
-            if enrolling:
+            # A conditional update, not read-then-write: of several requests carrying the
+            # same code at once, only the first moves the last-used step; the others match
+            # no row (PostgreSQL re-checks the condition once the first commits).
+            fresh = StaffMember.totp_last_step.is_null() | (StaffMember.totp_last_step < step)
+            same = (StaffMember.totp_pending == sealed) if enrolling else \
+                (StaffMember.totp_secret == sealed)
+            used = await StaffMember.update(values).where(
+                (StaffMember.user == user_id) & fresh & same).returning(StaffMember.id)
+            if not used:
+                step = None
+            elif enrolling:
                 context.set_actor(await actor_from_session_user(user_id))
                 await audit.record("staff.mfa_enrolled", target_type="staff", target_id=user_id)
-    if step is None:  # counted outside the transaction, which has nothing to keep
-        await code_failures_by_address.hit(client)
-        await code_failures.hit(str(user_id))
+    if step is None:  # the attempts stay counted as failures
         raise InvalidInput("That code is not right. Enter the 6 digits your authenticator "
                            "app shows now.")
+    await _forget(attempts)
 
 
 async def check_password(username: str, password: str) -> int | None:
@@ -220,7 +277,7 @@ async def check_password(username: str, password: str) -> int | None:
     except ValueError:
         return None
     computed = await asyncio.to_thread(BaseUser.hash_password, password, salt, int(iterations))
-    if not hmac.compare_digest(computed, row["password"]):
+    if not constant_time_equal(computed, row["password"]):
         return None
     await BaseUser.update({BaseUser.last_login: dt.datetime.now()}).where(  # naive, as Piccolo keeps it
         BaseUser.id == row["id"])

@@ -46,15 +46,16 @@ async def login(request: Request) -> Response:
     destination = _safe_next(form.get("next"))
     try:
         await auth.check_csrf(request)
-        user_id = await auth.sign_in(username=str(form.get("username") or "").strip(),
-                                     password=str(form.get("password") or ""),
-                                     client=client_address(request))
+        signed = await auth.sign_in(username=str(form.get("username") or "").strip(),
+                                    password=str(form.get("password") or ""),
+                                    client=client_address(request))
+        user_id = signed.user_id
         actor = await auth.actor_from_session_user(user_id)
     except PortalError as error:
         return render(request, "staff/login.html", status_code=error.status_code,
                       page_title="Sign in", next=destination, error=error.message,
                       username=str(form.get("username") or "")[:100])
-    if needs_mfa(actor.role):
+    if needs_mfa(actor.role) or signed.second_factor_required:
         response = Redirect(f"/staff/login/mfa?next={quote(destination)}", status_code=303)
         response.set_cookie(auth.PENDING_COOKIE, auth.pending_cookie_value(user_id),
                             httponly=True, samesite="strict", path="/staff",

@@ -7,9 +7,7 @@ page showed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -25,6 +23,8 @@ from portal.certifications.register_import import import_dspt
 from portal.certifications.schemas import CertificationCreate
 from portal.contracts import service as contracts
 from portal.core.context import current_actor
+from portal.core.downloads import content_disposition
+from portal.core.downloads import csv_text as write_csv
 from portal.core.errors import InvalidInput
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
@@ -86,14 +86,12 @@ async def supplier_list_csv(request: Request) -> Response:
     rows, _ = await suppliers.list_suppliers(
         q=p["q"], rating=p["rating"], tier=p["tier"], sort=p["sort"], overdue=p["overdue"],
         certification=p["certification"], limit=100_000, offset=0)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "name", "legal_name", "ods_code", "tier", "rating", "score"])
-    for r in rows:
-        writer.writerow([r["id"], r["name"], r["legal_name"], r["ods_code"], r["tier"] or "",
-                         r["rating"] or "", "" if r["score"] is None else r["score"]])
-    return Response(out.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="suppliers.csv"'})
+    text = write_csv(["id", "name", "legal_name", "ods_code", "tier", "rating", "score"],
+                     ([r["id"], r["name"], r["legal_name"], r["ods_code"], r["tier"] or "",
+                       r["rating"] or "", "" if r["score"] is None else r["score"]]
+                      for r in rows))
+    return Response(text, media_type="text/csv",
+                    headers={"Content-Disposition": content_disposition("suppliers.csv")})
 
 
 @get("/suppliers/{supplier_id:int}", opt={"permission": READ})

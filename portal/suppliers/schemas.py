@@ -27,6 +27,8 @@ from portal.core.schemas import (
     ReasonableDate,
     ShortText,
     Timestamps,
+    line_type,
+    name_type,
     upper_code,
 )
 
@@ -36,7 +38,7 @@ SupplierKey = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
                            pattern=r"^[A-Za-z0-9._:/-]+$")
 ]
-Website = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Website = line_type(300)
 
 
 def _check_website(value: str | None) -> str | None:
@@ -121,14 +123,14 @@ class ContactCreate(InputModel):
     name: Name
     email: EmailStr
     role: ShortText = ""
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    phone: line_type(40) = ""
 
 
 class ContactPatch(PatchModel):
     name: Name = None  # type: ignore[assignment]
     email: EmailStr = None  # type: ignore[assignment]
     role: ShortText = None  # type: ignore[assignment]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = None  # type: ignore[assignment]
+    phone: line_type(40) = None  # type: ignore[assignment]
 
 
 class ContactOut(Timestamps):
@@ -142,7 +144,7 @@ class ContactOut(Timestamps):
 
 # Contracts ---------------------------------------------------------------------------
 
-ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ProductName = name_type(200)
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)]
 
 
@@ -157,7 +159,7 @@ def _check_contract_dates(start: dt.date | None, end: dt.date | None,
 class ContractCreate(InputModel):
     supplier_id: Id
     title: Name
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    reference: line_type(100) = ""
     products_services: Annotated[list[ProductName], Field(max_length=100)] = Field(
         default_factory=list)
     start_date: ReasonableDate
@@ -178,7 +180,7 @@ class ContractCreate(InputModel):
 
 class ContractPatch(PatchModel):
     title: Name = None  # type: ignore[assignment]
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = None  # type: ignore[assignment]
+    reference: line_type(100) = None  # type: ignore[assignment]
     products_services: Annotated[list[ProductName], Field(max_length=100)] = None  # type: ignore[assignment]
     start_date: ReasonableDate = None  # type: ignore[assignment]
     end_date: ReasonableDate = None  # type: ignore[assignment]

@@ -143,3 +143,55 @@ async def test_every_page_answers_hostile_query_strings_with_a_4xx_or_the_page(c
     client.cookies.clear()
     assert problems == [], problems
     assert checked >= 150
+
+
+UNPRINTABLE = {
+    "name": "Acme\x07Health", "title": "\u200b\u200d\u2060", "legal_name": "\x0c",
+    "comment": "a\x1bb", "note": "bell\x07", "owner": "\x85", "description": "\ufffe",
+    "code": "\u0661\u0662\u0663\u0664\u0665\u0666", "username": "r\u00e9viewer",
+    "password": "p\u00e4ssword \u0142 long enough",
+}
+
+
+async def test_every_form_answers_non_ascii_tokens_and_unprintable_text_with_a_4xx(
+        client, procurement):
+    """Non-ASCII CSRF tokens (field, cookie or both), a non-ASCII signed cookie, other
+    scripts' digits as a code, control and invisible-only characters as names."""
+    supplier, contact = await onboard(client, procurement)
+    contract = await client.post("/api/v1/contracts", headers=procurement,
+                                 json=contract_body(supplier["id"]))
+    assessment, token = await send(client, procurement, supplier, contact)
+    ids = {"supplier_id": str(supplier["id"]), "contract_id": str(contract.json()["id"]),
+           "assessment_id": str(assessment["id"]), "question_id": "legal_name",
+           "section_id": "identity", "key": "art28.subject_matter", "kind": "dspt",
+           "token": token}
+    session = await staff_session("admin", username="unicode-admin")
+    events_before = await AuditEvent.count()
+    latin = "\u00e9" * 43  # what a cookie header can carry (it is read as Latin-1)
+    cases = [  # (form csrf field, csrf cookie, pending second-factor cookie)
+        ("\u0661" * 43, CSRF, None), (latin, latin, None), (CSRF, latin, None),
+        (CSRF, CSRF, None), (CSRF, CSRF, "1.9999999999.\u00e9\u00e9"),
+        (CSRF, CSRF, "\u00e9.\u00e9.\u00e9"),
+    ]
+    problems, checked = [], 0
+    for path in sorted(form_routes(), key=lambda p: p == "/staff/logout"):
+        url = concrete(path, ids)
+        supplier_page = path.startswith("/respond")
+        for field, cookie, pending in cases:
+            jar = {} if supplier_page else {"id": session, CSRF_COOKIE: cookie}
+            if pending:
+                jar["portal_mfa"] = pending
+            header = "; ".join(f"{k}={v}" for k, v in jar.items()).encode("latin-1")
+            csrf = form_token(token) if supplier_page and field == CSRF else field
+            client.cookies.clear()
+            response = await client.post(url, data={"csrf": csrf, **UNPRINTABLE},
+                                         headers={"Cookie": header}, follow_redirects=False)
+            checked += 1
+            if response.status_code >= 500 or "Traceback" in response.text:
+                problems.append(f"POST {path} {field[:3]!r}/{cookie[:3]!r}/{pending}: "
+                                f"{response.status_code}")
+    assert problems == [], problems
+    assert checked >= 60
+    changed = await AuditEvent.select(AuditEvent.action).where(AuditEvent.id > events_before)
+    assert {c["action"] for c in changed} <= {"assessment.opened", "assessment.started",
+                                               "staff.signed_out"}, changed

@@ -145,3 +145,18 @@ async def test_supplier_report_and_register_csv(client, procurement, reviewer):
     assert rows[0]["name"] == "Meridian Health Records"
     assert rows[0]["contacts"] == "Helen Carter <helen@meridian.example>"
     assert rows[0]["latest_end"] == "2028-03-31" and rows[0]["rating"] == "red"
+
+
+async def test_dspt_rows_with_unprintable_names_or_other_digits_are_reported_not_stored(
+        client, reviewer):
+    header = DSPT_CSV.splitlines()[0]
+    text = "\n".join([header, "8JD13,Bell\x07 Ltd,24/25 Standards Met,27/06/2025,IT Supplier,",
+                      "\u0668JD14,Arabic Digit Ltd,24/25 Standards Met,27/06/2025,IT Supplier,",
+                      "8JD15,Fine Ltd,24/25 Standards Met,27/06/2025,IT Supplier,"]) + "\n"
+    response = await client.post("/api/v1/imports/dspt", headers=reviewer,
+                                 files={"file": ("dspt.csv", text.encode(), "text/csv")})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["stored"] == 1 and len(report["errors"]) == 2, report
+    assert "can't be printed" in report["errors"][0] and "line 3" in report["errors"][1]
+    assert [r["ods_code"] for r in await DsptRegisterEntry.select()] == ["8JD15"]

@@ -86,6 +86,13 @@ async def test_s3_store_round_trip_through_a_real_endpoint(s3_settings):
 
     response = await asyncio.to_thread(httpx.get, url)
     assert response.status_code == 200 and response.content == b"%PDF-1.4 certificate"
+    # A name outside Latin-1 (Welsh, Polish) goes into the signed URL as RFC 6266 filename*.
+    url = store.download_url(key, "Tystysgrif ŵ Łódź.pdf", "application/pdf")
+    response = await asyncio.to_thread(httpx.get, url)
+    assert response.status_code == 200
+    header = response.headers["content-disposition"]
+    assert header.isascii() and "filename*=UTF-8''Tystysgrif%20%C5%B5%20%C5%81%C3%B3d%C5%BA.pdf" \
+        in header and 'filename="Tystysgrif w Lodz.pdf"' in header, header
 
 
 async def test_s3_down_is_a_clear_503_not_a_lost_record(tmp_path, monkeypatch):

@@ -104,3 +104,77 @@ async def test_wrong_codes_are_limited_too(client):
     codes = [(await client.post("/staff/login/mfa", data={"csrf": csrf, "code": "000000"})).status_code
              for _ in range(11)]
     assert codes[:10] == [400] * 10 and codes[10] == 429
+
+
+async def test_other_scripts_digits_and_non_ascii_cookies_are_a_4xx(client):
+    await staff.create_user(username="rev3", password=PASSWORD, role="reviewer")
+    csrf, response = await password_step(client, "rev3")
+    await client.get(response.headers["location"])
+    for code in ["\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11" * 6, "\u00b2" * 6, "12345\u0663"]:
+        answer = await client.post("/staff/login/mfa", data={"csrf": csrf, "code": code})
+        assert answer.status_code == 400 and "not right" in answer.text, code
+    assert totp.verify(totp.new_secret(), "\u0661" * 6) is None
+    for forged in ["1.9999999999.\u00e9", "\u0661.9999999999.abc", "\u00e9"]:
+        client.cookies.clear()
+        answer = await client.get("/staff/login/mfa", follow_redirects=False,
+                                  headers={"Cookie": f"portal_mfa={forged}".encode()})
+        assert answer.status_code == 303, forged
+
+
+def _client_at(address: str):
+    import httpx
+
+    from tests.integration.conftest import app
+
+    transport = httpx.ASGITransport(app=app(), client=(address, 4321))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def _lock(client, username):
+    page = await client.get("/staff/login")
+    codes = [(await client.post("/staff/login", data={
+        "csrf": csrf_of(page), "username": username, "password": "guess guess guess"})).status_code
+        for _ in range(11)]
+    assert codes[-1] == 429
+
+
+async def test_a_locked_username_still_signs_in_with_the_second_factor_from_a_clean_address(
+        client):
+    user_id = await staff.create_user(username="locked-rev", password=PASSWORD, role="reviewer")
+    secret = totp.new_secret()
+    from portal.staff import auth
+
+    await StaffMember.update({StaffMember.totp_secret: auth.seal(secret)}).where(
+        StaffMember.user == user_id)
+    await _lock(client, "locked-rev")
+    _, still = await password_step(client, "locked-rev")
+    assert still.status_code == 429  # not from the guessing address
+    async with _client_at("10.9.0.2") as office:
+        csrf, step = await password_step(office, "locked-rev")
+        assert step.status_code == 303 and step.headers["location"].startswith("/staff/login/mfa")
+        assert "id" not in office.cookies  # the password alone opens nothing
+        ok = await office.post("/staff/login/mfa", data={
+            "csrf": csrf, "code": totp.code_at(secret, totp.current_step()), "next": "/staff/"})
+        assert ok.status_code == 303 and ok.headers["location"] == "/staff/"
+        assert (await office.get("/staff/")).status_code == 200
+    # A clean address gets one try: a wrong password there and it is refused like the rest.
+    async with _client_at("10.9.0.3") as other:
+        page = await other.get("/staff/login")
+        wrong = await other.post("/staff/login", data={
+            "csrf": csrf_of(page), "username": "locked-rev", "password": "still guessing"})
+        assert wrong.status_code == 400
+        _, right = await password_step(other, "locked-rev")
+        assert right.status_code == 429
+
+
+async def test_a_locked_username_without_a_second_factor_must_enrol_one_to_get_in(client):
+    await staff.create_user(username="locked-buyer", password=PASSWORD, role="procurement")
+    await _lock(client, "locked-buyer")
+    async with _client_at("10.9.0.4") as office:
+        csrf, step = await password_step(office, "locked-buyer")
+        assert step.status_code == 303 and step.headers["location"].startswith("/staff/login/mfa")
+        page = await office.get(step.headers["location"])
+        secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page.text).group(1)
+        ok = await office.post("/staff/login/mfa", data={
+            "csrf": csrf, "code": totp.code_at(secret, totp.current_step()), "next": "/staff/"})
+        assert ok.status_code == 303 and (await office.get("/staff/")).status_code == 200

@@ -13,3 +13,11 @@ def test_tokens_are_long_random_and_hashed():
     assert a != b
     assert len(a.split("_", 1)[1]) >= 43  # 32 bytes, base64url
     assert hash_secret(a) != a and len(hash_secret(a)) == 64
+
+
+def test_link_tokens_are_redacted_however_the_path_is_spelled():
+    for path in ["/respon%64/abc123SECRET", "/RESPOND/abc123SECRET", "/Respond/abc123SECRET/x",
+                 "/respon%2564/abc123SECRET", "/api/v1/respon%64/abc123SECRET/answers/q",
+                 "/respond//abc123SECRET", "/respond/abc%31%32%33SECRET"]:
+        redacted = redact_path(path)
+        assert "SECRET" not in redacted and "/respond/***" in redacted, (path, redacted)

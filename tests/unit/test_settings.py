@@ -56,6 +56,19 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path):
     assert mode == 0o600
 
 
+def test_processes_starting_together_agree_on_one_generated_key(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        keys = pool.map(_generated_key, [str(tmp_path)] * 8)
+    assert len(set(keys)) == 1 and len(keys[0]) >= 32, keys
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]  # no drafts left
+
+
+def _generated_key(data_dir: str) -> str:
+    return make(data_dir=data_dir).resolved_secret_key()
+
+
 def test_production_needs_an_explicit_secret(tmp_path):
     from portal.settings import SettingsError
 

@@ -27,3 +27,15 @@ def test_verify_allows_one_step_of_drift_and_refuses_reuse():
 def test_provisioning_uri_names_the_account():
     uri = provisioning_uri("ABC", account="iglead", issuer="Supplier assurance")
     assert uri.startswith("otpauth://totp/Supplier%20assurance:iglead?secret=ABC")
+
+
+def test_only_ascii_digits_are_a_code():
+    from portal.core import totp
+
+    secret = totp.new_secret()
+    good = totp.code_at(secret, totp.current_step())
+    arabic = good.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    full_width = good.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert totp.verify(secret, good) is not None
+    for code in (arabic, full_width, "²" * 6, good[:5] + "é"):
+        assert totp.verify(secret, code) is None
