@@ -113,7 +113,8 @@ class EvidenceController(Controller):
     path = "/api/v1/evidence"
     tags = ["Evidence"]
 
-    @get("/{evidence_id:int}", opt={"permission": READ}, summary="Download an evidence file")
+    @get("/{evidence_id:int}", opt={"permission": READ}, media_type="application/octet-stream",
+         summary="Download an evidence file (its own type; or a redirect to S3)")
     async def download(self, evidence_id: Annotated[int, Parameter(gt=0, le=MAX_ID)]) -> Response:
         row, data, url = await service.fetch_evidence(evidence_id)
         if url:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 from pydantic import Field, StringConstraints
 
 from portal.contracts import service
+from portal.contracts.schemas import ChecklistOut, ClauseOut, ScannedDocumentOut
 from portal.core.context import current_actor
 from portal.core.downloads import content_disposition
 from portal.core.errors import InvalidInput
@@ -31,27 +32,28 @@ class ContractClauseController(Controller):
     path = "/api/v1/contracts/{contract_id:int}"
     tags = ["Contracts"]
 
-    @post("/documents", opt=WRITE, summary="Upload the contract (.docx); it is scanned for clauses")
-    async def upload(self, request: Request, contract_id: ContractId) -> dict[str, Any]:
+    @post("/documents", opt=WRITE, summary="Upload the contract (.docx or PDF); it is scanned for clauses")
+    async def upload(self, request: Request, contract_id: ContractId) -> ScannedDocumentOut:
         form = await request.form()
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            raise InvalidInput("Attach the contract as a Word document in the field 'file'.")
-        return await service.upload_document(contract_id, filename=upload.filename,
-                                             data=await upload.read(), actor=current_actor().name)
+            raise InvalidInput("Attach the contract (a Word document or a PDF) in the field 'file'.")
+        return ScannedDocumentOut(**await service.upload_document(
+            contract_id, filename=upload.filename, data=await upload.read(),
+            actor=current_actor().name))
 
     @get("/clauses", opt={"permission": READ}, summary="The clause checklist for a contract")
-    async def clauses(self, contract_id: ContractId) -> dict[str, Any]:
-        return await service.checklist(contract_id)
+    async def clauses(self, contract_id: ContractId) -> ChecklistOut:
+        return ChecklistOut(**await service.checklist(contract_id))
 
     @put("/clauses/{key:str}", opt=WRITE, summary="Set one clause's status by hand")
     async def set_clause(self, contract_id: ContractId, key: ClauseKey,
-                         data: ClauseIn) -> dict[str, Any]:
-        return await service.set_clause(contract_id, key, status=data.status,
-                                        location=data.location, note=data.note,
-                                        version=data.version, actor=current_actor().name)
+                         data: ClauseIn) -> ClauseOut:
+        return ClauseOut(**await service.set_clause(
+            contract_id, key, status=data.status, location=data.location, note=data.note,
+            version=data.version, actor=current_actor().name))
 
-    @get("/schedule.docx", opt={"permission": READ},
+    @get("/schedule.docx", opt={"permission": READ}, media_type=service.DOCX,
          summary="Word schedule of the model clauses for required clauses that are missing or partial")
     async def schedule(self, contract_id: ContractId) -> Response[bytes]:
         from portal.contracts.schedule import build_schedule

@@ -15,28 +15,28 @@ from portal.reports import service
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _download(filename: str, data: bytes | str, media_type: str) -> Response:
+def _download(filename: str, data: bytes | str, media_type: str) -> Response[bytes]:
     return Response(content=data, media_type=media_type,
                     headers={"Content-Disposition": content_disposition(filename)})
 
 
 @get("/api/v1/reports/dspt-evidence.docx", opt={"permission": READ}, tags=["Reports"],
-     summary="DSPT standard 10 evidence pack (Word)")
+     media_type=DOCX, summary="DSPT standard 10 evidence pack (Word)")
 async def dspt_evidence(toolkit: Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$",
                                                           description="e.g. 2025-26")] = "2025-26"
-                        ) -> Response:
+                        ) -> Response[bytes]:
     filename, data = await service.evidence_pack(toolkit=toolkit)
     return _download(filename, data, DOCX)
 
 
 @get("/api/v1/suppliers/{supplier_id:int}/report.docx", opt={"permission": READ},
-     tags=["Reports"], summary="One supplier's assurance report (Word)")
-async def supplier_report(supplier_id: Annotated[int, Parameter(gt=0, le=MAX_ID)]) -> Response:
+     tags=["Reports"], media_type=DOCX, summary="One supplier's assurance report (Word)")
+async def supplier_report(supplier_id: Annotated[int, Parameter(gt=0, le=MAX_ID)]) -> Response[bytes]:
     filename, data = await service.supplier_report(supplier_id)
     return _download(filename, data, DOCX)
 
 
 @get("/api/v1/reports/register.csv", opt={"permission": READ}, tags=["Reports"],
-     summary="The supplier register (CSV)")
-async def register_csv() -> Response:
+     media_type="text/csv", summary="The supplier register (CSV)")
+async def register_csv() -> Response[bytes]:
     return _download("supplier-register.csv", await service.register_csv(), "text/csv")

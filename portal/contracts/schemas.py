@@ -1,0 +1,38 @@
+"""The clause checklist as the API shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class ClauseOut(BaseModel):
+    key: str = Field(description="Clause key, e.g. art28.documented_instructions")
+    title: str
+    description: str
+    legal_basis: str
+    required: bool = Field(description="Required for this contract (else recommended)")
+    status: str = Field(description="present, partial, missing or not_applicable")
+    source: str | None = Field(description="scan or manual; null if never found or set")
+    location: str = Field(description="Where in the document, e.g. 'clause 4.2' or 'page 3'")
+    excerpt: str = Field(description="The sentence(s) that carry it")
+    note: str = Field(description="Why partial, or the reviewer's note")
+    version: int | None
+    updated_at: dt.datetime | None
+
+
+class ChecklistOut(BaseModel):
+    contract_id: int
+    supplier_id: int
+    breach_notification_hours: int | None = Field(
+        description="The supplier's window to tell us of a breach, in hours (0: immediately)")
+    breach_notification_immediate: bool
+    scanned_at: dt.datetime | None
+    required_gaps: list[str] = Field(description="Required clauses missing or partial")
+    clauses: list[ClauseOut]
+
+
+class ScannedDocumentOut(ChecklistOut):
+    document_id: int
+    evidence_id: int
