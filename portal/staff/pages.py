@@ -13,7 +13,7 @@ from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied,
 from portal.core.http import client_address
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
-from portal.staff import auth, workspace
+from portal.staff import auth, people, workspace
 from portal.staff.rendering import render
 
 REVIEW = {"permission": "assessments.review"}
@@ -21,6 +21,8 @@ REVIEW = {"permission": "assessments.review"}
 
 def _safe_next(value: str | None) -> str:
     """Only a path on this site: never an open redirect."""
+    if value == "/admin/":
+        return value  # the back office sends its visitors here to sign in
     if not value or not value.startswith("/staff") or urlparse(value).netloc or "\\" in value:
         return "/staff/"
     return value
@@ -159,7 +161,7 @@ def staff_router() -> Router:
         guards=[auth.staff_guard],
         route_handlers=[login_page, login, second_factor_page, second_factor, logout,
                         review_page, review_answer, decide,
-                        *workspace.HANDLERS],
+                        *workspace.HANDLERS, *people.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
                             PortalError: _page_error},
