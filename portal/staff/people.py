@@ -55,7 +55,7 @@ async def create_person(request: Request) -> Response:
         errors["role"] = "Choose a role."
     password = str(form.get("password") or "")
     if not password:
-        errors["password"] = "Enter a first password (at least 12 characters)."
+        errors["password"] = "Enter a first password (at least 12 characters)."  # noqa: S105
     if not errors:
         try:
             await staff.create_user(username=typed["username"], password=password,
