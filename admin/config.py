@@ -120,10 +120,9 @@ def table_configs() -> list[TableConfig]:
     ]
 
 
-def build_admin(*, production: bool, allowed_hosts: list[str], site_name: str):
-    from portal.staff.auth import SESSION_HOURS
-
-    lifetime = dt.timedelta(hours=SESSION_HOURS)
+def build_admin(*, production: bool, allowed_hosts: list[str], site_name: str,
+                session_hours: int):
+    lifetime = dt.timedelta(hours=session_hours)
     return create_admin(
         tables=table_configs(),
         auth_table=BaseUser,

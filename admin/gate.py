@@ -25,7 +25,8 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import cookie_parser
 
-from admin import policy
+from admin import policy, writes
+from admin.responses import redirect, send_text
 from portal.core import context
 from portal.core.permissions import needs_mfa
 from portal.core.security import SESSION_COOKIE, session_verified, staff_actor
@@ -96,34 +97,6 @@ async def identify(token: str) -> Who:
 def _relative(path: str) -> str:
     # The mount hands the admin its path without the /admin prefix.
     return path[len("/admin"):] if path.startswith("/admin/") else path
-
-
-async def send_text(send, status: int, text: str, *, json_body: bool = True,
-                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    """piccolo-admin shows a plain-text error as it is (a JSON object it shows as raw JSON);
-    our own API clients get {"detail": ...}, so plain text for the screens' own calls."""
-    if json_body:
-        body, kind = json.dumps({"detail": text}).encode(), b"application/json"
-    else:
-        body, kind = text.encode(), b"text/plain; charset=utf-8"
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", kind), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"), *(headers or [])]})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def send_json(send, status: int, value: Any) -> None:
-    body = json.dumps(value, default=str).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store")]})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def redirect(send, location: bytes) -> None:
-    await send({"type": "http.response.start", "status": 303, "headers": [
-        (b"location", location), (b"content-length", b"0"), (b"cache-control", b"no-store")]})
-    await send({"type": "http.response.body", "body": b""})
 
 
 def _no_store(send):
@@ -237,8 +210,6 @@ async def whole_body(receive) -> bytes | None:
 def gate(inner):
     """Wrap the back office (``inner``: piccolo-admin behind our error handling) so that
     nothing reaches it that this module hasn't decided on."""
-    from admin import writes
-
     async def guarded(scope, receive, send) -> None:
         if scope["type"] != "http":
             await inner(scope, receive, send)

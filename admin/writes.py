@@ -22,7 +22,7 @@ from piccolo.table import Table
 from pydantic import BaseModel, ValidationError
 
 from admin import policy
-from admin.gate import send_json, send_text
+from admin.responses import send_json, send_text
 from models import tables as t
 from portal.core.context import Actor
 from portal.core.errors import PortalError

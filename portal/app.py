@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         production=settings.https,
         allowed_hosts=sorted({host, "localhost", "127.0.0.1", "testserver"}),
         site_name="Supplier assurance: back office",
+        session_hours=settings.session_hours,
     ))
 
     # Built once here, not per request: rebuilding costs ~60 ms and resets its login rate limit.

@@ -13,6 +13,7 @@ from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied,
 from portal.core.http import client_address
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
+from portal.settings import get_settings
 from portal.staff import auth, people, workspace
 from portal.staff.rendering import render
 
@@ -37,7 +38,7 @@ async def login_page(request: Request, next: str | None = None) -> Template:
 def _session_response(destination: str, token: str, request: Request) -> Response:
     response = Redirect(destination, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https", max_age=auth.SESSION_HOURS * 3600)
+                        secure=request.url.scheme == "https", max_age=get_settings().session_hours * 3600)
     response.delete_cookie(auth.PENDING_COOKIE, path="/staff")
     return response
 
