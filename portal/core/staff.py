@@ -161,6 +161,8 @@ async def reset_authenticator(*, user_id: int, actor: Actor | None = None) -> di
     """Clear the enrolment: the person enrols a new authenticator at their next sign-in
     (their sessions end now). The audit event says so; it holds no secret."""
     _may_manage(actor)
+    # Your own second factor is reset by another administrator, who knows it's really you.
+    _not_yourself(actor, user_id, "reset the authenticator of")
     async with write_transaction():
         before = await _member(user_id)
         await StaffMember.update({StaffMember.totp_secret: "", StaffMember.totp_pending: "",

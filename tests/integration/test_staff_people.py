@@ -99,7 +99,8 @@ async def test_no_one_removes_the_last_admin_or_locks_themselves_out(client):
     csrf = await signed_in(client, "admin", "boss")
     me = (await BaseUser.select(BaseUser.id).where(BaseUser.username == "boss").first())["id"]
     for url, data in ((f"/staff/people/{me}/role", {"role": "auditor"}),
-                      (f"/staff/people/{me}/active", {"active": "no"})):
+                      (f"/staff/people/{me}/active", {"active": "no"}),
+                      (f"/staff/people/{me}/authenticator", {})):
         response = await client.post(url, data={"csrf": csrf, **data})
         assert response.status_code == 409, response.text
         assert "your own account" in response.text
@@ -119,3 +120,28 @@ async def test_no_one_removes_the_last_admin_or_locks_themselves_out(client):
     else:
         raise AssertionError("the last active admin was deactivated")
     assert await StaffMember.count().where(StaffMember.role == "admin") == 2
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(client):
+    """Fired together (on PostgreSQL, two transactions really race; SQLite serialises them):
+    each sees the other still an admin unless the admin rows are locked first."""
+    import asyncio
+
+    first = await staff.create_user(username="a1", password=PASSWORD, role="admin")
+    second = await staff.create_user(username="a2", password=PASSWORD, role="admin")
+    actors = [Actor(kind="staff", name=n, role="admin", user_id=u)
+              for n, u in (("a1", first), ("a2", second))]
+    for _ in range(3):
+        results = await asyncio.gather(
+            staff.change_role(user_id=second, role="auditor", actor=actors[0]),
+            staff.change_role(user_id=first, role="auditor", actor=actors[1]),
+            staff.set_active(user_id=second, active=False, actor=actors[0]),
+            return_exceptions=True)
+        assert any(isinstance(r, Conflict) for r in results), results
+        admins = await StaffMember.count().where(
+            (StaffMember.role == "admin") & (StaffMember.user.active == True))  # noqa: E712
+        assert admins == 1
+        # put both back for the next round
+        for user_id in (first, second):
+            await BaseUser.update({BaseUser.active: True}).where(BaseUser.id == user_id)
+            await StaffMember.update({StaffMember.role: "admin"}).where(StaffMember.user == user_id)
