@@ -279,6 +279,37 @@ def gate(inner):
                 return
             await inner(scope, receive, _no_store(send))
             return
+        if path in ("", "/"):
+            await inner(scope, receive, _with_icon(_no_store(send)))
+            return
         await inner(scope, receive, _no_store(send))
 
     return guarded
+
+
+def _with_icon(send):
+    """piccolo-admin's page names no icon, so the browser asks for /favicon.ico, gets 404 and
+    says so in the console on every visit: name an empty one."""
+    held: list[dict] = []
+
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start":
+            held.append(message)
+            return
+        if not held:
+            await send(message)
+            return
+        held.append(message)
+        if message.get("more_body"):
+            return
+        start, *bodies = held
+        held.clear()
+        body = b"".join(m.get("body", b"") for m in bodies)
+        kind = dict(start.get("headers", [])).get(b"content-type", b"")
+        if kind.startswith(b"text/html") and b"</head>" in body:
+            body = body.replace(b"</head>", b'<link rel="icon" href="data:,"></head>', 1)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped

@@ -9,7 +9,12 @@ from tests.browser.conftest import launch
 from tests.integration.conftest import staff_session, truncate_all
 
 
+DREW_A_ROW = """() => [...document.querySelectorAll('table td')]
+    .some(td => td.offsetParent !== null && td.innerText.trim() !== '')"""
+
+
 async def test_every_role_opens_every_table_it_may_read_without_console_errors(server, tmp_path):
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import async_playwright
 
     from admin.policy import readable_tables
@@ -25,9 +30,12 @@ async def test_every_role_opens_every_table_it_may_read_without_console_errors(s
             await context.add_cookies([{"name": "id", "value": sessions[role], "url": server}])
             page = await context.new_page()
             where = {"at": ""}
-            page.on("console", lambda m: problems.append(f"{role} {where['at']}: {m.text}")
+            page.on("console", lambda m: problems.append(f"{role} {where['at']}: {m.text} {m.location['url']}")
                     if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(f"{role} {where['at']}: {e}"))
+            page.on("response", lambda r: problems.append(
+                f"{role} {where['at']}: {r.status} {r.request.method} {r.url}")
+                if r.status >= 400 else None)
             tables = (await (await page.request.get(f"{server}/admin/api/tables/")).json())
             assert set(tables) == set(readable_tables(role)), role
             for table in tables:
@@ -45,7 +53,10 @@ async def test_every_role_opens_every_table_it_may_read_without_console_errors(s
                     await page.wait_for_load_state("networkidle")
                     if screen == f"#/{table}/" and rows["rows"]:
                         # A list that drew its rows (a blank one drew none).
-                        await page.locator("table tbody tr").first.wait_for(timeout=5000)
+                        try:
+                            await page.wait_for_function(DREW_A_ROW, timeout=5000)
+                        except PlaywrightTimeout:
+                            problems.append(f"{role} {screen}: no rows drawn")
             await context.close()
         await browser.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
