@@ -128,6 +128,36 @@ def same(sent: Any, stored: Any) -> bool:
                               and not isinstance(stored, str))
 
 
+def coerce(table: type[Table], values: dict[str, Any]) -> dict[str, Any]:
+    """piccolo-admin's forms send every value as text ("true", "1"); give booleans and whole
+    numbers their JSON type, so that the service's strict schemas judge the value itself."""
+    from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, SmallInt
+
+    columns = {c._meta.name: c for c in table._meta.columns}
+    out = {}
+    for key, value in values.items():
+        column = columns.get(key)
+        if isinstance(value, str) and column is not None:
+            text = value.strip()
+            if isinstance(column, Boolean) and text in ("true", "false"):
+                value = text == "true"
+            elif isinstance(column, Integer | BigInt | SmallInt | ForeignKey):
+                if text.lstrip("-").isdigit() and len(text) <= 18:
+                    value = int(text)
+                elif text == "" and column._meta.null:
+                    value = None
+        out[key] = value
+    return out
+
+
+def _is_timestamp(value: Any) -> bool:
+    try:
+        dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def _unchangeable(name: str) -> dict[str, Any]:
     return {"loc": ["body", name], "msg": "can't be changed in the back office", "type": "value_error"}
 
@@ -194,6 +224,7 @@ async def dispatch(actor: Actor, table: str, rest: str, method: str, body: bytes
         await send_text(send, 400, "Invalid request: send the record as a JSON object.",
                         json_body=False)
         return
+    values = coerce(service.table, values)
     row_match = _ROW.match(rest)
     try:
         if rest == "" and method == "POST":
@@ -272,6 +303,12 @@ async def _update(service: Service, table: str, row_id: int, values: dict[str, A
             continue
         if key == "version":
             continue  # the version the editor saw: checked by the service
+        if key in ("created_at", "updated_at"):
+            # Kept by the system; a screen opened before the last save sends older ones.
+            if value is not None and not _is_timestamp(value):
+                problems.append({"loc": ["body", key], "msg": "not a date and time",
+                                 "type": "value_error"})
+            continue
         if key not in current:
             problems.append({"loc": ["body", key], "msg": "no such field", "type": "value_error"})
         elif same(value, current[key]):

@@ -8,7 +8,6 @@ from portal.demo import load_demo
 from tests.browser.conftest import launch
 from tests.integration.conftest import staff_session, truncate_all
 
-
 DREW_A_ROW = """() => [...document.querySelectorAll('table td')]
     .some(td => td.offsetParent !== null && td.innerText.trim() !== '')"""
 

@@ -417,3 +417,21 @@ async def test_an_unchanged_save_changes_nothing_and_a_back_office_edit_moves_th
                                   json={"archived_at": "2026-01-01T00:00:00Z", "version": 2})
     assert archived.status_code == 200, archived.text
     assert await AuditEvent.count().where(AuditEvent.action == "supplier.archived") == 1
+
+
+async def test_a_form_save_as_piccolo_admin_sends_it_text_and_all(client):
+    """piccolo-admin sends every field, as text ("true", "1"), with the timestamps it loaded."""
+    supplier_id = await a_supplier()
+    headers = await admin_client(client, "admin")
+    form = {k: (str(v).lower() if isinstance(v, bool) else str(v) if isinstance(v, int) else v)
+            for k, v in (await client.get(f"/admin/api/tables/supplier/{supplier_id}/",
+                                          headers=headers)).json().items()}
+    assert form["version"] == "1" and form["handles_personal_data"] == "true"
+    saved = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/", headers=headers,
+                               json={**form, "legal_name": "Northgate Cloud Services plc"})
+    assert saved.status_code == 200, saved.text
+    stale = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/", headers=headers,
+                               json={**form, "legal_name": "From the same old screen"})
+    assert stale.status_code == 409, stale.text
+    row = await Supplier.select(Supplier.legal_name, Supplier.version).first()
+    assert row == {"legal_name": "Northgate Cloud Services plc", "version": 2}
