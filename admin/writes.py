@@ -27,6 +27,7 @@ from models import tables as t
 from portal.core.context import Actor
 from portal.core.errors import PortalError
 from portal.core.permissions import allowed
+from portal.core.schemas import MAX_ID
 
 # Columns the system keeps; a form sends them back as they were and they are ignored.
 SYSTEM_COLUMNS = frozenset({"id", "version", "created_at", "updated_at"})
@@ -42,6 +43,7 @@ class Service:
     update: Callable[[int, Any, dict[str, Any]], Awaitable[dict[str, Any]]] | None
     archive: Callable[[int, dict[str, Any]], Awaitable[Any]] | None = None
     rename: dict[str, str] = field(default_factory=dict)  # column -> schema field
+    parent: str | None = None  # a column the create function takes on its own (not in the schema)
 
 
 def services() -> dict[str, Service]:
@@ -73,7 +75,7 @@ def services() -> dict[str, Service]:
             lambda row_id, patch, current: suppliers.update_contact(
                 current["supplier"], row_id, patch),
             lambda row_id, current: suppliers.archive_contact(current["supplier"], row_id),
-            rename={"supplier": "supplier_id"}),
+            parent="supplier"),
         "contract": Service(
             t.Contract, "register.write", ContractCreate, ContractPatch,
             suppliers.create_contract,
@@ -253,6 +255,11 @@ async def _create(service: Service, table: str, values: dict[str, Any], send) ->
     assert service.create is not None and service.create_model is not None
     columns = {c._meta.name for c in service.table._meta.columns}
     fields, problems = {}, []
+    parent = values.pop(service.parent, None) if service.parent else None
+    if service.parent and not (isinstance(parent, int) and 0 < parent <= MAX_ID):
+        await send_json(send, 422, {"detail": [{"loc": ["body", service.parent],
+                                                "msg": "choose one", "type": "missing"}]})
+        return
     for key, value in values.items():
         name = service.rename.get(key, key)
         if name in service.create_model.model_fields:
@@ -269,15 +276,8 @@ async def _create(service: Service, table: str, values: dict[str, Any], send) ->
     if problems:
         await send_json(send, 422, {"detail": problems})
         return
-    extra = {}
-    if table == "supplier_contact":
-        extra = {"supplier_id": fields.pop("supplier_id", None)}
-        if not isinstance(extra["supplier_id"], int):
-            await send_json(send, 422, {"detail": [{"loc": ["body", "supplier"],
-                                                    "msg": "choose a supplier", "type": "missing"}]})
-            return
     model = service.create_model.model_validate(fields)
-    row = await (service.create(model, **extra) if extra else service.create(model))
+    row = await (service.create(model, parent) if service.parent else service.create(model))
     await send_json(send, 201, [{"id": row["id"]}])
 
 
