@@ -59,3 +59,33 @@ async def test_every_role_opens_every_table_it_may_read_without_console_errors(s
             await context.close()
         await browser.close()
     assert problems == [], "\n".join(problems)
+
+
+async def test_the_staff_page_is_accessible_and_keeps_what_was_typed(server):
+    from playwright.async_api import async_playwright
+
+    from tests.browser.conftest import axe_violations
+
+    await truncate_all()
+    session = await staff_session("admin", username="people-admin")
+    async with async_playwright() as p:
+        browser = await launch(p)
+        context = await browser.new_context(viewport={"width": 1200, "height": 900})
+        await context.add_cookies([{"name": "id", "value": session, "url": server}])
+        page = await context.new_page()
+        await page.goto(f"{server}/staff/people")
+        await page.get_by_role("heading", name="Staff", exact=True).wait_for()
+        assert await axe_violations(page) == []
+        await page.get_by_label("Username").fill("new.reviewer")
+        await page.get_by_label("Role", exact=True).select_option("reviewer")
+        await page.get_by_label("First password").fill("too short")
+        await page.get_by_role("button", name="Add staff member").click()
+        await page.get_by_text("There is a problem").wait_for()
+        assert await page.get_by_label("Username").input_value() == "new.reviewer"
+        assert await page.get_by_label("Role", exact=True).input_value() == "reviewer"
+        assert await axe_violations(page) == []
+        await page.get_by_label("First password").fill("a long enough first password")
+        await page.get_by_role("button", name="Add staff member").click()
+        await page.get_by_text("The account was created").wait_for()
+        assert "new.reviewer" in await page.content()
+        await browser.close()
