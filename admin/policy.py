@@ -33,7 +33,7 @@ HIDDEN_COLUMNS: dict[str, frozenset[str]] = {
     "staff_member": frozenset({"totp_secret", "totp_pending", "totp_last_step"}),
     "api_token": frozenset({"token_hash"}),
     "piccolo_user": frozenset({"password"}),
-    "assessment": frozenset({"link_hash"}),
+    "assessment": frozenset({"link_hash", "link_nonce"}),
     # Mail bodies carried supplier links; whatever they hold now, they stay out of reach.
     "outbound_email": frozenset({"body"}),
 }

@@ -463,3 +463,17 @@ async def test_every_editable_table_takes_a_new_row_from_its_add_form(client):
                   "clause_definition", "answer", "assessment", "audit_event", "outbound_email"):
         response = await client.post(f"/admin/api/tables/{table}/", json={}, headers=headers)
         assert response.status_code == 405, table
+
+
+def test_every_secret_column_is_hidden_from_the_back_office():
+    """A new secret column (secret=True in models/tables.py) must be named in admin/policy.py."""
+    from piccolo.apps.user.tables import BaseUser
+
+    from admin.policy import hidden_columns
+    from models.tables import ALL_TABLES
+
+    for table in [*ALL_TABLES, BaseUser]:
+        for column in table._meta.columns:
+            if column._meta.secret:
+                assert column._meta.name in hidden_columns(table._meta.tablename), (
+                    table._meta.tablename, column._meta.name)
