@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
-from admin.config import build_admin, require_second_factor
+from admin.config import back_office, build_admin
 from portal import __version__, jobs
 from portal.assessments.controllers import (
     AssessmentController,
@@ -105,10 +105,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings.log_level)
     wire()
     host = urlparse(settings.effective_base_url).hostname or settings.host
-    admin_app = require_second_factor(build_admin(
+    admin_app = back_office(build_admin(
         production=settings.https,
         allowed_hosts=sorted({host, "localhost", "127.0.0.1", "testserver"}),
         site_name="Supplier assurance: back office",
+        session_hours=settings.session_hours,
     ))
 
     # Built once here, not per request: rebuilding costs ~60 ms and resets its login rate limit.

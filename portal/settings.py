@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_upload_mb: int = Field(25, ge=1, le=1024)
+    # One lifetime for staff sessions, workspace and back office alike (not stretched by use).
+    session_hours: int = Field(8, ge=1, le=24)
     link_validity_days_after_due: int = Field(30, ge=1, le=365)
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None

@@ -87,3 +87,15 @@ async def close_pool(timeout: float = 10.0) -> None:
 async def ping() -> None:
     """Raise if the database does not answer a trivial query."""
     await engine().run_querystring(QueryString("SELECT 1"))
+
+
+def _json_as_text() -> None:
+    """SQLite gives a JSON column numeric affinity, so a stored `5` came back as the number 5
+    where PostgreSQL gives the text '5' (and piccolo_api's schemas then refused the row: the
+    back office's Answer list). Read JSON columns as their text on both engines."""
+    import sqlite3
+
+    sqlite3.register_converter("JSON", lambda raw: raw.decode("utf-8"))
+
+
+_json_as_text()

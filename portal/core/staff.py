@@ -1,4 +1,5 @@
-"""Staff users and API tokens: created from the CLI (and the admin), always audited."""
+"""Staff users and API tokens: the only way to create or change them (workspace, CLI), each
+change checked against the actor's permission and audited in the same transaction."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from piccolo.apps.user.tables import BaseUser
+from piccolo_api.session_auth.tables import SessionsBase
 
-from models.tables import ApiToken, StaffMember
+from models.tables import ApiToken, StaffMember, VerifiedSession
 from portal.core import audit
-from portal.core.db import write_transaction
-from portal.core.errors import Conflict, InvalidInput
-from portal.core.permissions import ROLES, is_role
+from portal.core.context import Actor
+from portal.core.db import engine, write_transaction
+from portal.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.core.permissions import ROLES, allowed, is_role
 from portal.core.security import hash_secret, new_secret, now
 
 MIN_PASSWORD_LENGTH = 12
@@ -30,7 +33,16 @@ def _check_role(role: str) -> None:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
 
 
-async def create_user(*, username: str, password: str, role: str, email: str = "") -> int:
+def _may_manage(actor: Actor | None) -> None:
+    """A person changing staff accounts needs `staff.manage`; trusted callers (the CLI, run
+    by whoever runs the server) pass no actor."""
+    if actor is not None and not allowed(actor.role, "staff.manage"):
+        raise PermissionDenied(f"Your role ({actor.role}) may not manage staff accounts.")
+
+
+async def create_user(*, username: str, password: str, role: str, email: str = "",
+                      actor: Actor | None = None) -> int:
+    _may_manage(actor)
     _check_role(role)
     username = username.strip()
     if not username or len(username) > 100:
@@ -46,11 +58,11 @@ async def create_user(*, username: str, password: str, role: str, email: str = "
             raise Conflict(f"a user called {username!r} already exists")
         if await BaseUser.exists().where(BaseUser.email == email):
             raise Conflict(f"another user already has the email {email!r}")
-        # Every staff role may sign in to the back office; the admin's validators keep
-        # auditors read-only and the superuser flag is only for the admin role.
+        # piccolo-admin lets only `admin` users in, so every staff user has the flag; what
+        # they may do there is decided by their role (admin/gate.py), never by these flags.
         user = await BaseUser.create_user(
             username=username, password=password, email=email, active=True,
-            admin=True, superuser=(role == "admin"),
+            admin=True, superuser=False,
         )
         await StaffMember.insert(StaffMember(user=user.id, role=role))
         await audit.record("staff.created", target_type="staff", target_id=user.id,
@@ -58,21 +70,120 @@ async def create_user(*, username: str, password: str, role: str, email: str = "
     return int(user.id)
 
 
-async def set_role(*, username: str, role: str) -> None:
+async def set_role(*, username: str, role: str, actor: Actor | None = None) -> None:
+    """Change a role by username (the CLI); see change_role."""
+    user = await BaseUser.select(BaseUser.id).where(BaseUser.username == username).first()
+    if user is None:
+        raise InvalidInput(f"no user called {username!r}")
+    await change_role(user_id=user["id"], role=role, actor=actor)
+
+
+async def _member(user_id: int) -> dict:
+    user = await BaseUser.select(BaseUser.id, BaseUser.username, BaseUser.active).where(
+        BaseUser.id == user_id).first()
+    member = await StaffMember.select(StaffMember.role).where(StaffMember.user == user_id).first()
+    if user is None or member is None:
+        raise NotFound(f"No staff member with id {user_id}.")
+    return {**user, "role": member["role"]}
+
+
+async def _lock_admins() -> None:
+    """Serialise changes that could leave no active admin (SQLite's write transactions are
+    serial already)."""
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.querystring import QueryString
+
+    if isinstance(engine(), PostgresEngine):
+        await engine().run_querystring(QueryString(
+            "SELECT id FROM staff_member WHERE role = 'admin' ORDER BY id FOR UPDATE"))
+
+
+async def _keep_an_admin() -> None:
+    remaining = await StaffMember.count().where(
+        (StaffMember.role == "admin") & (StaffMember.user.active == True))  # noqa: E712
+    if remaining == 0:
+        raise Conflict("That would leave no active administrator; make someone else an "
+                       "administrator first.")
+
+
+def _not_yourself(actor: Actor | None, user_id: int, what: str) -> None:
+    if actor is not None and actor.user_id == user_id:
+        raise Conflict(f"You can't {what} your own account; ask another administrator.")
+
+
+async def _sign_out_everywhere(user_id: int) -> None:
+    await SessionsBase.delete().where(SessionsBase.user_id == user_id)
+    await VerifiedSession.delete().where(VerifiedSession.user == user_id)
+
+
+async def change_role(*, user_id: int, role: str, actor: Actor | None = None) -> dict:
+    _may_manage(actor)
     _check_role(role)
     async with write_transaction():
-        user = await BaseUser.select(BaseUser.id).where(BaseUser.username == username).first()
-        if user is None:
-            raise InvalidInput(f"no user called {username!r}")
-        before = await StaffMember.select().where(StaffMember.user == user["id"]).first()
-        if before is None:
-            await StaffMember.insert(StaffMember(user=user["id"], role=role))
-        else:
-            await StaffMember.update({StaffMember.role: role}).where(StaffMember.user == user["id"])
-        await BaseUser.update({BaseUser.superuser: role == "admin", BaseUser.admin: True}).where(
-            BaseUser.id == user["id"])
-        await audit.record("staff.role_changed", target_type="staff", target_id=user["id"],
-                           before={"role": before["role"] if before else None}, after={"role": role})
+        await _lock_admins()
+        before = await _member(user_id)
+        if before["role"] == role:
+            return before
+        if before["role"] == "admin":
+            _not_yourself(actor, user_id, "remove the administrator role from")
+        await StaffMember.update({StaffMember.role: role}).where(StaffMember.user == user_id)
+        await BaseUser.update({BaseUser.superuser: False, BaseUser.admin: True}).where(
+            BaseUser.id == user_id)
+        await _keep_an_admin()
+        # A session that passed no second factor must not carry over into a role that needs one.
+        await _sign_out_everywhere(user_id)
+        await audit.record("staff.role_changed", target_type="staff", target_id=user_id,
+                           before={"role": before["role"]}, after={"role": role})
+    return await _member(user_id)
+
+
+async def set_active(*, user_id: int, active: bool, actor: Actor | None = None) -> dict:
+    """Deactivate (signed out at once, can't sign in) or reactivate a staff account."""
+    _may_manage(actor)
+    async with write_transaction():
+        await _lock_admins()
+        before = await _member(user_id)
+        if before["active"] == active:
+            return before
+        if not active:
+            _not_yourself(actor, user_id, "deactivate")
+        await BaseUser.update({BaseUser.active: active}).where(BaseUser.id == user_id)
+        if not active:
+            await _keep_an_admin()
+            await _sign_out_everywhere(user_id)
+        await audit.record("staff.reactivated" if active else "staff.deactivated",
+                           target_type="staff", target_id=user_id,
+                           before={"active": before["active"]}, after={"active": active})
+    return await _member(user_id)
+
+
+async def reset_authenticator(*, user_id: int, actor: Actor | None = None) -> dict:
+    """Clear the enrolment: the person enrols a new authenticator at their next sign-in
+    (their sessions end now). The audit event says so; it holds no secret."""
+    _may_manage(actor)
+    # Your own second factor is reset by another administrator, who knows it's really you.
+    _not_yourself(actor, user_id, "reset the authenticator of")
+    async with write_transaction():
+        before = await _member(user_id)
+        await StaffMember.update({StaffMember.totp_secret: "", StaffMember.totp_pending: "",
+                                  StaffMember.totp_last_step: -1}).where(
+            StaffMember.user == user_id)
+        await _sign_out_everywhere(user_id)
+        await audit.record("staff.authenticator_reset", target_type="staff", target_id=user_id,
+                           after={"username": before["username"]})
+    return before
+
+
+async def list_staff() -> list[dict]:
+    members = await StaffMember.select(
+        StaffMember.user.id.as_alias("id"), StaffMember.user.username.as_alias("username"),
+        StaffMember.user.email.as_alias("email"), StaffMember.user.active.as_alias("active"),
+        StaffMember.user.last_login.as_alias("last_login"), StaffMember.role,
+        StaffMember.totp_secret,
+    ).order_by(StaffMember.user.username)
+    # Whether someone has enrolled, never what with.
+    return [{**{k: v for k, v in m.items() if k != "totp_secret"},
+             "enrolled": bool(m["totp_secret"])} for m in members]
 
 
 async def create_token(*, name: str, role: str, expires_in_days: int | None = None) -> IssuedToken:

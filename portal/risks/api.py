@@ -94,6 +94,15 @@ async def log_risk(data: RiskCreate) -> dict[str, Any]:
         return await records.create_row(Risk, values, action=f"{data.kind.value}.logged")
 
 
+async def update_risk(risk_id: int, data: RiskPatch) -> dict[str, Any]:
+    """Change a risk or dispute (API and back office); closing it dates the closure."""
+    changes = {k: v.value if isinstance(v, StrEnum) else v for k, v in data.changes().items()}
+    if changes.get("status") == "closed" and "closed_on" not in changes:
+        changes["closed_on"] = dt.date.today()
+    return await records.update_row(Risk, risk_id, changes, what="risk", action="risk.updated",
+                                    expected_version=data.version)
+
+
 def risk_out(row: dict[str, Any]) -> RiskOut:
     return RiskOut.model_validate({**row, "supplier_id": row["supplier"]})
 
@@ -121,9 +130,4 @@ class RiskController(Controller):
     @patch("/{risk_id:int}", opt={"permission": "risks.write"}, summary="Update a risk or dispute")
     async def update(self, risk_id: Annotated[int, Parameter(gt=0, le=MAX_ID)],
                      data: RiskPatch) -> RiskOut:
-        changes = {k: v.value if isinstance(v, StrEnum) else v for k, v in data.changes().items()}
-        if changes.get("status") == "closed" and "closed_on" not in changes:
-            changes["closed_on"] = dt.date.today()
-        return risk_out(await records.update_row(Risk, risk_id, changes, what="risk",
-                                                 action="risk.updated",
-                                                 expected_version=data.version))
+        return risk_out(await update_risk(risk_id, data))

@@ -38,7 +38,6 @@ from portal.settings import get_settings
 
 CSRF_COOKIE = "portal_csrf"
 CSRF_FIELD = "csrf"
-SESSION_HOURS = 8
 # Failed sign-ins: 10 in 10 minutes for one username (password guessing), 50 for one address
 # (spraying many usernames; a shared office address still lets colleagues in); the same for
 # wrong authenticator codes.
@@ -146,8 +145,9 @@ async def open_session(user_id: int, *, second_factor: bool) -> str:
     actor = await actor_from_session_user(user_id)
     now = dt.datetime.now()  # piccolo_api's session table keeps naive local times
     session = await SessionsBase.create_session(
-        user_id=user_id, expiry_date=now + dt.timedelta(hours=SESSION_HOURS),
-        max_expiry_date=now + dt.timedelta(days=1))
+        user_id=user_id, expiry_date=now + dt.timedelta(hours=get_settings().session_hours),
+        # piccolo's back-office middleware never stretches it (admin/config.py)
+        max_expiry_date=now + dt.timedelta(hours=get_settings().session_hours))
     context.set_actor(actor)
     async with write_transaction():
         if second_factor:

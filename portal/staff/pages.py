@@ -13,7 +13,8 @@ from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied,
 from portal.core.http import client_address
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
-from portal.staff import auth, workspace
+from portal.settings import get_settings
+from portal.staff import auth, people, workspace
 from portal.staff.rendering import render
 
 REVIEW = {"permission": "assessments.review"}
@@ -21,6 +22,8 @@ REVIEW = {"permission": "assessments.review"}
 
 def _safe_next(value: str | None) -> str:
     """Only a path on this site: never an open redirect."""
+    if value == "/admin/":
+        return value  # the back office sends its visitors here to sign in
     if not value or not value.startswith("/staff") or urlparse(value).netloc or "\\" in value:
         return "/staff/"
     return value
@@ -35,7 +38,7 @@ async def login_page(request: Request, next: str | None = None) -> Template:
 def _session_response(destination: str, token: str, request: Request) -> Response:
     response = Redirect(destination, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https", max_age=auth.SESSION_HOURS * 3600)
+                        secure=request.url.scheme == "https", max_age=get_settings().session_hours * 3600)
     response.delete_cookie(auth.PENDING_COOKIE, path="/staff")
     return response
 
@@ -159,7 +162,7 @@ def staff_router() -> Router:
         guards=[auth.staff_guard],
         route_handlers=[login_page, login, second_factor_page, second_factor, logout,
                         review_page, review_answer, decide,
-                        *workspace.HANDLERS],
+                        *workspace.HANDLERS, *people.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
                             PortalError: _page_error},

@@ -142,12 +142,15 @@ async def test_back_office_renders_under_its_policy_and_refuses_a_stale_edit(ser
         violations = []
         page.on("console", lambda m: violations.append(m.text)
                 if "Content Security Policy" in m.text else None)
-        await page.goto(f"{server}/admin/")
-        await page.locator("input[type=password]").wait_for()
-        await page.locator("input[type=text]").first.fill("demo-procurement")
-        await page.locator("input[type=password]").fill(demo.credentials["demo-procurement"])
-        await page.locator("button").first.click()
+        await page.goto(f"{server}/admin/")  # one sign-in: the workspace's
+        await page.get_by_label("Username").fill("demo-procurement")
+        await page.get_by_label("Password").fill(demo.credentials["demo-procurement"])
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url("**/admin/**")
         await page.get_by_text("demo-procurement").first.wait_for()
+        # (the sign-in page's stylesheet names NHS.UK's web fonts, which its CSP blocks: the
+        # workspace's own business, outside this test of the back office's policy)
+        violations = [v for v in violations if "assets.nhs.uk/fonts" not in v]
         await page.goto(f"{server}/admin/#/supplier/{supplier['id']}")
         name = page.locator("input[name=name]")
         await name.wait_for()
@@ -159,7 +162,7 @@ async def test_back_office_renders_under_its_policy_and_refuses_a_stale_edit(ser
         async with page.expect_response(lambda r: r.request.method == "PATCH") as second:
             await page.get_by_role("button", name="Save").first.click()
         assert (await second.value).status == 409
-        await page.get_by_text("Someone else changed this supplier").wait_for()
+        await page.get_by_text("changed by someone else").wait_for()
         await page.screenshot(path=ARTIFACTS / "back-office-stale-edit.png")
         # The icons are sized by styles the app injects: blocked styles make them page-sized.
         widest = await page.evaluate(

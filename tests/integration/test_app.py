@@ -42,6 +42,12 @@ async def test_openapi_documents_the_register(client):
 
 
 async def test_back_office_is_mounted(client):
+    from tests.integration.conftest import staff_session
+
+    anonymous = await client.get("/admin/")
+    assert anonymous.status_code == 303  # one sign-in: the workspace's
+    assert anonymous.headers["location"] == "/staff/login?next=/admin/"
+    client.cookies.set("id", await staff_session("auditor"))
     response = await client.get("/admin/")
     assert response.status_code == 200
     assert "<html" in response.text.lower()
