@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from portal.contracts.library import required_keys
 from portal.scoring.rules import (
     AssessmentFacts,
@@ -33,10 +35,21 @@ def supplier(**overrides) -> SupplierFacts:
     values = dict(id=1, name="Meridian", legal_name="Meridian Ltd", handles_personal_data=True,
                   handles_patient_data=True, affects_care=True, contacts=1,
                   contracts=(contract(),),
-                  certifications=(CertificationFacts(1, "dspt", "24/25 Standards Met"),
+                  certifications=(CertificationFacts(1, "dspt", "24/25 Standards Met",
+                                                     issued_on=dt.date(2025, 6, 20),
+                                                     verification="register_verified"),
                                   CertificationFacts(2, "cyber_essentials_plus",
-                                                     issued_on=dt.date(2025, 9, 1))),
-                  assessments=(AssessmentFacts(1, "accepted", dt.date(2025, 12, 1), 1.0),),
+                                                     issued_on=dt.date(2025, 9, 1),
+                                                     audited_on=dt.date(2025, 9, 1),
+                                                     verification="reviewer_checked"),
+                                  CertificationFacts(3, "cyber_essentials",
+                                                     issued_on=dt.date(2025, 7, 1),
+                                                     verification="reviewer_checked")),
+                  assessments=(AssessmentFacts(1, "accepted", dt.date(2025, 12, 1), 1.0),
+                               AssessmentFacts(2, "accepted", dt.date(2025, 12, 1), 1.0,
+                                               definition_key="uk-gdpr-processor"),
+                               AssessmentFacts(3, "accepted", dt.date(2025, 12, 1), 1.0,
+                                               definition_key="clinical-safety")),
                   risks=())
     values.update(overrides)
     return SupplierFacts(**values)
@@ -85,18 +98,29 @@ def test_breach_window_is_graded():
                             today=TODAY))["contracted"].points
 
     assert contracted(24) > contracted(48) > contracted(None)
-    assert contracted(72) == contracted(None)
+    assert contracted(0) == contracted(24)  # 0 hours is "immediately": full credit
+    assert contracted(72) < contracted(None)  # more than 48 hours is a gap
 
 
 def test_due_diligence_needs_an_accepted_assessment_within_twelve_months():
-    old = supplier(assessments=(AssessmentFacts(1, "accepted", dt.date(2024, 12, 1), 1.0),))
+    others = (AssessmentFacts(2, "accepted", dt.date(2025, 12, 1), 1.0,
+                              definition_key="uk-gdpr-processor"),
+              AssessmentFacts(3, "accepted", dt.date(2025, 12, 1), 1.0,
+                              definition_key="clinical-safety"))
+    old = supplier(assessments=(AssessmentFacts(1, "accepted", dt.date(2024, 12, 1), 1.0),
+                                *others))
     criterion = by_key(score(old, today=TODAY))["due_diligence"]
-    assert criterion.points == 0 and "more than 12 months" in criterion.reasons[0]
-    half = supplier(assessments=(AssessmentFacts(1, "accepted", dt.date(2025, 12, 1), 0.5),))
-    assert by_key(score(half, today=TODAY))["due_diligence"].points == 12.5
+    assert criterion.points == pytest.approx(25 * 2 / 3)
+    assert any("more than 12 months" in r for r in criterion.reasons)
+    half = supplier(assessments=(AssessmentFacts(1, "accepted", dt.date(2025, 12, 1), 0.5),
+                                 *others))
+    assert by_key(score(half, today=TODAY))["due_diligence"].points == pytest.approx(25 * 2.5 / 3)
+    # "nothing scorable" is no score, never full marks
     nothing_scorable = supplier(assessments=(AssessmentFacts(1, "accepted", dt.date(2025, 12, 1),
-                                                             None),))
-    assert by_key(score(nothing_scorable, today=TODAY))["due_diligence"].met
+                                                             None), *others))
+    criterion = by_key(score(nothing_scorable, today=TODAY))["due_diligence"]
+    assert not criterion.met and criterion.points == pytest.approx(25 * 2 / 3)
+    assert any("nothing in it is scorable" in r for r in criterion.reasons)
 
 
 def test_open_high_risk_without_owner_loses_the_risk_points():
@@ -111,3 +135,102 @@ def test_known_criterion_lists_what_is_missing():
     criterion = by_key(score(unknown, today=TODAY))["known"]
     assert criterion.points == 0
     assert any("legal name" in f for f in criterion.fixes)
+
+
+# Issue 11: tier from what the supplier can reach ----------------------------------------
+
+
+def _plain(**overrides):
+    """A supplier with no personal data at all (baseline unless something else says)."""
+    values = dict(handles_personal_data=False, handles_patient_data=False, affects_care=False,
+                  contracts=(contract(personal_data=False, patient_data=False, data_role="none",
+                                      required=()),))
+    values.update(overrides)
+    return supplier(**values)
+
+
+@pytest.mark.parametrize("access,expected", [("none", "baseline"), ("user", "elevated"),
+                                             ("remote", "critical"), ("privileged", "critical")])
+def test_access_to_our_systems_sets_the_tier(access, expected):
+    facts = _plain(contracts=(contract(personal_data=False, patient_data=False, data_role="none",
+                                       required=(), system_access=access),))
+    result = score(facts, today=TODAY)
+    assert result.tier == expected
+    if expected != "baseline":
+        assert access in result.tier_reasons[0]
+
+
+def test_managed_it_provider_with_domain_admin_access_is_critical():
+    facts = _plain(supplier_type="it_service", contracts=(contract(
+        title="Managed IT service", personal_data=False, patient_data=False, data_role="none",
+        required=(), system_access="privileged"),))
+    result = score(facts, today=TODAY)
+    assert result.tier == "critical"
+    assert "privileged access" in " ".join(by_key(result)["known"].reasons)
+
+
+def test_an_essential_function_makes_critical_and_special_category_data_elevated():
+    essential = _plain(contracts=(contract(personal_data=False, patient_data=False,
+                                           data_role="none", required=(),
+                                           supports_essential_function=True),))
+    assert score(essential, today=TODAY).tier == "critical"
+    special = _plain(contracts=(contract(personal_data=False, patient_data=False,
+                                         data_role="none", required=(),
+                                         special_category_data=True),))
+    assert score(special, today=TODAY).tier == "elevated"
+
+
+# Gates --------------------------------------------------------------------------------
+
+
+def test_processing_personal_data_on_an_expired_contract_is_red():
+    """The payroll bureau: personal data, the contract ended, no Article 28 terms."""
+    payroll = supplier(handles_patient_data=False, affects_care=False, contracts=(contract(
+        title="Payroll bureau", patient_data=False, start_date=dt.date(2021, 4, 1),
+        end_date=dt.date(2025, 3, 31), clauses={}),))
+    result = score(payroll, today=TODAY)
+    assert result.rating == "red"
+    assert any("Processing without a contract" in g and "31 March 2025" in g for g in result.gates)
+
+
+def test_a_partial_article_28_term_is_a_gap_for_the_gate():
+    clauses = dict(ALL_CLAUSES, **{"art28.audit_information": "partial"})
+    result = score(supplier(contracts=(contract(clauses=clauses),)), today=TODAY)
+    assert result.rating == "red" and "art28.audit_information" in result.gates[0]
+
+
+def test_not_applicable_on_article_28_for_a_processor_counts_as_missing():
+    clauses = dict(ALL_CLAUSES, **{"art28.sub_processors": "not_applicable"})
+    result = score(supplier(contracts=(contract(clauses=clauses),)), today=TODAY)
+    assert result.rating == "red" and "art28.sub_processors" in result.gates[0]
+
+
+def test_an_open_high_severity_incident_caps_the_rating():
+    unowned = supplier(risks=(RiskFacts(1, "incident", "high", "open", "", "", "",
+                                        title="Letters sent to the wrong GP"),))
+    result = score(unowned, today=TODAY)
+    assert result.rating == "red" and "Letters sent to the wrong GP" in result.gates[0]
+    assert "without an owner" in by_key(result)["risks"].reasons[0]
+    assert not any("each with an owner" in r for r in by_key(result)["risks"].reasons)
+    owned = supplier(risks=(RiskFacts(1, "incident", "high", "open", "Jo Bloggs",
+                                      "Letters re-sent", "", title="Letters sent to the wrong GP"),))
+    assert score(owned, today=TODAY).rating == "amber"
+    closed = supplier(risks=(RiskFacts(1, "incident", "high", "closed", "", "", "", title="x"),))
+    assert score(closed, today=TODAY).rating == "green"
+
+
+def test_risk_reasons_tell_the_truth_about_owners():
+    facts = supplier(risks=(RiskFacts(1, "risk", "low", "open", "", "", "", title="Minor"),))
+    reasons = by_key(score(facts, today=TODAY))["risks"].reasons
+    assert any("without an owner" in r for r in reasons)
+    assert not any("each with an owner" in r for r in reasons)
+
+
+# Breach window -----------------------------------------------------------------------
+
+
+def test_immediately_is_full_credit_and_more_than_48_hours_is_a_gap():
+    immediate = by_key(score(supplier(contracts=(contract(breach_hours=0),)), today=TODAY))
+    assert immediate["contracted"].met
+    slow = by_key(score(supplier(contracts=(contract(breach_hours=72),)), today=TODAY))
+    assert any("72 hours" in r and "missing" in r for r in slow["contracted"].reasons)
