@@ -50,7 +50,10 @@ class KnockOut(Strict):
     """An answer that breaks a criterion outright: once the assessment is accepted it opens a
     risk linked to the answer and caps the rating at red until mitigated or accepted."""
 
-    answers: list[str] = Field(min_length=1, description="Answers that knock the supplier out")
+    answers: list[str] = Field(default_factory=list,
+                               description="Answers that knock the supplier out (choice questions)")
+    above: float | None = Field(None, description="A number above this knocks it out "
+                                                  "(number questions)")
     reason: Annotated[str, StringConstraints(min_length=5, max_length=300)]
     criterion: Annotated[str, StringConstraints(min_length=3, max_length=200)] = Field(
         description="The criterion it breaks, e.g. 'UK GDPR Chapter V (international transfers)'")
@@ -114,10 +117,15 @@ class Question(Strict):
             raise ValueError("a question with compliant answers needs a weight above 0")
         if self.weight and not self.evidences:
             raise ValueError("a weighted question must say what it evidences")
-        if self.knockout is not None:
+        if self.knockout is not None and self.type == QuestionType.number:
+            if self.knockout.above is None or self.knockout.answers:
+                raise ValueError("a number question's knock-out gives 'above', not answers")
+        elif self.knockout is not None:
             if self.type not in (QuestionType.yes_no, QuestionType.single_choice,
                                  QuestionType.multi_choice):
-                raise ValueError("only yes_no and choice questions can have knock-out answers")
+                raise ValueError("only yes_no, choice and number questions can have knock-outs")
+            if not self.knockout.answers or self.knockout.above is not None:
+                raise ValueError("a choice question's knock-out names its answers")
             unknown = set(self.knockout.answers) - set(self.allowed_values())
             if unknown:
                 raise ValueError(f"knock-out answers {sorted(unknown)} are not options")

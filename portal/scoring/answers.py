@@ -105,7 +105,14 @@ def knockouts(definition: Definition, answers: Mapping[str, Any]) -> list[KnockO
     for q in definition.questions():
         if q.knockout is None or q.id not in shown:
             continue
-        if set(_as_list(answers.get(q.id))) & set(q.knockout.answers):
-            hits.append(KnockOutHit(q.id, q.text, _label(q, answers.get(q.id)),
+        value = answers.get(q.id)
+        if q.knockout.above is not None:
+            hit = isinstance(value, int | float) and not isinstance(value, bool) \
+                and value > q.knockout.above
+        else:
+            hit = bool(set(_as_list(value)) & set(q.knockout.answers))
+        if hit:
+            hits.append(KnockOutHit(q.id, q.text, _label(q, value) if q.knockout.above is None
+                                    else f"{value:g}",
                                     q.knockout.reason, q.knockout.criterion))
     return hits

@@ -35,6 +35,7 @@ from portal.core.db import write_transaction
 from portal.core.errors import NotFound
 from portal.core.security import now
 from portal.scoring.answers import read
+from portal.scoring.knockouts import open_knockout_risks
 from portal.scoring.rules import (
     AssessmentFacts,
     CertificationFacts,
@@ -314,4 +315,6 @@ async def get_score(supplier_id: int) -> dict[str, Any]:
 # only once the assessment is decided, and that decision is a write of its own.
 _NOT_SCORE_INPUTS = ("answer.saved", "evidence.uploaded", "assessment.reminded")
 
+# Registration order is run order: knock-out risks are opened before the score reads them.
+changes.register("knockouts", open_knockout_risks, ignores=_NOT_SCORE_INPUTS)
 changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)

@@ -81,3 +81,204 @@ async def test_processing_on_an_expired_contract_is_red(client, procurement, rev
     score = await _score(client, reviewer, supplier["id"])
     assert score["rating"] == "red"
     assert any("Processing without a contract" in g for g in score["gates"])
+
+
+# Knock-outs and SIRO acceptances ------------------------------------------------------
+
+
+async def _answered(client, procurement, reviewer, overrides: dict, *, accept=True):
+    from tests.integration.test_supplier_journey import answer_everything, onboard, send, upload
+
+    supplier, contact = await onboard(client, procurement, name="QuickScribe UK")
+    sent, token = await send(client, procurement, supplier, contact)
+    evidence = (await upload(client, token, "cyber_essentials_certificate")).json()
+    for question_id, value in overrides.items():
+        saved = await client.put(f"/api/v1/respond/{token}/answers/{question_id}",
+                                 json={"value": value})
+        assert saved.status_code == 200, (question_id, saved.text)
+    await answer_everything(client, token, evidence["id"])
+    assert (await client.post(f"/api/v1/respond/{token}/submit")).status_code == 200
+    if accept:
+        accepted = await client.post(f"/api/v1/assessments/{sent['id']}/review", headers=reviewer,
+                                     json={"decision": "accept"})
+        assert accepted.status_code == 200, accepted.text
+    return supplier, sent
+
+
+OFFSHORE = {"data_in_uk": "no", "transfer_countries": "India, USA",
+            "transfer_safeguards": "none", "mfa": "none"}
+
+
+async def test_knock_out_answers_open_linked_risks_and_cap_the_rating_at_red(client, procurement,
+                                                                             reviewer):
+    supplier, sent = await _answered(client, procurement, reviewer, OFFSHORE)
+    risks = (await client.get("/api/v1/risks", params={"supplier_id": supplier["id"]},
+                              headers=reviewer)).json()
+    knocked = {r["question_id"]: r for r in risks if r["source_key"]}
+    assert set(knocked) == {"transfer_safeguards", "mfa"}
+    transfer = knocked["transfer_safeguards"]
+    assert transfer["source_key"] == f"knockout:{sent['id']}:transfer_safeguards"
+    assert transfer["assessment_id"] == sent["id"] and transfer["severity"] == "high"
+    assert "Chapter V" in transfer["criterion"]
+    score = await _score(client, reviewer, supplier["id"])
+    assert score["rating"] == "red"
+    knockouts = [c for c in score["caps"] if c["kind"] == "knockout"]
+    assert len(knockouts) == 2 and all(c["rating"] == "red" for c in knockouts)
+    assert any("no transfer safeguard" in g for g in score["gates"])
+    # the due diligence criterion names the failing answers
+    due = next(c for c in score["criteria"] if c["key"] == "due_diligence")
+    assert any("No safeguard in place" in r for r in due["reasons"])
+
+    # insert-if-absent: deriving again (any later write) never opens a second risk
+    await client.patch(f"/api/v1/suppliers/{supplier['id']}", headers=procurement,
+                       json={"notes": "Offshore transcription"})
+    again = (await client.get("/api/v1/risks", params={"supplier_id": supplier["id"]},
+                              headers=reviewer)).json()
+    assert len([r for r in again if r["source_key"]]) == 2
+
+    # mitigated: the cap goes
+    mitigated = await client.patch(f"/api/v1/risks/{knocked['mfa']['id']}", headers=reviewer,
+                                   json={"status": "mitigated", "owner": "Sam Patel",
+                                         "mitigation": "MFA enforced on every account"})
+    assert mitigated.status_code == 200, mitigated.text
+    score = await _score(client, reviewer, supplier["id"])
+    assert [c["key"] for c in score["caps"] if c["kind"] == "knockout"] == [
+        transfer["source_key"]]
+
+
+async def test_a_siro_acceptance_makes_it_amber_and_lapses_at_its_date(client, procurement,
+                                                                       reviewer):
+    import datetime as dt
+
+    from portal.scoring.service import recompute_all
+
+    supplier, _ = await _answered(client, procurement, reviewer,
+                                  {"data_in_uk": "no", "transfer_countries": "India",
+                                   "transfer_safeguards": "none"})
+    risk = next(r for r in (await client.get("/api/v1/risks", params={
+        "supplier_id": supplier["id"]}, headers=reviewer)).json() if r["source_key"])
+    url = f"/api/v1/risks/{risk['id']}/accept"
+    until = dt.date.today() + dt.timedelta(days=60)
+    body = {"accepted_by": "Dr Priya Shah", "role": "SIRO",
+            "reason": "Transfer impact assessment under way; IDTA signed by March.",
+            "until": until.isoformat()}
+    for bad in ({**body, "role": "Reviewer"}, {**body, "until": "2020-01-01"},
+                {**body, "until": (dt.date.today() + dt.timedelta(days=800)).isoformat()},
+                {**body, "reason": ""}):
+        assert (await client.post(url, headers=reviewer, json=bad)).status_code == 400, bad
+    accepted = await client.post(url, headers=reviewer, json=body)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["accepted_by"] == "Dr Priya Shah"
+    score = await _score(client, reviewer, supplier["id"])
+    cap = next(c for c in score["caps"] if c["kind"] == "knockout")
+    assert cap["rating"] == "amber" and "Dr Priya Shah (SIRO)" in cap["acceptance"]
+    assert score["rating"] != "green"
+    assert any("Dr Priya Shah" in g and until.strftime("%d %B %Y") in g for g in score["gates"])
+    # time alone: the nightly rescoring after the date finds it lapsed
+    await recompute_all(today=until + dt.timedelta(days=1))
+    lapsed = await _score(client, reviewer, supplier["id"])
+    cap = next(c for c in lapsed["caps"] if c["kind"] == "knockout")
+    assert lapsed["rating"] == "red" and cap["rating"] == "red" and "lapsed" in cap["reason"]
+
+
+async def test_a_gate_recorded_as_a_risk_can_be_accepted(client, procurement, reviewer):
+    import datetime as dt
+
+    body = {**SUPPLIER, "handles_patient_data": False, "affects_care": False, "name": "Payroll"}
+    supplier = (await client.post("/api/v1/suppliers", json=body, headers=procurement)).json()
+    assert (await _score(client, reviewer, supplier["id"]))["rating"] == "red"
+    risk = await client.post("/api/v1/risks", headers=reviewer, json={
+        "supplier_id": supplier["id"], "kind": "risk", "title": "Payroll runs without a contract",
+        "severity": "high", "owner": "Finance director", "mitigation": "Contract being signed",
+        "gate": "processing_without_contract"})
+    assert risk.status_code == 201, risk.text
+    await client.post(f"/api/v1/risks/{risk.json()['id']}/accept", headers=reviewer, json={
+        "accepted_by": "Dr Priya Shah", "role": "SIRO", "reason": "Payroll must run this month.",
+        "until": (dt.date.today() + dt.timedelta(days=30)).isoformat()})
+    score = await _score(client, reviewer, supplier["id"])
+    gate = next(c for c in score["caps"] if c["key"] == "processing_without_contract")
+    assert gate["rating"] == "amber" and gate["acceptance"]
+
+
+async def test_knock_out_risks_open_once_when_derived_together():
+    """Two transactions deriving the same knock-outs at once open each risk once."""
+    import asyncio
+
+    from models.tables import Risk
+    from portal.core.db import write_transaction
+    from portal.scoring.knockouts import open_knockout_risks
+    from tests import factories
+
+    supplier = await factories.supplier()
+    contact = await factories.contact(supplier["id"])
+    assessment_id = await _accepted_assessment(supplier["id"], contact["id"],
+                                               {"incident_plan": "no", "mfa": "none"})
+
+    async def derive():
+        async with write_transaction():
+            return await open_knockout_risks([supplier["id"]])
+
+    results = await asyncio.gather(derive(), derive(), derive())
+    assert sum(results) == 2
+    rows = await Risk.select(Risk.source_key).where(Risk.supplier == supplier["id"])
+    assert sorted(r["source_key"] for r in rows) == [
+        f"knockout:{assessment_id}:incident_plan", f"knockout:{assessment_id}:mfa"]
+
+
+async def _accepted_assessment(supplier_id: int, contact_id: int, answers: dict) -> int:
+    """An accepted assessment written straight to the tables (for the race test only)."""
+    import json
+
+    from models.tables import Answer, Assessment, QuestionnaireDefinition
+    from questionnaires.loader import shipped
+
+    definition = shipped()["ndg10-supplier-due-diligence"]
+    row = await QuestionnaireDefinition.select(QuestionnaireDefinition.id).where(
+        QuestionnaireDefinition.content_hash == definition.content_hash).first()
+    if row is None:
+        stored = QuestionnaireDefinition(key=definition.key, version=definition.version,
+                                         title=definition.title,
+                                         content_hash=definition.content_hash,
+                                         content=definition.canonical_json())
+        await stored.save()
+        definition_id = stored.id
+    else:
+        definition_id = row["id"]
+    import datetime as dt
+
+    assessment = Assessment(supplier=supplier_id, contact=contact_id, definition=definition_id,
+                            status="accepted", decided_at=dt.datetime.now(dt.UTC))
+    await assessment.save()
+    for question_id, value in answers.items():
+        await Answer(assessment=assessment.id, question_id=question_id,
+                     value=json.dumps(value)).save()
+    return assessment.id
+
+
+async def test_derivers_run_in_registration_order_whatever_order_the_writes_came_in():
+    from portal.core import audit, changes
+    from portal.core.db import write_transaction
+
+    ran: list[str] = []
+
+    async def first(ids):
+        ran.append("first")
+
+    async def second(ids):
+        ran.append("second")
+
+    saved = dict(changes._derivers)
+    changes._derivers.clear()
+    changes.register("first", first, ignores=("contract.updated",))
+    changes.register("second", second)
+    try:
+        async with write_transaction():
+            # the first write only touches "second"; "first" still runs first
+            await audit.record("contract.updated", target_type="contract", target_id=1,
+                               supplier_id=7)
+            await audit.record("assessment.accepted", target_type="assessment", target_id=1,
+                               supplier_id=7)
+        assert ran == ["first", "second"]
+    finally:
+        changes._derivers.clear()
+        changes._derivers.update(saved)

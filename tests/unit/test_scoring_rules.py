@@ -234,3 +234,48 @@ def test_immediately_is_full_credit_and_more_than_48_hours_is_a_gap():
     assert immediate["contracted"].met
     slow = by_key(score(supplier(contracts=(contract(breach_hours=72),)), today=TODAY))
     assert any("72 hours" in r and "missing" in r for r in slow["contracted"].reasons)
+
+
+# Knock-outs and acceptances ----------------------------------------------------------
+
+
+def _knockout(**overrides):
+    values = dict(id=9, kind="risk", severity="high", status="open", owner="", mitigation="",
+                  data_security_risk="", title="No multi-factor authentication",
+                  source_key="knockout:4:mfa", criterion="NHS England MFA policy")
+    values.update(overrides)
+    return RiskFacts(**values)
+
+
+def test_an_open_knock_out_caps_at_red_until_mitigated_or_accepted():
+    result = score(supplier(risks=(_knockout(owner="Jo", mitigation="Rolling out"),)), today=TODAY)
+    assert result.rating == "red" and result.caps[0].kind == "knockout"
+    assert "NHS England MFA policy" in result.gates[0]
+    mitigated = score(supplier(risks=(_knockout(status="mitigated"),)), today=TODAY)
+    assert mitigated.rating == "green" and mitigated.caps == []
+    accepted = score(supplier(risks=(_knockout(
+        owner="Jo", mitigation="Rolling out", accepted_by="Dr Priya Shah", accepted_role="SIRO",
+        accepted_reason="MFA rollout due in April", accepted_until=dt.date(2026, 4, 30)),)),
+        today=TODAY)
+    assert accepted.rating == "amber"
+    assert "Dr Priya Shah (SIRO) until 30 April 2026" in accepted.gates[0]
+    assert accepted.acceptances and "MFA rollout" in accepted.acceptances[0]
+
+
+def test_an_acceptance_lapses_by_itself_at_its_date():
+    risk = _knockout(accepted_by="Dr Priya Shah", accepted_role="SIRO", accepted_reason="x" * 12,
+                     accepted_until=dt.date(2026, 3, 31))
+    assert score(supplier(risks=(risk,)), today=dt.date(2026, 3, 31)).rating == "amber"
+    lapsed = score(supplier(risks=(risk,)), today=dt.date(2026, 4, 1))
+    assert lapsed.rating == "red" and "lapsed on 31 March 2026" in lapsed.gates[0]
+
+
+def test_a_gate_is_accepted_through_the_risk_that_records_it():
+    facts = supplier(certifications=(), risks=(RiskFacts(
+        5, "risk", "high", "open", "CIO", "DSPT due in June", "", title="No DSPT",
+        gate="critical_without_dspt", accepted_by="Dr Priya Shah", accepted_role="SIRO",
+        accepted_reason="Publication due 30 June", accepted_until=dt.date(2026, 6, 30)),))
+    result = score(facts, today=TODAY)
+    gate = next(c for c in result.caps if c.key == "critical_without_dspt")
+    assert gate.rating == "amber" and gate.risk_id == 5
+    assert result.rating in ("amber", "red")  # at most amber; the points may still say red
