@@ -282,3 +282,90 @@ async def test_derivers_run_in_registration_order_whatever_order_the_writes_came
     finally:
         changes._derivers.clear()
         changes._derivers.update(saved)
+
+
+# Certification that proves something --------------------------------------------------
+
+
+async def test_a_parent_company_certificate_counts_only_once_a_reviewer_clears_its_flags(
+        client, procurement, reviewer):
+    body = {**SUPPLIER, "name": "QuickScribe UK", "legal_name": "QuickScribe UK Ltd"}
+    supplier = (await client.post("/api/v1/suppliers", json=body, headers=procurement)).json()
+    created = await client.post("/api/v1/certifications", headers=reviewer, json={
+        "supplier_id": supplier["id"], "scheme": "iso27001", "edition": "27001:2022",
+        "certificate_number": "IS 765432", "certification_body": "BSI",
+        "accreditation_body": "UKAS", "legal_entity": "QuickScribe Holdings Inc",
+        "scope": "UK sales office only", "issued_on": "2025-02-01", "expires_on": "2028-01-31"})
+    assert created.status_code == 201, created.text
+    cert = created.json()
+    assert set(cert["flag_codes"]) == {"legal_entity", "scope"} and not cert["satisfies"]
+    url = f"/api/v1/certifications/{cert['id']}/verify"
+    no_why = await client.post(url, headers=reviewer, json={
+        "checked": "UKAS CertCheck", "clear_flags": ["scope"]})
+    assert no_why.status_code == 400
+    not_open = await client.post(url, headers=reviewer, json={
+        "checked": "UKAS CertCheck", "clear_flags": ["accreditation"], "note": "Checked it"})
+    assert not_open.status_code == 400 and "no open flag" in not_open.text
+    assert (await client.post(url, headers=procurement, json={
+        "checked": "UKAS CertCheck"})).status_code == 403
+    partly = await client.post(url, headers=reviewer, json={
+        "checked": "UKAS CertCheck: certificate IS 765432 valid", "clear_flags": ["legal_entity"],
+        "note": "The group certificate names the UK subsidiary in its annex."})
+    assert partly.status_code == 200, partly.text
+    partly = partly.json()
+    assert partly["verification"] == "reviewer_checked" and partly["flag_codes"] == ["scope"]
+    assert not partly["satisfies"]
+    done = (await client.post(url, headers=reviewer, json={
+        "checked": "Scope statement v4 read", "clear_flags": ["scope"],
+        "note": "Scope statement v4 covers the transcription service."})).json()
+    assert done["satisfies"] and done["flag_codes"] == []
+    assert [c["flag"] for c in done["flags_cleared"]] == ["legal_entity", "scope"]
+    assert done["flags_cleared"][1]["by"] and done["verified_at"]
+    from models.tables import AuditEvent
+    assert await AuditEvent.count().where(AuditEvent.action == "certification.verified") == 2
+    # changing what the certificate says undoes the check
+    changed = (await client.patch(f"/api/v1/certifications/{cert['id']}", headers=reviewer,
+                                  json={"scope": "Sales office only"})).json()
+    assert changed["verification"] == "self_declared" and "scope" in changed["flag_codes"]
+
+
+async def test_a_register_row_outranks_a_self_declared_dspt_and_a_contradiction_is_a_gate(
+        client, procurement, reviewer):
+    from portal.certifications.register_import import import_dspt
+
+    supplier = (await client.post("/api/v1/suppliers", json=SUPPLIER, headers=procurement)).json()
+    await client.post("/api/v1/certifications", headers=reviewer, json={
+        "supplier_id": supplier["id"], "scheme": "dspt", "status": "25/26 Standards Exceeded"})
+    await import_dspt("Code,Organisation Name,Status,Date Of Publication\n"
+                      "8JD12,Meridian Health Records Ltd,Not Published,\n")
+    score = await _score(client, reviewer, supplier["id"])
+    assert any(c["key"] == "dspt_contradiction" for c in score["caps"])
+    certified = next(c for c in score["criteria"] if c["key"] == "certified")
+    assert any("superseded by the DSPT register" in r for r in certified["reasons"])
+    assert any("Not Published" in g for g in score["gates"])
+
+
+async def test_non_it_suppliers_are_judged_by_their_own_scheme(client, procurement, reviewer):
+    body = {**SUPPLIER, "name": "Shred Secure", "legal_name": "Shred Secure Ltd",
+            "affects_care": False, "supplier_type": "non_it"}
+    supplier = (await client.post("/api/v1/suppliers", json=body, headers=procurement)).json()
+    other = await client.post("/api/v1/certifications", headers=reviewer, json={
+        "supplier_id": supplier["id"], "scheme": "other", "issued_on": "2025-06-01"})
+    assert other.status_code == 400 and "scheme_name" in other.text
+    waste = (await client.post("/api/v1/certifications", headers=reviewer, json={
+        "supplier_id": supplier["id"], "scheme": "other", "scheme_name": "BS EN 15713:2023",
+        "legal_entity": "Shred Secure Ltd", "issued_on": "2025-06-01",
+        "expires_on": "2028-05-31"})).json()
+    await client.post(f"/api/v1/certifications/{waste['id']}/verify", headers=reviewer,
+                      json={"checked": "Certification body register entry"})
+    from portal.certifications.register_import import import_dspt
+
+    await client.patch(f"/api/v1/suppliers/{supplier['id']}", headers=procurement,
+                       json={"ods_code": "8WS01"})
+    await import_dspt("Code,Organisation Name,Status,Date Of Publication\n"
+                      "8WS01,Shred Secure Ltd,25/26 Standards Met,20/06/2026\n")
+    certified = next(c for c in (await _score(client, reviewer, supplier["id"]))["criteria"]
+                     if c["key"] == "certified")
+    assert certified["met"], certified["reasons"]
+    assert any("non-IT" in r for r in certified["reasons"])
+    assert not any("10.2.1" in r for r in certified["reasons"])
