@@ -245,6 +245,8 @@ class Certification(Table):
     scheme_name = Varchar(length=200, default="",
                           help_text="for scheme 'other': the scheme, e.g. BS EN 15713")
     verification = Varchar(length=30, default="self_declared")
+    # unique (an index made by the migration): what created it, e.g. answers:<assessment>:iso27001
+    source_key = Varchar(length=160, null=True, default=None)
     verified_by = Varchar(length=150, default="")
     verified_at = Timestamptz(null=True, default=None)
     verification_checked = Text(default="", help_text="what the reviewer looked up")

@@ -448,4 +448,26 @@ async def forwards():
         schema=None,
     )
 
+    manager.add_column(
+        table_class_name="Certification",
+        tablename="certification",
+        column_name="source_key",
+        db_column_name="source_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 160,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
     return manager

@@ -369,3 +369,46 @@ async def test_non_it_suppliers_are_judged_by_their_own_scheme(client, procureme
     assert certified["met"], certified["reasons"]
     assert any("non-IT" in r for r in certified["reasons"])
     assert not any("10.2.1" in r for r in certified["reasons"])
+
+
+async def test_an_uploaded_certificate_becomes_a_pending_record_for_a_reviewer(client, procurement,
+                                                                               reviewer):
+    from tests.integration.test_supplier_journey import PDF, answer_everything, onboard, send, upload
+
+    supplier, contact = await onboard(client, procurement, name="Meridian")
+    sent, token = await send(client, procurement, supplier, contact)
+    answers = {"certifications_held": ["iso27001"], "iso27001_certificate_number": "IS 123456",
+               "iso27001_issue_date": "2025-01-15", "iso27001_expiry": "2028-01-14",
+               "iso27001_edition": "iso2022", "iso27001_certification_body": "BSI",
+               "iso27001_accredited": "yes", "iso27001_accreditation_body": "UKAS",
+               "iso27001_legal_entity": "Meridian Health Records Ltd",
+               "iso27001_scope": "The provision of hosted electronic patient records"}
+    for question_id, value in answers.items():
+        saved = await client.put(f"/api/v1/respond/{token}/answers/{question_id}",
+                                 json={"value": value})
+        assert saved.status_code == 200, (question_id, saved.text)
+    evidence = (await upload(client, token, "iso27001_certificate", PDF)).json()
+    await answer_everything(client, token, evidence["id"])
+    await client.post(f"/api/v1/respond/{token}/submit")
+    before = (await client.get("/api/v1/certifications", params={"supplier_id": supplier["id"]},
+                               headers=reviewer)).json()
+    assert before["total"] == 0  # nothing until a reviewer accepts the questionnaire
+    await client.post(f"/api/v1/assessments/{sent['id']}/review", headers=reviewer,
+                      json={"decision": "accept"})
+    certs = (await client.get("/api/v1/certifications", params={"supplier_id": supplier["id"]},
+                              headers=reviewer)).json()["items"]
+    assert len(certs) == 1
+    cert = certs[0]
+    assert (cert["scheme"], cert["certificate_number"], cert["verification"], cert["edition"],
+            cert["accreditation_body"]) == ("iso27001", "IS 123456", "evidence_uploaded", "2022",
+                                            "UKAS")
+    assert cert["expires_on"] == "2028-01-14" and cert["satisfies"]
+    # a later write rederives: still one record
+    await client.patch(f"/api/v1/suppliers/{supplier['id']}", headers=procurement,
+                       json={"notes": "x"})
+    again = (await client.get("/api/v1/certifications", params={"supplier_id": supplier["id"]},
+                              headers=reviewer)).json()
+    assert again["total"] == 1
+    verified = await client.post(f"/api/v1/certifications/{cert['id']}/verify", headers=reviewer,
+                                 json={"checked": "UKAS CertCheck: IS 123456, BSI, valid"})
+    assert verified.json()["verification"] == "reviewer_checked"
