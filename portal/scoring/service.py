@@ -320,3 +320,57 @@ _NOT_SCORE_INPUTS = ("answer.saved", "evidence.uploaded", "assessment.reminded")
 changes.register("knockouts", open_knockout_risks, ignores=_NOT_SCORE_INPUTS)
 changes.register("certificates", create_pending_certifications, ignores=_NOT_SCORE_INPUTS)
 changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)
+
+
+# What the supplier told us: shown on the supplier page and in its report, so that a green
+# rating can never hide "data processed in India/USA with no safeguard".
+DISCLOSURE_QUESTIONS = {
+    "data_locations": "Where our data is stored",
+    "data_in_uk": "All data stored and processed in the UK",
+    "transfer_countries": "Countries outside the UK",
+    "transfer_safeguards": "Transfer safeguard",
+    "data_flows": "Data flows",
+    "uses_subprocessors": "Uses sub-processors",
+    "subprocessor_list": "Sub-processors",
+    "special_category_kinds": "Special-category data",
+    "our_systems_access": "Access to our systems",
+    "ownership": "Ownership and control",
+}
+
+
+async def disclosures(supplier_id: int) -> list[dict[str, Any]]:
+    """For the latest accepted assessment of each questionnaire: its failing answers and
+    what it says about data locations, transfers and sub-processors."""
+    from portal.assessments.service import answer_rows, frozen_definition
+
+    rows = await Assessment.select(Assessment.id, Assessment.decided_at, Assessment.definition,
+                                   Assessment.definition.key, Assessment.definition.title).where(
+        (Assessment.supplier == supplier_id) & (Assessment.status == "accepted")).order_by(
+        Assessment.decided_at, ascending=False)
+    seen, out = set(), []
+    for row in rows:
+        if row["definition.key"] in seen:
+            continue
+        seen.add(row["definition.key"])
+        definition = await frozen_definition(row["definition"])
+        reading = await assessment_reading(row["id"], row["definition"])
+        values = {qid: a["value"] for qid, a in (await answer_rows(row["id"])).items()}
+        facts = []
+        for qid, label in DISCLOSURE_QUESTIONS.items():
+            question = definition.question(qid)
+            value = values.get(qid)
+            if question is None or value in (None, "", []):
+                continue
+            options = {o.value: o.label for o in question.option_list()}
+            shown = ", ".join(options.get(v, str(v)) for v in value) if isinstance(value, list) \
+                else options.get(value, str(value))
+            facts.append({"question_id": qid, "label": label, "answer": shown})
+        out.append({"assessment_id": row["id"], "definition": row["definition.key"],
+                    "title": row["definition.title"],
+                    "decided_on": row["decided_at"].date() if row["decided_at"] else None,
+                    "compliant": reading.compliant, "scorable": reading.scorable,
+                    "evidenced": reading.evidenced, "checked": reading.checked,
+                    "failing": [{"question_id": q, "question": t, "answer": a}
+                                for q, t, a in reading.failing],
+                    "facts": facts})
+    return out

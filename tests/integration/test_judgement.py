@@ -412,3 +412,39 @@ async def test_an_uploaded_certificate_becomes_a_pending_record_for_a_reviewer(c
     verified = await client.post(f"/api/v1/certifications/{cert['id']}/verify", headers=reviewer,
                                  json={"checked": "UKAS CertCheck: IS 123456, BSI, valid"})
     assert verified.json()["verification"] == "reviewer_checked"
+
+
+async def test_the_supplier_page_shows_knock_outs_data_locations_and_failing_answers(
+        client, procurement, reviewer):
+    from tests.integration.test_staff_review import sign_in
+
+    supplier, _ = await _answered(client, procurement, reviewer,
+                                  {**OFFSHORE, "data_locations": "Chennai (India), Virginia (USA)",
+                                   "uses_subprocessors": "yes",
+                                   "subprocessor_list": "ScribeCo Pvt Ltd, Chennai: typing"})
+    await sign_in(client, "reviewer")
+    page = await client.get(f"/staff/suppliers/{supplier['id']}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Red whatever the points: knock-out answer" in text
+    assert "Chennai (India), Virginia (USA)" in text and "ScribeCo Pvt Ltd" in text
+    assert "No safeguard in place" in text and "Not yet" in text
+    assert "Opened by a knock-out answer" in text
+
+
+async def test_the_supplier_report_never_hides_offshore_data_without_a_safeguard(
+        client, procurement, reviewer):
+    import io
+
+    from docx import Document
+
+    supplier, _ = await _answered(client, procurement, reviewer,
+                                  {**OFFSHORE, "data_locations": "Chennai (India), Virginia (USA)"})
+    response = await client.get(f"/api/v1/suppliers/{supplier['id']}/report.docx",
+                                headers=reviewer)
+    assert response.status_code == 200
+    document = Document(io.BytesIO(response.content))
+    text = "\n".join([p.text for p in document.paragraphs] + [
+        cell.text for t in document.tables for row in t.rows for cell in row.cells])
+    assert "Chennai (India), Virginia (USA)" in text and "No safeguard in place" in text
+    assert "Knock-out answer" in text and "What the supplier told us" in text
