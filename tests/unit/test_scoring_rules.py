@@ -279,3 +279,50 @@ def test_a_gate_is_accepted_through_the_risk_that_records_it():
     gate = next(c for c in result.caps if c.key == "critical_without_dspt")
     assert gate.rating == "amber" and gate.risk_id == 5
     assert result.rating in ("amber", "red")  # at most amber; the points may still say red
+
+
+def test_a_confidential_waste_contractor_can_be_green_on_its_own_scheme():
+    waste = supplier(supplier_type="non_it", affects_care=False, certifications=(
+        CertificationFacts(1, "dspt", "25/26 Standards Met", issued_on=dt.date(2026, 2, 1),
+                           verification="register_verified"),
+        CertificationFacts(2, "other", scheme_name="BS EN 15713:2023",
+                           issued_on=dt.date(2025, 6, 1), expires_on=dt.date(2028, 5, 31),
+                           verification="reviewer_checked")))
+    result = score(waste, today=TODAY)
+    assert (result.tier, result.rating) == ("critical", "green")
+    certified = by_key(result)["certified"]
+    assert certified.met and not any("10.2.1" in r for r in certified.reasons)
+    # and an IT certificate alone does not stand in for its sector scheme and DSPT
+    it_only = supplier(supplier_type="non_it", affects_care=False, certifications=(
+        CertificationFacts(2, "cyber_essentials", issued_on=dt.date(2025, 9, 1),
+                           verification="reviewer_checked"),))
+    assert not by_key(score(it_only, today=TODAY))["certified"].met
+
+
+def test_it_suppliers_show_dspt_10_2_1_and_the_local_bar_as_two_lines():
+    result = score(supplier(certifications=(CertificationFacts(
+        2, "cyber_essentials", issued_on=dt.date(2025, 9, 1), verification="reviewer_checked"),)),
+        today=TODAY)
+    reasons = by_key(result)["certified"].reasons
+    assert reasons[0].startswith("DSPT 10.2.1") and "met by Cyber Essentials" in reasons[0]
+    assert reasons[1].startswith("Local bar for a critical IT supplier")
+    assert not by_key(result)["certified"].met
+
+
+def test_critical_suppliers_need_reviewer_checked_certificates_to_count_in_full():
+    self_declared = supplier(certifications=(
+        CertificationFacts(1, "dspt", "24/25 Standards Met", issued_on=dt.date(2025, 6, 20),
+                           verification="register_verified"),
+        CertificationFacts(2, "iso27001", issued_on=dt.date(2025, 1, 1),
+                           expires_on=dt.date(2028, 1, 1), edition="2022",
+                           accreditation_body="UKAS")))
+    certified = by_key(score(self_declared, today=TODAY))["certified"]
+    assert certified.points == pytest.approx(25 * 0.75)
+    assert any("not yet checked by a reviewer" in r for r in certified.reasons)
+
+
+def test_a_charter_questionnaire_does_not_stand_in_for_due_diligence():
+    charter = supplier(assessments=(AssessmentFacts(1, "accepted", dt.date(2025, 12, 1), 1.0,
+                                                    definition_key="nhs-supplier-charter"),))
+    due = by_key(score(charter, today=TODAY))["due_diligence"]
+    assert due.points == 0 and any("does not stand in" in r for r in due.reasons)
