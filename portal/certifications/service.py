@@ -30,9 +30,10 @@ async def with_validity(rows: list[dict[str, Any]], *, today: dt.date | None = N
         names = {s["id"]: s["legal_name"] or s["name"] for s in await Supplier.select(
             Supplier.id, Supplier.name, Supplier.legal_name).where(Supplier.id.is_in(supplier_ids))}
     basic_ce: dict[int, tuple] = {}
-    if supplier_ids:
+    plus_suppliers = list({r["supplier"] for r in rows if r["scheme"] == "cyber_essentials_plus"})
+    if plus_suppliers:  # a CE+ is checked against the basic CE before its audit
         for c in await Certification.select(Certification.supplier, Certification.issued_on).where(
-                Certification.supplier.is_in(supplier_ids)
+                Certification.supplier.is_in(plus_suppliers)
                 & (Certification.scheme == "cyber_essentials")
                 & Certification.archived_at.is_null() & Certification.issued_on.is_not_null()):
             basic_ce[c["supplier"]] = basic_ce.get(c["supplier"], ()) + (c["issued_on"],)
