@@ -18,7 +18,6 @@ from models.tables import Risk
 from portal.core import records
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput
-from portal.core.security import now
 from portal.core.permissions import READ
 from portal.core.schemas import (
     MAX_ID,
@@ -31,6 +30,7 @@ from portal.core.schemas import (
     ReasonableDate,
     ShortText,
 )
+from portal.core.security import now
 from portal.suppliers.service import get_active_supplier, get_supplier
 
 

@@ -14,6 +14,7 @@ import json
 
 from models.tables import Answer, Assessment, Certification, EvidenceFile
 from portal.core import audit
+from questionnaires.states import State
 
 # Which answers describe which certificate (question ids of the shipped due diligence
 # questionnaire, version 2026.2 and later; earlier versions did not ask for the details).
@@ -90,7 +91,7 @@ async def create_pending_certifications(supplier_ids: list[int]) -> int:
         return 0
     rows = await Assessment.select(Assessment.id, Assessment.supplier,
                                    Assessment.definition.key).where(
-        Assessment.supplier.is_in(supplier_ids) & (Assessment.status == "accepted")
+        Assessment.supplier.is_in(supplier_ids) & (Assessment.status == State.accepted)
         & (Assessment.definition.key == "ndg10-supplier-due-diligence"))
     if not rows:
         return 0

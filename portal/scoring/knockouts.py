@@ -20,6 +20,7 @@ from models.tables import Answer, Assessment, QuestionnaireDefinition, Risk
 from portal.core import audit
 from portal.scoring.answers import knockouts
 from questionnaires.schema import Definition
+from questionnaires.states import State
 
 
 def source_key(assessment_id: int, question_id: str) -> str:
@@ -37,7 +38,7 @@ async def open_knockout_risks(supplier_ids: list[int]) -> int:
     accepted = await Assessment.select(
         Assessment.id, Assessment.supplier, Assessment.decided_at, Assessment.definition,
         Assessment.definition.key).where(
-        Assessment.supplier.is_in(supplier_ids) & (Assessment.status == "accepted")).order_by(
+        Assessment.supplier.is_in(supplier_ids) & (Assessment.status == State.accepted)).order_by(
         Assessment.decided_at, ascending=False)
     latest: dict[tuple[int, str], dict] = {}
     for row in accepted:

@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 
 from portal.certifications.rules import VERIFICATION_LEVELS, add_months, validity
+from questionnaires import states
+from questionnaires.states import State
 
 POLICY_FILE = Path(__file__).parent / "policy.yaml"
 ART28 = ("art28.subject_matter", "art28.documented_instructions",
@@ -507,7 +509,7 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
     for key in needed:
         mine = sorted((a for a in facts.assessments if a.definition_key == key),
                       key=lambda a: a.decided_at or dt.date.min, reverse=True)
-        accepted = [a for a in mine if a.status == "accepted" and a.decided_at]
+        accepted = [a for a in mine if a.status == State.accepted and a.decided_at]
         recent = [a for a in accepted if a.decided_at >= window]
         if not recent:
             shares.append(0.0)
@@ -515,7 +517,7 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
                 reasons.append(f"{key}: the last accepted one ({accepted[0].decided_at:%d %B %Y}) "
                                "is more than 12 months old.")
                 fixes.append(f"Send this year's {key} questionnaire.")
-            elif any(a.status not in ("accepted", "rejected", "revoked", "expired") for a in mine):
+            elif any(a.status in states.PENDING for a in mine):
                 reasons.append(f"{key}: in progress, not yet accepted.")
                 fixes.append(f"Chase the supplier for {key} and review it when submitted.")
             else:
@@ -544,7 +546,7 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
             fixes.append(f"Follow up the {key} answers that do not meet the requirement, and "
                          "ask for evidence where only an assertion was given.")
     others = [a for a in facts.assessments if a.definition_key not in needed
-              and a.status == "accepted"]
+              and a.status == State.accepted]
     for a in others:
         reasons.append(f"{a.definition_key} (accepted) is recorded but does not stand in for "
                        "the due diligence questionnaires.")

@@ -17,7 +17,6 @@ from piccolo.query.functions.aggregate import Count
 from models.tables import (
     AnswerReview,
     Assessment,
-    QuestionnaireDefinition,
     Certification,
     Contract,
     ContractClause,
@@ -48,6 +47,7 @@ from portal.scoring.rules import (
     load_policy,
     score,
 )
+from questionnaires.states import State
 
 CHUNK = 500
 
@@ -173,7 +173,7 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     readings = {}
     window = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
     for a in assessments:
-        if a["status"] == "accepted" and a["decided_at"] and a["decided_at"] >= window:
+        if a["status"] == State.accepted and a["decided_at"] and a["decided_at"] >= window:
             readings[a["id"]] = await assessment_reading(a["id"], a["definition"])
 
     by_supplier: dict[str, dict[int, list]] = {k: defaultdict(list) for k in
@@ -345,7 +345,7 @@ async def disclosures(supplier_id: int) -> list[dict[str, Any]]:
 
     rows = await Assessment.select(Assessment.id, Assessment.decided_at, Assessment.definition,
                                    Assessment.definition.key, Assessment.definition.title).where(
-        (Assessment.supplier == supplier_id) & (Assessment.status == "accepted")).order_by(
+        (Assessment.supplier == supplier_id) & (Assessment.status == State.accepted)).order_by(
         Assessment.decided_at, ascending=False)
     seen, out = set(), []
     for row in rows:

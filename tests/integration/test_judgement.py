@@ -373,7 +373,13 @@ async def test_non_it_suppliers_are_judged_by_their_own_scheme(client, procureme
 
 async def test_an_uploaded_certificate_becomes_a_pending_record_for_a_reviewer(client, procurement,
                                                                                reviewer):
-    from tests.integration.test_supplier_journey import PDF, answer_everything, onboard, send, upload
+    from tests.integration.test_supplier_journey import (
+        PDF,
+        answer_everything,
+        onboard,
+        send,
+        upload,
+    )
 
     supplier, contact = await onboard(client, procurement, name="Meridian")
     sent, token = await send(client, procurement, supplier, contact)
