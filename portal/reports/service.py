@@ -162,8 +162,14 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
     cert_rows, cert_ok = [], set()
     for s in personal:
         for c in idx["by"]["certifications"][s["id"]]:
+            cleared = c.get("flags_cleared") or "[]"
+            cleared = json.loads(cleared) if isinstance(cleared, str) else cleared
             v = validity(scheme=c["scheme"], today=today, status=c["status"],
-                         issued_on=c["issued_on"], expires_on=c["expires_on"], edition=c["edition"])
+                         issued_on=c["issued_on"], expires_on=c["expires_on"], edition=c["edition"],
+                         legal_entity=c["legal_entity"], scope=c["scope"],
+                         supplier_legal_name=s["legal_name"] or s["name"],
+                         accreditation_body=c["accreditation_body"], audited_on=c["audited_on"],
+                         cleared=tuple(i["flag"] for i in cleared if isinstance(i, dict)))
             cert_rows.append((s["name"], SCHEME_LABELS.get(c["scheme"], c["scheme"]),
                               c["status"] or c["certificate_number"] or "–", _date(v.expires_on),
                               "current" if v.satisfies else ("partial" if v.partial else "not current"),
