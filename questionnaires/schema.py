@@ -46,6 +46,19 @@ class Condition(Strict):
     any_of: list[str] = Field(min_length=1)
 
 
+class KnockOut(Strict):
+    """An answer that breaks a criterion outright: once the assessment is accepted it opens a
+    risk linked to the answer and caps the rating at red until mitigated or accepted."""
+
+    answers: list[str] = Field(default_factory=list,
+                               description="Answers that knock the supplier out (choice questions)")
+    above: float | None = Field(None, description="A number above this knocks it out "
+                                                  "(number questions)")
+    reason: Annotated[str, StringConstraints(min_length=5, max_length=300)]
+    criterion: Annotated[str, StringConstraints(min_length=3, max_length=200)] = Field(
+        description="The criterion it breaks, e.g. 'UK GDPR Chapter V (international transfers)'")
+
+
 class Question(Strict):
     id: Identifier
     type: QuestionType
@@ -65,6 +78,9 @@ class Question(Strict):
                                description="Identifiers in other frameworks (CAIQ, DTAC …)")
     min: float | None = None
     max: float | None = None
+    knockout: KnockOut | None = None
+    evidence_for: Identifier | None = Field(
+        None, description="On a file question: the scored question its files back")
 
     def allowed_values(self) -> list[str]:
         if self.type == QuestionType.yes_no:
@@ -101,6 +117,22 @@ class Question(Strict):
             raise ValueError("a question with compliant answers needs a weight above 0")
         if self.weight and not self.evidences:
             raise ValueError("a weighted question must say what it evidences")
+        if self.knockout is not None and self.type == QuestionType.number:
+            if self.knockout.above is None or self.knockout.answers:
+                raise ValueError("a number question's knock-out gives 'above', not answers")
+        elif self.knockout is not None:
+            if self.type not in (QuestionType.yes_no, QuestionType.single_choice,
+                                 QuestionType.multi_choice):
+                raise ValueError("only yes_no, choice and number questions can have knock-outs")
+            if not self.knockout.answers or self.knockout.above is not None:
+                raise ValueError("a choice question's knock-out names its answers")
+            unknown = set(self.knockout.answers) - set(self.allowed_values())
+            if unknown:
+                raise ValueError(f"knock-out answers {sorted(unknown)} are not options")
+            if set(self.knockout.answers) & set(self.compliant):
+                raise ValueError("a knock-out answer can't also be compliant")
+        if self.evidence_for is not None and self.type != QuestionType.file:
+            raise ValueError("evidence_for is only for file questions")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is above max")
         return self
@@ -146,6 +178,11 @@ class Definition(Strict):
                     if bad:
                         raise ValueError(f"question {question.id}: show_if values {sorted(bad)} "
                                          f"are not answers to {earlier.id}")
+                if question.evidence_for is not None:
+                    backed = seen.get(question.evidence_for)
+                    if backed is None or not backed.weight:
+                        raise ValueError(f"question {question.id}: evidence_for must name an "
+                                         "earlier scored question")
                 seen[question.id] = question
         return self
 

@@ -12,8 +12,10 @@ from portal.certifications.schemas import (
     CertificationCreate,
     CertificationOut,
     CertificationPatch,
+    CertificationVerify,
     ExpiringCertificationOut,
 )
+from portal.core.context import current_actor
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID, Page
 from portal.suppliers.controllers import IncludeArchived, Limit, Offset
@@ -60,6 +62,13 @@ class CertificationController(Controller):
     async def update(self, certification_id: CertificationId,
                      data: CertificationPatch) -> CertificationOut:
         return certification_out(await service.update_certification(certification_id, data))
+
+    @post("/{certification_id:int}/verify", opt=WRITE, status_code=200,
+          summary="Record that a reviewer checked the certificate, clearing flags with why")
+    async def verify(self, certification_id: CertificationId,
+                     data: CertificationVerify) -> CertificationOut:
+        return certification_out(await service.verify_certification(
+            certification_id, data, actor=current_actor().name))
 
     @delete("/{certification_id:int}", opt=WRITE, status_code=200,
             summary="Archive a certification")

@@ -31,11 +31,13 @@ class ImportReport:
     matched_suppliers: int = 0
     unmatched: int = 0
     errors: list[str] = field(default_factory=list)
+    for_review: list[str] = field(default_factory=list)  # rows kept with a status we don't know
 
     def as_dict(self) -> dict:
         return {"rows": self.rows, "stored": self.stored,
                 "matched_suppliers": self.matched_suppliers, "unmatched": self.unmatched,
-                "errors": self.errors[:200], "error_count": len(self.errors)}
+                "errors": self.errors[:200], "error_count": len(self.errors),
+                "for_review": self.for_review[:200], "for_review_count": len(self.for_review)}
 
 
 def _norm(name: str) -> str:
@@ -62,8 +64,10 @@ def parse(text: str, report: ImportReport) -> list[dict]:
             report.errors.append(f"line {line}: the Code {code!r} is not an ODS code")
             continue
         if parse_dspt_status(status).level == "unknown":
-            report.errors.append(f"line {line}: the Status {status!r} is not a DSPT status")
-            continue
+            # kept (a new wording on the register must not silently drop an organisation),
+            # and reported for a person to review; it satisfies nothing until understood
+            report.for_review.append(f"line {line}: {code} has the Status {status!r}, which is "
+                                     "not a DSPT status the portal knows; kept for review")
         published = None
         if raw_date:
             try:

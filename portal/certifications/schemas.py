@@ -17,6 +17,7 @@ from portal.core.schemas import (
     ShortText,
     Timestamps,
     line_type,
+    text_type,
 )
 
 
@@ -28,9 +29,39 @@ class Scheme(StrEnum):
     other = "other"
 
 
+class FlagCode(StrEnum):
+    legal_entity = "legal_entity"
+    scope = "scope"
+    edition_unknown = "edition_unknown"
+    accreditation = "accreditation"
+    ce_plus_basic = "ce_plus_basic"
+    dspt_publication = "dspt_publication"
+
+
+class CertificationVerify(InputModel):
+    checked: text_type(1000) = Field(
+        description="What was looked up, e.g. 'IASME certificate search, number matches, "
+                    "legal entity QuickScribe UK Ltd'")
+    clear_flags: list[FlagCode] = Field(
+        default_factory=list, max_length=6,
+        description="Flags the reviewer clears (legal_entity, scope, ...), with the note saying why")
+    note: LongText = Field("", description="Why: required when clearing a flag")
+    version: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _why(self) -> CertificationVerify:
+        if len(self.checked) < 5:
+            raise ValueError("say in 'checked' what you looked up (at least 5 characters)")
+        if self.clear_flags and len(self.note.strip()) < 5:
+            raise ValueError("say in 'note' why the flag can be cleared")
+        return self
+
+
 class CertificationCreate(InputModel):
     supplier_id: Id
     scheme: Scheme
+    scheme_name: ShortText = Field("", description="For scheme 'other': the scheme's name, "
+                                                   "e.g. 'BS EN 15713' or 'Digital Marketplace'")
     status: ShortText = Field("", description="For DSPT, the published status, e.g. '24/25 Standards Met'")
     certificate_number: line_type(100) = ""
     edition: line_type(20) = ""
@@ -48,11 +79,15 @@ class CertificationCreate(InputModel):
     def _dates(self) -> CertificationCreate:
         if self.issued_on and self.expires_on and self.expires_on < self.issued_on:
             raise ValueError("expires_on must be on or after issued_on")
+        if self.scheme == Scheme.other and not self.scheme_name:
+            raise ValueError("a certificate under scheme 'other' needs its scheme_name, "
+                             "e.g. 'BS EN 15713'")
         return self
 
 
 class CertificationPatch(PatchModel):
     status: ShortText = None  # type: ignore[assignment]
+    scheme_name: ShortText = None  # type: ignore[assignment]
     certificate_number: line_type(100) = None  # type: ignore[assignment]
     edition: line_type(20) = None  # type: ignore[assignment]
     certification_body: ShortText = None  # type: ignore[assignment]
@@ -81,7 +116,13 @@ class CertificationOut(Timestamps):
     expires_on: dt.date | None
     audited_on: dt.date | None
     ods_code: str
+    scheme_name: str = ""
     verification: str
+    verified_by: str = ""
+    verified_at: dt.datetime | None = None
+    verification_checked: str = Field("", description="What the reviewer looked up")
+    flags_cleared: list[dict] = Field(default_factory=list,
+                                      description="Flags a reviewer cleared: flag, by, at, note")
     notes: str
     current: bool = Field(description="Counts today under the scheme's validity rule")
     satisfies: bool = Field(description="Meets a requirement (DSPT needs Standards Met or above)")
@@ -89,6 +130,7 @@ class CertificationOut(Timestamps):
     flags: list[str] = Field(default_factory=list,
                              description="Coverage doubts a reviewer should check")
     dspt_level: str | None = None
+    flag_codes: list[str] = Field(default_factory=list, description="The open flags by code")
 
 
 class ExpiringCertificationOut(CertificationOut):

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from models.tables import Certification, Supplier
-from portal.certifications.rules import expiring_within, validity
-from portal.certifications.schemas import CertificationCreate, CertificationPatch
+from portal.certifications.rules import expiring_within, higher_verification, validity
+from portal.certifications.schemas import (
+    CertificationCreate,
+    CertificationPatch,
+    CertificationVerify,
+)
 from portal.core import records
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput
+from portal.core.security import now
 from portal.suppliers.service import get_active_supplier, get_supplier
 
 
@@ -23,16 +29,68 @@ async def with_validity(rows: list[dict[str, Any]], *, today: dt.date | None = N
     if supplier_ids:
         names = {s["id"]: s["legal_name"] or s["name"] for s in await Supplier.select(
             Supplier.id, Supplier.name, Supplier.legal_name).where(Supplier.id.is_in(supplier_ids))}
+    basic_ce: dict[int, tuple] = {}
+    plus_suppliers = list({r["supplier"] for r in rows if r["scheme"] == "cyber_essentials_plus"})
+    if plus_suppliers:  # a CE+ is checked against the basic CE before its audit
+        for c in await Certification.select(Certification.supplier, Certification.issued_on).where(
+                Certification.supplier.is_in(plus_suppliers)
+                & (Certification.scheme == "cyber_essentials")
+                & Certification.archived_at.is_null() & Certification.issued_on.is_not_null()):
+            basic_ce[c["supplier"]] = basic_ce.get(c["supplier"], ()) + (c["issued_on"],)
     out = []
     for row in rows:
+        cleared = _loads(row.get("flags_cleared"))
         v = validity(scheme=row["scheme"], today=today, status=row["status"],
                      issued_on=row["issued_on"], expires_on=row["expires_on"],
                      edition=row["edition"], legal_entity=row["legal_entity"],
-                     supplier_legal_name=names.get(row["supplier"], ""), scope=row["scope"])
+                     supplier_legal_name=names.get(row["supplier"], ""), scope=row["scope"],
+                     accreditation_body=row["accreditation_body"], audited_on=row["audited_on"],
+                     basic_ce_issued=basic_ce.get(row["supplier"], ()),
+                     cleared=tuple(c["flag"] for c in cleared))
         out.append({**row, "expires_on": v.expires_on, "current": v.current,
                     "satisfies": v.satisfies, "reason": v.reason, "flags": list(v.flags),
-                    "dspt_level": v.level})
+                    "flag_codes": list(v.flag_codes), "dspt_level": v.level,
+                    "flags_cleared": cleared})
     return out
+
+
+def _loads(value) -> list[dict]:
+    items = json.loads(value) if isinstance(value, str) else value
+    return [i for i in (items or []) if isinstance(i, dict)]
+
+
+# A change to what the certificate says undoes a reviewer's check of it.
+_SUBSTANTIVE = {"status", "certificate_number", "edition", "certification_body",
+                "accreditation_body", "legal_entity", "scope", "issued_on", "expires_on",
+                "audited_on", "ods_code", "scheme_name"}
+
+
+async def verify_certification(certification_id: int, data: CertificationVerify, *,
+                               actor: str) -> dict[str, Any]:
+    """A reviewer checked the certificate (e.g. on IASME or UKAS CertCheck): it becomes
+    `reviewer_checked` (a register match stays `register_verified`), and the flags named are
+    cleared with who, when and why. Audited as certification.verified."""
+    async with write_transaction():
+        current = await get_certification(certification_id)
+        if current["archived_at"] is not None:
+            raise InvalidInput("This certification is archived; restore it before verifying it.")
+        open_codes = set(current["flag_codes"])
+        unknown = [f.value for f in data.clear_flags if f.value not in open_codes]
+        if unknown:
+            raise InvalidInput(f"This certification has no open flag {', '.join(unknown)} "
+                               f"(open: {', '.join(sorted(open_codes)) or 'none'}).")
+        stamp = now()
+        cleared = current["flags_cleared"] + [
+            {"flag": f.value, "by": actor, "at": stamp.isoformat(), "note": data.note}
+            for f in data.clear_flags]
+        updated = await records.update_row(
+            Certification, certification_id,
+            {"verification": higher_verification(current["verification"], "reviewer_checked"),
+             "verified_by": actor, "verified_at": stamp, "verification_checked": data.checked,
+             "flags_cleared": json.dumps(cleared)},
+            what="certification", action="certification.verified",
+            expected_version=data.version)
+        return (await with_validity([updated]))[0]
 
 
 async def expiring(*, days: int, today: dt.date | None = None) -> list[dict[str, Any]]:
@@ -69,6 +127,7 @@ async def get_certification(certification_id: int) -> dict[str, Any]:
 async def create_certification(data: CertificationCreate) -> dict[str, Any]:
     values = data.model_dump(exclude={"supplier_id"})
     values["scheme"] = data.scheme.value
+    values["flags_cleared"] = "[]"
     async with write_transaction():
         await get_active_supplier(data.supplier_id)
         created = await records.create_row(
@@ -86,6 +145,14 @@ async def update_certification(certification_id: int, patch: CertificationPatch)
         expires = changes.get("expires_on", current["expires_on"])
         if issued and expires and expires < issued:
             raise InvalidInput("expires_on must be on or after issued_on")
+        if current["scheme"] == "other" and not changes.get("scheme_name",
+                                                            current["scheme_name"]):
+            raise InvalidInput("a certificate under scheme 'other' needs its scheme_name")
+        if any(k in _SUBSTANTIVE and changes[k] != current[k] for k in changes) \
+                and current["verification"] in ("reviewer_checked", "evidence_uploaded"):
+            # what was checked no longer matches what is recorded
+            changes = {**changes, "verification": "self_declared", "verified_by": "",
+                       "verified_at": None, "verification_checked": "", "flags_cleared": "[]"}
         updated = await records.update_row(Certification, certification_id, changes,
                                            what="certification", action="certification.updated",
                                            expected_version=patch.version)

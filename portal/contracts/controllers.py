@@ -26,6 +26,11 @@ class ClauseIn(InputModel):
     location: line_type(200) | None = None
     note: text_type(5000) | None = None
     version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    hours: Annotated[int, Field(ge=0, le=8760)] | None = Field(
+        None, description="breach.notification only: the window in hours a reviewer read "
+                          "(0 = 'immediately')")
+    immediately: bool = Field(False, description="breach.notification only: the contract says "
+                                                 "'immediately' (same as hours 0)")
 
 
 class ContractClauseController(Controller):
@@ -49,9 +54,10 @@ class ContractClauseController(Controller):
     @put("/clauses/{key:str}", opt=WRITE, summary="Set one clause's status by hand")
     async def set_clause(self, contract_id: ContractId, key: ClauseKey,
                          data: ClauseIn) -> ClauseOut:
+        hours = 0 if data.immediately else data.hours
         return ClauseOut(**await service.set_clause(
             contract_id, key, status=data.status, location=data.location, note=data.note,
-            version=data.version, actor=current_actor().name))
+            version=data.version, actor=current_actor().name, hours=hours))
 
     @get("/schedule.docx", opt={"permission": READ}, media_type=service.DOCX,
          summary="Word schedule of the model clauses for required clauses that are missing or partial")

@@ -55,6 +55,7 @@ async def checklist(contract_id: int) -> dict[str, Any]:
             "source": row["source"] if row else None,
             "location": row["location"] if row else "", "excerpt": row["excerpt"] if row else "",
             "note": row["note"] if row else "", "version": row["version"] if row else None,
+            "hours": row["hours"] if row else None,
             "updated_at": row["updated_at"] if row else None,
         })
     order = {"missing": 0, "partial": 1, "present": 2, "not_applicable": 3}
@@ -147,13 +148,20 @@ async def upload_document(contract_id: int, *, filename: str | None, data: bytes
 
 
 async def set_clause(contract_id: int, key: str, *, status: str, location: str | None,
-                     note: str | None, version: int | None, actor: str) -> dict[str, Any]:
+                     note: str | None, version: int | None, actor: str,
+                     hours: int | None = None) -> dict[str, Any]:
     if key not in library():
         raise NotFound(f"No clause {key!r} in the library.")
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+    if hours is not None and key != "breach.notification":
+        raise InvalidInput("hours can only be recorded for breach.notification")
     async with write_transaction():
         contract = await _contract(contract_id)
+        if status == "not_applicable" and key.startswith("art28.") \
+                and contract["data_role"] == "processor" and contract["personal_data"]:
+            raise InvalidInput(f"{key} can't be 'not_applicable': the contract is for a processor "
+                               "of personal data, and Article 28 requires every one of its terms.")
         row = await ContractClause.select().where(
             (ContractClause.contract == contract_id) & (ContractClause.key == key)).first()
         if row is not None and version is not None and version != row["version"]:
@@ -162,6 +170,8 @@ async def set_clause(contract_id: int, key: str, *, status: str, location: str |
             raise Conflict("Someone else changed this clause; reload and try again.",
                            extra={"current_version": row["version"]})
         values = {"status": status, "source": "manual", "updated_by": actor}
+        if key == "breach.notification":
+            values["hours"] = hours  # 0 = "immediately"; None = no window stated
         if location is not None:
             values["location"] = location
         if note is not None:

@@ -39,7 +39,9 @@ _pending: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar(
 
 
 def register(name: str, derive: Deriver, *, ignores: Iterable[str] = ()) -> None:
-    """Register (or replace) a deriver; idempotent, so importing twice is harmless."""
+    """Register (or replace, keeping its place) a deriver; idempotent, so importing twice is
+    harmless. Derivers run in registration order, whatever order the writes came in: one
+    whose output another reads (knock-out risks, read by the score) registers first."""
     _derivers[name] = _Registration(name, derive, frozenset(ignores))
 
 
@@ -74,9 +76,9 @@ async def derive() -> None:
     work, pending.touched = pending.touched, {}
     token = _pending.set(None)  # a deriver's own writes touch nothing
     try:
-        for name, ids in work.items():
-            registration = _derivers.get(name)
-            if registration is not None and ids:
+        for name, registration in list(_derivers.items()):  # registration order
+            ids = work.get(name)
+            if ids:
                 await registration.derive(sorted(ids))
     finally:
         _pending.reset(token)

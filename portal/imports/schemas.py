@@ -15,6 +15,9 @@ class DsptImportOut(_Report):
     stored: int = Field(description="Register rows stored or updated")
     matched_suppliers: int = Field(description="Suppliers whose ODS code is on the register")
     unmatched: int
+    for_review: list[str] = Field(default_factory=list,
+                                  description="Rows kept whose Status the portal doesn't know")
+    for_review_count: int = 0
 
 
 class SupplierImportOut(_Report):

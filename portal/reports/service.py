@@ -162,8 +162,14 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
     cert_rows, cert_ok = [], set()
     for s in personal:
         for c in idx["by"]["certifications"][s["id"]]:
+            cleared = c.get("flags_cleared") or "[]"
+            cleared = json.loads(cleared) if isinstance(cleared, str) else cleared
             v = validity(scheme=c["scheme"], today=today, status=c["status"],
-                         issued_on=c["issued_on"], expires_on=c["expires_on"], edition=c["edition"])
+                         issued_on=c["issued_on"], expires_on=c["expires_on"], edition=c["edition"],
+                         legal_entity=c["legal_entity"], scope=c["scope"],
+                         supplier_legal_name=s["legal_name"] or s["name"],
+                         accreditation_body=c["accreditation_body"], audited_on=c["audited_on"],
+                         cleared=tuple(i["flag"] for i in cleared if isinstance(i, dict)))
             cert_rows.append((s["name"], SCHEME_LABELS.get(c["scheme"], c["scheme"]),
                               c["status"] or c["certificate_number"] or "–", _date(v.expires_on),
                               "current" if v.satisfies else ("partial" if v.partial else "not current"),
@@ -304,8 +310,9 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
 
 
 async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> tuple[str, bytes]:
+    from portal.certifications.service import with_validity
     from portal.contracts.service import checklist
-    from portal.scoring.service import get_score
+    from portal.scoring.service import disclosures, get_score
 
     today = today or dt.date.today()
     supplier = await Supplier.select().where(Supplier.id == supplier_id).first()
@@ -327,8 +334,23 @@ async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> 
     document.add_heading(f"Supplier assurance report: {supplier['name']}", level=0)
     document.add_paragraph(f"{supplier['legal_name'] or supplier['name']}. Tier {score['tier']}; "
                            f"score {score['score']} ({score['rating']}).")
+    for reason in score.get("tier_reasons", []):
+        document.add_paragraph(reason)
     for gate in score["gates"]:
         document.add_paragraph().add_run(gate).bold = True
+    told = await disclosures(supplier_id)
+    if told:
+        document.add_heading("What the supplier told us", level=1)
+    for d in told:
+        document.add_heading(f"{d['title']} (accepted {_date(d['decided_on'])})", level=2)
+        document.add_paragraph(f"{d['compliant']} of {d['scorable']} compliant, {d['evidenced']} "
+                               f"evidenced, {d['checked']} checked by a reviewer.")
+        if d["facts"]:
+            table(document, ["About", "Answer"], [(f["label"], f["answer"]) for f in d["facts"]])
+        if d["failing"]:
+            document.add_paragraph("Answers that do not meet the requirement:")
+            table(document, ["Question", "Answer"], [(f["question"], f["answer"])
+                                                     for f in d["failing"]])
     document.add_heading("Score against standard 10", level=1)
     table(document, ["Criterion", "Points", "Why", "To improve", "Evidences"], [
         (c["title"], f"{c['points']:g} / {c['max_points']}", " ".join(c["reasons"]),
@@ -337,12 +359,15 @@ async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> 
     table(document, ["Name", "Email", "Role"], [(c["name"], c["email"], c["role"]) for c in contacts])
     document.add_heading("Certifications", level=1)
     rows = []
-    for c in certs:
-        v = validity(scheme=c["scheme"], today=today, status=c["status"], issued_on=c["issued_on"],
-                     expires_on=c["expires_on"], edition=c["edition"])
-        rows.append((SCHEME_LABELS.get(c["scheme"], c["scheme"]), c["status"] or c["certificate_number"],
-                     _date(v.expires_on), "current" if v.current else "not current", v.reason or ""))
-    table(document, ["Scheme", "Status or number", "Expires", "Validity", "Note"], rows)
+    for c in await with_validity(certs, today=today):
+        label = c["scheme_name"] if c["scheme"] == "other" and c["scheme_name"] else \
+            SCHEME_LABELS.get(c["scheme"], c["scheme"])
+        note = " ".join([c["reason"] or "", *c["flags"]]).strip()
+        rows.append((label, c["status"] or c["certificate_number"], _date(c["expires_on"]),
+                     "counts" if c["satisfies"] else "does not count",
+                     c["verification"].replace("_", " "), note))
+    table(document, ["Scheme", "Status or number", "Expires", "Validity", "Verification", "Note"],
+          rows)
     clause_titles = {k: c.title for k, c in library().items()}
     for contract in contracts:
         document.add_heading(f"Contract: {contract['title']}", level=1)
@@ -357,7 +382,9 @@ async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> 
         (a["questionnaire"], a["status"].replace("_", " "), _date(a["sent_at"]),
          _date(a["submitted_at"]), _date(a["decided_at"])) for a in assessments])
     document.add_heading("Risks and disputes", level=1)
-    table(document, ["Kind", "Title", "Severity", "Owner", "Status"], [
-        (r["kind"], r["title"], r["severity"], r["owner"], r["status"]) for r in risks])
+    table(document, ["Kind", "Title", "Severity", "Owner", "Status", "Accepted"], [
+        (r["kind"], r["title"], r["severity"], r["owner"], r["status"],
+         f"{r['accepted_by']} ({r['accepted_role']}) until {_date(r['accepted_until'])}: "
+         f"{r['accepted_reason']}" if r["accepted_by"] else "–") for r in risks])
     safe = "".join(ch if ch.isalnum() else "-" for ch in supplier["name"]).strip("-")[:60]
     return f"supplier-assurance-{safe}-{today:%Y%m%d}.docx", to_bytes(document)

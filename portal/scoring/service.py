@@ -33,17 +33,20 @@ from portal.core import changes
 from portal.core.db import write_transaction
 from portal.core.errors import NotFound
 from portal.core.security import now
+from portal.scoring.answers import read
+from portal.scoring.certificates import create_pending_certifications
+from portal.scoring.knockouts import open_knockout_risks
 from portal.scoring.rules import (
     AssessmentFacts,
     CertificationFacts,
     ContractFacts,
+    FailingAnswer,
     RiskFacts,
     Score,
     SupplierFacts,
     load_policy,
     score,
 )
-from questionnaires.rules import compliance
 from questionnaires.states import State
 
 CHUNK = 500
@@ -64,20 +67,23 @@ async def _select(query_factory, ids: list[int] | None) -> list[dict]:
     return rows
 
 
-async def assessment_share(assessment_id: int, definition_id: int) -> float | None:
+async def assessment_reading(assessment_id: int, definition_id: int):
+    """How an accepted assessment's answers read: compliant, evidenced, checked, failing."""
     from portal.assessments.service import answer_rows, frozen_definition
 
     definition = await frozen_definition(definition_id)
     answers = await answer_rows(assessment_id)
     values = {qid: a["value"] for qid, a in answers.items()}
     evidenced = {r["question_id"] for r in await EvidenceFile.select(EvidenceFile.question_id).where(
-        EvidenceFile.assessment == assessment_id)}
+        (EvidenceFile.assessment == assessment_id) & EvidenceFile.withdrawn_at.is_null())}
     checked = {r["question_id"] for r in await AnswerReview.select(AnswerReview.question_id).where(
         (AnswerReview.assessment == assessment_id) & (AnswerReview.decision == "accepted"))}
-    policy = load_policy()["answer_assurance"]
-    factors = {qid: policy["checked"] if qid in checked else policy["evidenced"]
-               if qid in evidenced else policy["asserted"] for qid in values}
-    return compliance(definition, values, assurance=factors)["share"]
+    return read(definition, values, evidence_questions=evidenced, checked=checked,
+                factors=load_policy()["answer_assurance"])
+
+
+async def assessment_share(assessment_id: int, definition_id: int) -> float | None:
+    return (await assessment_reading(assessment_id, definition_id)).share
 
 
 async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
@@ -87,7 +93,8 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     async def q_suppliers(chunk):
         query = Supplier.select(Supplier.id, Supplier.name, Supplier.legal_name,
                                 Supplier.handles_personal_data, Supplier.handles_patient_data,
-                                Supplier.affects_care).where(Supplier.archived_at.is_null())
+                                Supplier.affects_care, Supplier.supplier_type).where(
+            Supplier.archived_at.is_null())
         return await (query.where(where(Supplier.id, chunk)) if chunk is not None else query)
 
     async def q_contacts(chunk):
@@ -98,24 +105,33 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     async def q_contracts(chunk):
         query = Contract.select(Contract.id, Contract.supplier, Contract.title, Contract.start_date,
                                 Contract.end_date, Contract.data_role, Contract.personal_data,
-                                Contract.patient_data).where(Contract.archived_at.is_null())
+                                Contract.patient_data, Contract.system_access,
+                                Contract.supports_essential_function,
+                                Contract.special_category_data).where(Contract.archived_at.is_null())
         return await (query.where(where(Contract.supplier, chunk)) if chunk is not None else query)
 
     async def q_certs(chunk):
         query = Certification.select(Certification.id, Certification.supplier, Certification.scheme,
                                      Certification.status, Certification.issued_on,
-                                     Certification.expires_on, Certification.edition).where(
+                                     Certification.expires_on, Certification.edition,
+                                     Certification.verification, Certification.legal_entity,
+                                     Certification.scope, Certification.accreditation_body,
+                                     Certification.audited_on, Certification.scheme_name,
+                                     Certification.flags_cleared).where(
             Certification.archived_at.is_null())
         return await (query.where(where(Certification.supplier, chunk)) if chunk is not None else query)
 
     async def q_assessments(chunk):
         query = Assessment.select(Assessment.id, Assessment.supplier, Assessment.status,
-                                  Assessment.decided_at, Assessment.definition)
+                                  Assessment.decided_at, Assessment.definition,
+                                  Assessment.definition.key, Assessment.definition.title)
         return await (query.where(where(Assessment.supplier, chunk)) if chunk is not None else query)
 
     async def q_risks(chunk):
         query = Risk.select(Risk.id, Risk.supplier, Risk.kind, Risk.severity, Risk.status,
-                            Risk.owner, Risk.mitigation, Risk.data_security_risk)
+                            Risk.owner, Risk.mitigation, Risk.data_security_risk, Risk.title,
+                            Risk.source_key, Risk.criterion, Risk.gate, Risk.accepted_by,
+                            Risk.accepted_role, Risk.accepted_reason, Risk.accepted_until)
         return await (query.where(where(Risk.supplier, chunk)) if chunk is not None else query)
 
     suppliers = await _select(q_suppliers, ids)
@@ -130,7 +146,8 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
         return await (query.where(ProductService.contract.is_in(chunk)) if chunk is not None else query)
 
     async def q_clauses(chunk):
-        query = ContractClause.select(ContractClause.contract, ContractClause.key, ContractClause.status)
+        query = ContractClause.select(ContractClause.contract, ContractClause.key,
+                                      ContractClause.status, ContractClause.hours)
         return await (query.where(ContractClause.contract.is_in(chunk)) if chunk is not None else query)
 
     async def q_documents(chunk):
@@ -142,18 +159,22 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     scope = None if ids is None else contract_ids
     products = {r["contract"]: r["count"] for r in await _select(q_products, scope)}
     clauses: dict[int, dict[str, str]] = defaultdict(dict)
+    manual_hours: dict[int, int] = {}
     for row in await _select(q_clauses, scope):
         clauses[row["contract"]][row["key"]] = row["status"]
+        if row["key"] == "breach.notification" and row["hours"] is not None:
+            manual_hours[row["contract"]] = row["hours"]  # a reviewer's hours beat the scan's
     breach = {r["contract"]: r["breach_notification_hours"] for r in await _select(q_documents, scope)}
+    breach.update(manual_hours)
     certs = await _select(q_certs, ids)
     assessments = await _select(q_assessments, ids)
     risks = await _select(q_risks, ids)
 
-    shares: dict[int, float | None] = {}
+    readings = {}
     window = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
     for a in assessments:
         if a["status"] == State.accepted and a["decided_at"] and a["decided_at"] >= window:
-            shares[a["id"]] = await assessment_share(a["id"], a["definition"])
+            readings[a["id"]] = await assessment_reading(a["id"], a["definition"])
 
     by_supplier: dict[str, dict[int, list]] = {k: defaultdict(list) for k in
                                                ("contracts", "certs", "assessments", "risks")}
@@ -167,30 +188,51 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
             required=tuple(required_keys(data_role=c["data_role"], personal_data=c["personal_data"],
                                          patient_data=c["patient_data"],
                                          affects_care=affects_care.get(c["supplier"], False))),
-            breach_hours=breach.get(c["id"])))
+            breach_hours=breach.get(c["id"]), system_access=c["system_access"],
+            supports_essential_function=c["supports_essential_function"],
+            special_category_data=c["special_category_data"]))
     for c in certs:
         by_supplier["certs"][c["supplier"]].append(CertificationFacts(
             id=c["id"], scheme=c["scheme"], status=c["status"], issued_on=c["issued_on"],
-            expires_on=c["expires_on"], edition=c["edition"]))
+            expires_on=c["expires_on"], edition=c["edition"], verification=c["verification"],
+            legal_entity=c["legal_entity"], scope=c["scope"],
+            accreditation_body=c["accreditation_body"], audited_on=c["audited_on"],
+            scheme_name=c["scheme_name"], cleared=_cleared(c["flags_cleared"])))
     for a in assessments:
+        reading = readings.get(a["id"])
         by_supplier["assessments"][a["supplier"]].append(AssessmentFacts(
             id=a["id"], status=a["status"],
             decided_at=a["decided_at"].date() if a["decided_at"] else None,
-            compliance_share=shares.get(a["id"])))
+            compliance_share=reading.share if reading else None,
+            definition_key=a["definition.key"], title=a["definition.title"],
+            compliant=reading.compliant if reading else 0,
+            scorable=reading.scorable if reading else 0,
+            evidenced=reading.evidenced if reading else 0,
+            checked=reading.checked if reading else 0,
+            failing=tuple(FailingAnswer(*f) for f in reading.failing) if reading else ()))
     for r in risks:
         by_supplier["risks"][r["supplier"]].append(RiskFacts(
             id=r["id"], kind=r["kind"], severity=r["severity"], status=r["status"],
             owner=r["owner"], mitigation=r["mitigation"],
-            data_security_risk=r["data_security_risk"]))
+            data_security_risk=r["data_security_risk"], title=r["title"],
+            source_key=r["source_key"], criterion=r["criterion"], gate=r["gate"],
+            accepted_by=r["accepted_by"], accepted_role=r["accepted_role"],
+            accepted_reason=r["accepted_reason"], accepted_until=r["accepted_until"]))
     return [SupplierFacts(
         id=s["id"], name=s["name"], legal_name=s["legal_name"],
         handles_personal_data=s["handles_personal_data"],
         handles_patient_data=s["handles_patient_data"], affects_care=s["affects_care"],
-        contacts=contacts.get(s["id"], 0),
+        supplier_type=s["supplier_type"], contacts=contacts.get(s["id"], 0),
         contracts=tuple(by_supplier["contracts"][s["id"]]),
         certifications=tuple(by_supplier["certs"][s["id"]]),
         assessments=tuple(by_supplier["assessments"][s["id"]]),
         risks=tuple(by_supplier["risks"][s["id"]])) for s in suppliers]
+
+
+def _cleared(value) -> tuple[str, ...]:
+    """Flag codes a reviewer cleared (stored as [{flag, by, at, note}, ...])."""
+    items = json.loads(value) if isinstance(value, str) else (value or [])
+    return tuple(i["flag"] if isinstance(i, dict) else str(i) for i in items or [])
 
 
 async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = False) -> int:
@@ -198,8 +240,10 @@ async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = Fal
     stamp = now()
     prepared = []
     for supplier_id, result in results:
-        breakdown = json.dumps({"criteria": result.breakdown(), "gates": result.gates},
-                               separators=(",", ":"))
+        breakdown = json.dumps({"criteria": result.breakdown(), "gates": result.gates,
+                                "caps": [c.as_dict() for c in result.caps],
+                                "tier_reasons": result.tier_reasons},
+                               separators=(",", ":"), default=str)
         fingerprint = hashlib.sha1(  # noqa: S324 - change detection, not security
             f"{result.score}|{result.rating}|{result.tier}|{breakdown}".encode()).hexdigest()
         prepared.append((supplier_id, result, breakdown, fingerprint))
@@ -264,6 +308,7 @@ async def get_score(supplier_id: int) -> dict[str, Any]:
     breakdown = json.loads(breakdown) if isinstance(breakdown, str) else breakdown
     return {"supplier_id": supplier_id, "score": row["score"], "rating": row["rating"],
             "tier": row["tier"], "criteria": breakdown["criteria"], "gates": breakdown["gates"],
+            "caps": breakdown.get("caps", []), "tier_reasons": breakdown.get("tier_reasons", []),
             "computed_at": row["computed_at"]}
 
 
@@ -271,4 +316,61 @@ async def get_score(supplier_id: int) -> dict[str, Any]:
 # only once the assessment is decided, and that decision is a write of its own.
 _NOT_SCORE_INPUTS = ("answer.saved", "evidence.uploaded", "assessment.reminded")
 
+# Registration order is run order: knock-out risks are opened before the score reads them.
+changes.register("knockouts", open_knockout_risks, ignores=_NOT_SCORE_INPUTS)
+changes.register("certificates", create_pending_certifications, ignores=_NOT_SCORE_INPUTS)
 changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)
+
+
+# What the supplier told us: shown on the supplier page and in its report, so that a green
+# rating can never hide "data processed in India/USA with no safeguard".
+DISCLOSURE_QUESTIONS = {
+    "data_locations": "Where our data is stored",
+    "data_in_uk": "All data stored and processed in the UK",
+    "transfer_countries": "Countries outside the UK",
+    "transfer_safeguards": "Transfer safeguard",
+    "data_flows": "Data flows",
+    "uses_subprocessors": "Uses sub-processors",
+    "subprocessor_list": "Sub-processors",
+    "special_category_kinds": "Special-category data",
+    "our_systems_access": "Access to our systems",
+    "ownership": "Ownership and control",
+}
+
+
+async def disclosures(supplier_id: int) -> list[dict[str, Any]]:
+    """For the latest accepted assessment of each questionnaire: its failing answers and
+    what it says about data locations, transfers and sub-processors."""
+    from portal.assessments.service import answer_rows, frozen_definition
+
+    rows = await Assessment.select(Assessment.id, Assessment.decided_at, Assessment.definition,
+                                   Assessment.definition.key, Assessment.definition.title).where(
+        (Assessment.supplier == supplier_id) & (Assessment.status == State.accepted)).order_by(
+        Assessment.decided_at, ascending=False)
+    seen, out = set(), []
+    for row in rows:
+        if row["definition.key"] in seen:
+            continue
+        seen.add(row["definition.key"])
+        definition = await frozen_definition(row["definition"])
+        reading = await assessment_reading(row["id"], row["definition"])
+        values = {qid: a["value"] for qid, a in (await answer_rows(row["id"])).items()}
+        facts = []
+        for qid, label in DISCLOSURE_QUESTIONS.items():
+            question = definition.question(qid)
+            value = values.get(qid)
+            if question is None or value in (None, "", []):
+                continue
+            options = {o.value: o.label for o in question.option_list()}
+            shown = ", ".join(options.get(v, str(v)) for v in value) if isinstance(value, list) \
+                else options.get(value, str(value))
+            facts.append({"question_id": qid, "label": label, "answer": shown})
+        out.append({"assessment_id": row["id"], "definition": row["definition.key"],
+                    "title": row["definition.title"],
+                    "decided_on": row["decided_at"].date() if row["decided_at"] else None,
+                    "compliant": reading.compliant, "scorable": reading.scorable,
+                    "evidenced": reading.evidenced, "checked": reading.checked,
+                    "failing": [{"question_id": q, "question": t, "answer": a}
+                                for q, t, a in reading.failing],
+                    "facts": facts})
+    return out

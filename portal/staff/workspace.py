@@ -30,7 +30,7 @@ from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
 from portal.imports.controllers import MAX_CSV
-from portal.scoring.service import get_score
+from portal.scoring.service import disclosures, get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
 from portal.staff.rendering import render
@@ -116,6 +116,7 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
     return render(request, "staff/supplier.html", page_title=supplier["name"], s=supplier,
                   contacts=await suppliers.list_contacts(supplier_id),
                   score=await get_score(supplier_id) if supplier["archived_at"] is None else None,
+                  disclosures=await disclosures(supplier_id),
                   contracts=contracts_, certs=certs, assessments=sent, risks=risks, trail=trail,
                   questionnaires=assessments.available_questionnaires(),
                   notice=request.query_params.get("notice"),

@@ -54,6 +54,19 @@ class DataRole(StrEnum):
     none = "none"
 
 
+class SupplierType(StrEnum):
+    it_system = "it_system"  # software or a hosted system
+    it_service = "it_service"  # managed IT, support, hosting
+    non_it = "non_it"  # confidential waste, couriers, solicitors: judged by their own schemes
+
+
+class SystemAccess(StrEnum):
+    none = "none"
+    user = "user"  # ordinary user accounts on our systems
+    remote = "remote"  # remote access (support sessions, VPN)
+    privileged = "privileged"  # administrator or domain-admin rights
+
+
 # Suppliers ---------------------------------------------------------------------------
 
 
@@ -70,6 +83,9 @@ class SupplierCreate(InputModel):
     handles_personal_data: Flag
     handles_patient_data: Flag
     affects_care: Flag
+    supplier_type: SupplierType = Field(
+        SupplierType.it_service, description="it_system, it_service or non_it: decides which "
+                                            "certificates are asked of it")
     notes: LongText = ""
 
     _website = field_validator("website")(_check_website)
@@ -93,6 +109,7 @@ class SupplierPatch(PatchModel):
     handles_personal_data: Flag = None  # type: ignore[assignment]
     handles_patient_data: Flag = None  # type: ignore[assignment]
     affects_care: Flag = None  # type: ignore[assignment]
+    supplier_type: SupplierType = None  # type: ignore[assignment]
     notes: LongText = None  # type: ignore[assignment]
 
     _website = field_validator("website")(_check_website)
@@ -110,6 +127,7 @@ class SupplierOut(Timestamps):
     handles_personal_data: bool
     handles_patient_data: bool
     affects_care: bool
+    supplier_type: str
     notes: str
     score: int | None = None
     rating: str | None = None
@@ -169,6 +187,14 @@ class ContractCreate(InputModel):
     data_role: DataRole
     personal_data: Flag
     patient_data: Flag
+    system_access: SystemAccess = Field(
+        SystemAccess.none, description="The supplier's access to our systems; remote or "
+                                       "privileged makes it critical")
+    supports_essential_function: Flag = Field(
+        False, description="The service supports an essential function (makes it critical)")
+    special_category_data: Flag = Field(
+        False, description="Special-category data beyond patient data (e.g. staff health, "
+                           "ethnicity, union membership)")
 
     @model_validator(mode="after")
     def _consistent(self) -> ContractCreate:
@@ -189,6 +215,9 @@ class ContractPatch(PatchModel):
     data_role: DataRole = None  # type: ignore[assignment]
     personal_data: Flag = None  # type: ignore[assignment]
     patient_data: Flag = None  # type: ignore[assignment]
+    system_access: SystemAccess = None  # type: ignore[assignment]
+    supports_essential_function: Flag = None  # type: ignore[assignment]
+    special_category_data: Flag = None  # type: ignore[assignment]
 
 
 class ContractOut(Timestamps):
@@ -204,3 +233,6 @@ class ContractOut(Timestamps):
     data_role: str
     personal_data: bool
     patient_data: bool
+    system_access: str
+    supports_essential_function: bool
+    special_category_data: bool

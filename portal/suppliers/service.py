@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from enum import StrEnum
 from typing import Any
 
 from piccolo.columns.combination import Or
@@ -136,12 +137,13 @@ async def _check_supplier_key(key: str | None, *, exclude_id: int | None = None)
 async def create_supplier(data: SupplierCreate) -> dict[str, Any]:
     async with write_transaction():
         await _check_supplier_key(data.supplier_key)
-        created = await records.create_row(Supplier, data.model_dump(), action="supplier.created")
+        created = await records.create_row(Supplier, data.model_dump(mode="json"),
+                                           action="supplier.created")
     return await read_supplier(created["id"])
 
 
 async def update_supplier(supplier_id: int, patch: SupplierPatch) -> dict[str, Any]:
-    changes = patch.changes()
+    changes = {k: v.value if isinstance(v, StrEnum) else v for k, v in patch.changes().items()}
     async with write_transaction():
         current = await get_supplier(supplier_id)
         await _check_supplier_key(changes.get("supplier_key"), exclude_id=supplier_id)
@@ -253,8 +255,11 @@ async def _replace_products(contract_id: int, supplier_id: int, names: list[str]
 
 
 async def create_contract(data: ContractCreate) -> dict[str, Any]:
-    values = data.model_dump(exclude={"supplier_id", "products_services"})
-    values["data_role"] = data.data_role.value
+    values = data.model_dump(mode="json", exclude={"supplier_id", "products_services",
+                                                   "start_date", "end_date", "notice_date",
+                                                   "annual_value"})
+    values.update(start_date=data.start_date, end_date=data.end_date,
+                  notice_date=data.notice_date, annual_value=data.annual_value)
     async with write_transaction():
         await get_active_supplier(data.supplier_id)
         created = await records.create_row(Contract, {**values, "supplier": data.supplier_id},
@@ -270,8 +275,7 @@ async def create_contract(data: ContractCreate) -> dict[str, Any]:
 async def update_contract(contract_id: int, patch: ContractPatch) -> dict[str, Any]:
     changes = patch.changes()
     products = changes.pop("products_services", None)
-    if "data_role" in changes:
-        changes["data_role"] = changes["data_role"].value
+    changes = {k: v.value if isinstance(v, StrEnum) else v for k, v in changes.items()}
     async with write_transaction():
         current = await get_contract(contract_id)
         merged = {**current, **changes}

@@ -44,6 +44,8 @@ async def prepared_link() -> str:
                     value = [evidence["id"]]
                 elif q["type"] in ("yes_no", "single_choice"):
                     value = q["options"][0]["value"]
+                elif q["type"] == "multi_choice":
+                    value = [q["options"][0]["value"]]
                 elif q["type"] == "number":
                     value = 24
                 elif q["type"] == "date":

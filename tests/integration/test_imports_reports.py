@@ -22,6 +22,7 @@ DSPT_CSV = """Code,Organisation Name,Status,Date Of Publication,Primary Sector,I
 BAD CODE!,Broken Ltd,24/25 Standards Met,01/01/2025,IT Supplier,
 8QQ11,Odd Status Ltd,Excellent,01/01/2025,IT Supplier,
 8QQ12,Odd Date Ltd,24/25 Standards Met,2025-01-01,IT Supplier,
+8QQ13,Plan Agreed Ltd,24/25 Standards Not Fully Met (Plan Agreed),30/06/2025,IT Supplier,
 """
 
 
@@ -31,14 +32,18 @@ async def test_dspt_import_verifies_suppliers_and_reimport_updates(client, procu
                                  files={"file": ("dspt.csv", DSPT_CSV.encode(), "text/csv")})
     assert response.status_code == 200, response.text
     report = response.json()
-    assert (report["rows"], report["stored"], report["matched_suppliers"], report["unmatched"]) == (5, 2, 1, 1)
-    assert len(report["errors"]) == 3 and "line 4" in report["errors"][0]
+    # "Plan Agreed" is a DSPT level and an unknown status is kept for review, not dropped
+    assert (report["rows"], report["stored"], report["matched_suppliers"], report["unmatched"]) == (6, 4, 1, 3)
+    assert len(report["errors"]) == 2 and "line 4" in report["errors"][0]
+    assert report["for_review_count"] == 1 and "'Excellent'" in report["for_review"][0]
+    assert (await DsptRegisterEntry.select().where(DsptRegisterEntry.ods_code == "8QQ13").first()
+            )["status"].endswith("(Plan Agreed)")
     cert = await Certification.select().where(Certification.supplier == supplier["id"]).first()
     assert cert["verification"] == "register_verified" and cert["status"] == "24/25 Standards Met"
     newer = DSPT_CSV.replace("24/25 Standards Met,27/06/2025", "25/26 Standards Exceeded,20/06/2026")
     await client.post("/api/v1/imports/dspt", headers=reviewer,
                       files={"file": ("dspt.csv", newer.encode(), "text/csv")})
-    assert await DsptRegisterEntry.count() == 2
+    assert await DsptRegisterEntry.count() == 4
     certs = await Certification.select().where(Certification.supplier == supplier["id"])
     assert len(certs) == 1 and certs[0]["status"] == "25/26 Standards Exceeded"
     wrong = await client.post("/api/v1/imports/dspt", headers=reviewer,
