@@ -263,7 +263,9 @@ async def _create(service: Service, table: str, values: dict[str, Any], send) ->
     for key, value in values.items():
         name = service.rename.get(key, key)
         if name in service.create_model.model_fields:
-            if value is None and key in columns and _column_default(service.table, key) is not None:
+            if key in columns and (
+                    value is None and _column_default(service.table, key) is not None
+                    or value == "" and _column_default(service.table, key) == ""):
                 continue  # a blank field in the form: the schema's default applies
             fields[name] = value
         elif key in SYSTEM_COLUMNS or key == "archived_at" and value in (None, ""):

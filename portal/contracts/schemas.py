@@ -18,6 +18,8 @@ class ClauseOut(BaseModel):
     location: str = Field(description="Where in the document, e.g. 'clause 4.2' or 'page 3'")
     excerpt: str = Field(description="The sentence(s) that carry it")
     note: str = Field(description="Why partial, or the reviewer's note")
+    hours: int | None = Field(None, description="breach.notification only: the window a "
+                              "reviewer recorded by hand, in hours (0: immediately)")
     version: int | None
     updated_at: dt.datetime | None
 
