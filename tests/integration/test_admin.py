@@ -6,15 +6,7 @@ import json
 
 from models.tables import AuditEvent, Supplier
 from tests.integration.conftest import staff_session
-
-CSRF = "test-csrf-token-value"
-
-
-async def admin_client(client, role: str):
-    token = await staff_session(role, username=f"admin-{role}")
-    client.cookies.set("id", token)
-    client.cookies.set("csrftoken", CSRF)
-    return {"X-CSRFToken": CSRF}
+from tests.integration.journeys import CSRF, admin_client
 
 
 async def a_supplier() -> int:

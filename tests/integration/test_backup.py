@@ -13,7 +13,7 @@ from portal.core.errors import Conflict, InvalidInput
 from portal.core.storage import evidence_store
 from portal.settings import get_settings
 from tests.integration.conftest import truncate_all
-from tests.integration.test_supplier_journey import PDF, onboard, send, upload
+from tests.integration.journeys import PDF, onboard, send, upload
 
 
 async def test_round_trip_keeps_records_files_and_the_audit_chain(client, procurement, tmp_path):

@@ -13,9 +13,7 @@ from portal.core import changes
 from portal.core.db import write_transaction
 from portal.wiring import wire
 from tests import factories
-from tests.integration.test_admin import admin_client
-from tests.integration.test_staff_review import sign_in
-from tests.integration.test_staff_workspace import csrf_of
+from tests.integration.journeys import admin_client, csrf_of, sign_in
 
 
 async def stored(supplier_id: int) -> dict:

@@ -13,7 +13,7 @@ import pytest
 
 from models.tables import Supplier
 from tests.integration.conftest import SUPPLIER, contract_body, staff_session
-from tests.integration.test_supplier_journey import PDF, onboard, send, upload
+from tests.integration.journeys import PDF, onboard, send, upload
 
 WELSH = "Gwasanaethau Iechyd ŵ"
 POLISH = "Łódź Medyczna"

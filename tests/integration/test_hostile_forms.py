@@ -14,9 +14,8 @@ from litestar.routes import HTTPRoute
 from models.tables import AuditEvent
 from portal.assessments.pages import form_token
 from portal.staff.auth import CSRF_COOKIE
-from tests.integration.conftest import app, staff_session
-from tests.integration.test_contracts_and_scores import contract_body
-from tests.integration.test_supplier_journey import onboard, send
+from tests.integration.conftest import app, contract_body, staff_session
+from tests.integration.journeys import onboard, send
 
 CSRF = "hostile-forms-csrf-value"
 NASTY = {

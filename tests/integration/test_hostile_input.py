@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.conftest import SUPPLIER
-from tests.integration.test_supplier_journey import onboard, send
+from tests.integration.journeys import onboard, send
 
 
 async def test_deeply_nested_json_is_a_400(client, procurement):
@@ -41,7 +41,7 @@ async def test_dates_no_one_means_are_refused(client, procurement, reviewer, fie
 
 
 async def test_script_in_names_is_escaped_on_pages(client, procurement):
-    from tests.integration.test_staff_review import sign_in
+    from tests.integration.journeys import sign_in
 
     await client.post("/api/v1/suppliers", headers=procurement,
                       json={**SUPPLIER, "name": "<script>alert(1)</script>"})

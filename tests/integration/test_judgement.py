@@ -87,7 +87,7 @@ async def test_processing_on_an_expired_contract_is_red(client, procurement, rev
 
 
 async def _answered(client, procurement, reviewer, overrides: dict, *, accept=True):
-    from tests.integration.test_supplier_journey import answer_everything, onboard, send, upload
+    from tests.integration.journeys import answer_everything, onboard, send, upload
 
     supplier, contact = await onboard(client, procurement, name="QuickScribe UK")
     sent, token = await send(client, procurement, supplier, contact)
@@ -373,7 +373,7 @@ async def test_non_it_suppliers_are_judged_by_their_own_scheme(client, procureme
 
 async def test_an_uploaded_certificate_becomes_a_pending_record_for_a_reviewer(client, procurement,
                                                                                reviewer):
-    from tests.integration.test_supplier_journey import (
+    from tests.integration.journeys import (
         PDF,
         answer_everything,
         onboard,
@@ -422,7 +422,7 @@ async def test_an_uploaded_certificate_becomes_a_pending_record_for_a_reviewer(c
 
 async def test_the_supplier_page_shows_knock_outs_data_locations_and_failing_answers(
         client, procurement, reviewer):
-    from tests.integration.test_staff_review import sign_in
+    from tests.integration.journeys import sign_in
 
     supplier, _ = await _answered(client, procurement, reviewer,
                                   {**OFFSHORE, "data_locations": "Chennai (India), Virginia (USA)",

@@ -115,7 +115,7 @@ async def test_local_store_refuses_keys_that_escape(tmp_path):
 
 
 async def test_reminders_and_expiry_run_safely_twice(client, procurement, tmp_path):
-    from tests.integration.test_supplier_journey import onboard, send
+    from tests.integration.journeys import onboard, send
 
     supplier, contact = await onboard(client, procurement)
     sent, token = await send(client, procurement, supplier, contact)
@@ -140,7 +140,7 @@ async def test_a_mail_that_cant_be_built_fails_alone_and_the_other_jobs_still_ru
         client, procurement, tmp_path, monkeypatch):
     from models.tables import AuditEvent, Organisation
     from portal.core import ratelimit
-    from tests.integration.test_supplier_journey import onboard, send
+    from tests.integration.journeys import onboard, send
 
     await Organisation.insert(Organisation(name="Northshire NHS Trust\nBcc: everyone@example.com"))
     supplier, contact = await onboard(client, procurement)

@@ -7,7 +7,7 @@ say why there."""
 from __future__ import annotations
 
 from tests import factories
-from tests.integration.test_staff_review import sign_in
+from tests.integration.journeys import sign_in
 from tests.querycount import queries
 
 BASELINE = {

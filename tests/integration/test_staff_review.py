@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from portal.core import staff
-from tests.integration.test_supplier_journey import (
+from tests.integration.journeys import (
+    PASSWORD,
     PDF,
-    answer_everything,
+    csrf_of,
     onboard,
     send,
-    upload,
+    sign_in,
+    submitted_assessment,
 )
-
-PASSWORD = "a sensible long password"
-
-
-async def sign_in(client, role: str) -> None:
-    """Sign in through the pages, enrolling an authenticator where the role needs one."""
-    from portal.core import totp
-
-    await staff.create_user(username=f"{role}1", password=PASSWORD, role=role)
-    page = await client.get("/staff/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    response = await client.post("/staff/login", data={
-        "csrf": csrf, "username": f"{role}1", "password": PASSWORD, "next": "/staff/"})
-    assert response.status_code == 303, response.text
-    if response.headers["location"].startswith("/staff/login/mfa"):
-        page = await client.get(response.headers["location"])
-        secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page.text).group(1)
-        response = await client.post("/staff/login/mfa", data={
-            "csrf": csrf, "code": totp.code_at(secret, totp.current_step()), "next": "/staff/"})
-        assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/staff/"
-
-
-def csrf_of(page) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-
-
-async def submitted_assessment(client, procurement):
-    supplier, contact = await onboard(client, procurement)
-    sent, token = await send(client, procurement, supplier, contact)
-    evidence = (await upload(client, token, "cyber_essentials_certificate")).json()
-    await answer_everything(client, token, evidence["id"])
-    assert (await client.post(f"/api/v1/respond/{token}/submit")).status_code == 200
-    return sent["id"], token, evidence
 
 
 async def test_staff_pages_need_sign_in(client):

@@ -9,11 +9,7 @@ import pytest
 from models.tables import Assessment, Certification, Risk
 from tests.contract_corpus import legalese
 from tests.integration.conftest import SUPPLIER, contract_body
-from tests.integration.test_staff_review import sign_in
-
-
-def csrf_of(page) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+from tests.integration.journeys import csrf_of, sign_in
 
 
 async def portfolio(client, procurement):

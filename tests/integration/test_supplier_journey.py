@@ -10,69 +10,7 @@ from models.tables import AuditEvent, EvidenceFile, OutboundEmail
 from portal.core.security import hash_secret
 from questionnaires.loader import shipped
 from questionnaires.rules import visible_ids
-from tests.integration.conftest import SUPPLIER
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-CORE = "ndg10-supplier-due-diligence"
-
-
-async def onboard(client, headers, name="Meridian Health Records"):
-    supplier = (await client.post("/api/v1/suppliers", json={**SUPPLIER, "name": name},
-                                  headers=headers)).json()
-    contact = (await client.post(f"/api/v1/suppliers/{supplier['id']}/contacts", headers=headers,
-                                 json={"name": "Helen Carter", "email": "helen@meridian.example"})
-               ).json()
-    return supplier, contact
-
-
-async def send(client, headers, supplier, contact, questionnaire=CORE):
-    due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-    response = await client.post("/api/v1/assessments", headers=headers, json={
-        "supplier_id": supplier["id"], "contact_id": contact["id"],
-        "questionnaire": questionnaire, "due_date": due})
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return body, body["link"].rsplit("/", 1)[1]
-
-
-def good_answer(question: dict):
-    """A compliant-looking answer a careful supplier would give."""
-    kind = question["type"]
-    values = [o["value"] for o in question["options"]]
-    if kind == "yes_no":
-        return "yes" if "yes" in values else values[0]
-    if kind == "single_choice":
-        return values[0]
-    if kind == "multi_choice":
-        return values[:1]
-    if kind == "number":
-        return 24
-    if kind == "date":
-        return "2027-06-30"
-    if kind == "file":
-        return None
-    return "Meridian Health Records Ltd"
-
-
-async def answer_everything(client, token, evidence_id):
-    for _ in range(5):  # answering can reveal follow-up questions
-        view = (await client.get(f"/api/v1/respond/{token}")).json()
-        todo = [q for s in view["questionnaire"]["sections"] for q in s["questions"]
-                if q["visible"] and q["id"] not in view["answers"]]
-        if not todo:
-            return view
-        for question in todo:
-            value = [evidence_id] if question["type"] == "file" else good_answer(question)
-            response = await client.put(f"/api/v1/respond/{token}/answers/{question['id']}",
-                                        json={"value": value})
-            assert response.status_code == 200, (question["id"], response.text)
-    return view
-
-
-async def upload(client, token, question_id, content=PDF, filename="certificate.pdf"):
-    return await client.post(f"/api/v1/respond/{token}/evidence",
-                             data={"question_id": question_id},
-                             files={"file": (filename, content, "application/octet-stream")})
+from tests.integration.journeys import CORE, PDF, answer_everything, onboard, send, upload
 
 
 async def test_questionnaires_are_listed(client, auditor):

@@ -136,3 +136,15 @@ def test_core_imports_no_domain():
     for module, targets in _imports(modules).items():
         if _unit(module) == "portal.core":
             assert not {_unit(t) for t in targets} & domains, module
+
+
+def test_test_modules_never_import_each_other():
+    """Shared steps live in tests/integration/journeys.py (HTTP, as a person would) and
+    tests/factories.py (records through the services), not in another test module."""
+    offenders = []
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module \
+                    and node.module.split(".")[-1].startswith("test_"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+    assert offenders == []
