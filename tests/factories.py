@@ -65,7 +65,8 @@ async def sent_assessment(supplier_id: int, contact_id: int, *,
                                   due_date=dt.date.today() + dt.timedelta(days=due_in_days))
 
 
-def _plain_answer(question: dict[str, Any]) -> Any:
+def plain_answer(question: dict[str, Any]) -> Any:
+    """A compliant-looking answer a careful supplier would give to a question that isn't a file."""
     kind = question["type"]
     values = [o["value"] for o in question["options"]]
     if kind == "yes_no":
@@ -96,7 +97,7 @@ async def answered(token: str) -> dict[str, Any]:
                                                           filename="certificate.pdf", data=PDF)
                 value = [evidence["id"]]
             else:
-                value = _plain_answer(question)
+                value = plain_answer(question)
             await assessments.save_answer(token, question["id"], value=value)
     return await assessments.supplier_view(token)
 

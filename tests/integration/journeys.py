@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 from portal.core import staff
+from tests import factories
 from tests.integration.conftest import SUPPLIER, staff_session
 
 CSRF = "test-csrf-token-value"
@@ -78,22 +79,8 @@ async def send(client, headers, supplier, contact, questionnaire=CORE):
 
 
 def good_answer(question: dict):
-    """A compliant-looking answer a careful supplier would give."""
-    kind = question["type"]
-    values = [o["value"] for o in question["options"]]
-    if kind == "yes_no":
-        return "yes" if "yes" in values else values[0]
-    if kind == "single_choice":
-        return values[0]
-    if kind == "multi_choice":
-        return values[:1]
-    if kind == "number":
-        return 24
-    if kind == "date":
-        return "2027-06-30"
-    if kind == "file":
-        return None
-    return "Meridian Health Records Ltd"
+    """A compliant-looking answer a careful supplier would give (files are uploaded apart)."""
+    return None if question["type"] == "file" else factories.plain_answer(question)
 
 
 async def answer_everything(client, token, evidence_id):
