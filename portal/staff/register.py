@@ -1,0 +1,211 @@
+"""Register upkeep in the workspace: add, change and archive suppliers.
+
+Thin, like the rest of the workspace: read the form as text, build the same schema the API
+takes, call the one service function (which validates, audits and keeps the score current),
+and on refusal show the form again with what was typed and each message beside its field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+
+from portal.core.errors import Conflict, InvalidInput
+from portal.core.schemas import MAX_ID
+from portal.staff import auth
+from portal.staff.forms import Field, field_errors, text_values, yes_no
+from portal.staff.rendering import render
+from portal.suppliers import service as suppliers
+from portal.suppliers.schemas import SupplierCreate, SupplierPatch, SupplierType
+
+WRITE = {"permission": "register.write"}
+Id = Annotated[int, Parameter(gt=0, le=MAX_ID)]
+
+SUPPLIER_TYPES = (("it_system", "IT system (software or a hosted system)"),
+                  ("it_service", "IT service (managed IT, support, hosting)"),
+                  ("non_it", "Not IT (for example confidential waste, couriers, solicitors)"))
+SUPPLIER_FLAGS = (("handles_personal_data", "Does the supplier handle personal data?"),
+                  ("handles_patient_data", "Does the supplier handle patient data?"),
+                  ("affects_care", "Would a failure of this supplier affect patient care?"))
+SUPPLIER_TEXT = ("name", "legal_name", "supplier_key", "companies_house_number",
+                 "ico_registration_number", "ods_code", "website", "supplier_type", "notes")
+SUPPLIER_FIELDS = {
+    "name": Field("Enter the supplier's name.",
+                  "Enter the supplier's name in ordinary letters, numbers and punctuation.",
+                  "The name"),
+    "legal_name": Field("", "Enter the legal name in ordinary letters, numbers and punctuation.",
+                        "The legal name"),
+    "supplier_key": Field("", "The finance system key can only use letters, numbers and . _ : / -",
+                          "The finance system key"),
+    "companies_house_number": Field(
+        "", "Enter a Companies House number of 8 digits, or 2 letters and 6 digits, like SC123456.",
+        "The Companies House number"),
+    "ico_registration_number": Field(
+        "", "Enter an ICO registration number of 6 to 10 letters and numbers, like ZA123456.",
+        "The ICO registration number"),
+    "ods_code": Field("", "Enter an ODS code of 3 to 10 letters and numbers, like 8JK12.",
+                      "The ODS code"),
+    "website": Field("", "Enter the website as a full address, like https://www.example.co.uk.",
+                     "The website"),
+    "supplier_type": Field("Choose the type of supplier.", "Choose the type of supplier."),
+    "handles_personal_data": Field("Select yes if the supplier handles personal data.",
+                                   "Select yes if the supplier handles personal data."),
+    "handles_patient_data": Field(
+        "Select yes if the supplier handles patient data.",
+        "A supplier that handles patient data handles personal data too: select yes for "
+        "personal data, or no for patient data."),
+    "affects_care": Field("Select yes if a failure of this supplier would affect patient care.",
+                          "Select yes if a failure of this supplier would affect patient care."),
+    "notes": Field("", "Enter the notes in ordinary letters, numbers and punctuation.",
+                   "The notes"),
+    "version": Field("", "Reload the page and make your change again."),
+}
+PATIENT_NEEDS_PERSONAL = (("patient data is personal data", "handles_patient_data"),)
+
+
+def _supplier_values(form: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """What was typed (to show again) and the values for the schema."""
+    typed = text_values(form, SUPPLIER_TEXT + tuple(f for f, _ in SUPPLIER_FLAGS) + ("version",))
+    values: dict[str, Any] = {k: typed[k] for k in SUPPLIER_TEXT if typed[k]}
+    if not typed["supplier_key"]:
+        values["supplier_key"] = None
+    if typed["version"]:
+        values["version"] = typed["version"]
+    for flag, _ in SUPPLIER_FLAGS:
+        chosen = yes_no(typed[flag])
+        if chosen is not None:
+            values[flag] = chosen
+    return typed, values
+
+
+def _cross_field_errors(values: dict[str, Any]) -> dict[str, str]:
+    """The rule between fields, checked here too: the schema only checks it once every field
+    is valid, and the person should see every problem at once. The type of supplier is chosen
+    explicitly on the page (its first option is "Choose a type"), not left to the default."""
+    errors: dict[str, str] = {}
+    if "supplier_type" not in values:
+        errors["supplier_type"] = SUPPLIER_FIELDS["supplier_type"].missing
+    if values.get("handles_patient_data") is True and values.get("handles_personal_data") is False:
+        errors["handles_patient_data"] = SUPPLIER_FIELDS["handles_patient_data"].invalid
+    return errors
+
+
+def _supplier_form(request: Request, *, typed: dict[str, str], supplier: dict[str, Any] | None,
+                   errors: dict[str, str] | None = None, status_code: int = 200,
+                   conflict: str | None = None) -> Template:
+    return render(request, "staff/supplier_form.html", status_code=status_code,
+                  page_title="Change supplier details" if supplier else "Add a supplier",
+                  s=supplier, typed=typed, errors=errors or {}, conflict=conflict,
+                  supplier_types=SUPPLIER_TYPES, flags=SUPPLIER_FLAGS)
+
+
+def _typed_from(supplier: dict[str, Any]) -> dict[str, str]:
+    typed = {k: "" if supplier.get(k) is None else str(supplier[k]) for k in SUPPLIER_TEXT}
+    for flag, _ in SUPPLIER_FLAGS:
+        typed[flag] = "yes" if supplier[flag] else "no"
+    typed["version"] = str(supplier["version"])
+    return typed
+
+
+@get("/suppliers/new", opt=WRITE)
+async def new_supplier(request: Request) -> Template:
+    return _supplier_form(request, typed={"supplier_type": ""}, supplier=None)
+
+
+@post("/suppliers/new", opt=WRITE, status_code=303)
+async def create_supplier(request: Request) -> Response:
+    form = await auth.check_csrf(request)
+    typed, values = _supplier_values(form)
+    values.pop("version", None)
+    errors = _cross_field_errors(values)
+    try:
+        data = SupplierCreate.model_validate(values)
+    except ValidationError as error:
+        errors = {**field_errors(error, SUPPLIER_FIELDS, PATIENT_NEEDS_PERSONAL), **errors}
+    if errors:
+        return _supplier_form(request, typed=typed, supplier=None, status_code=400,
+                              errors=errors)
+    try:
+        created = await suppliers.create_supplier(data)
+    except Conflict as error:  # the finance system key is taken
+        return _supplier_form(request, typed=typed, supplier=None, status_code=409,
+                              errors={"supplier_key": error.message})
+    return Redirect(f"/staff/suppliers/{created['id']}?notice=added", status_code=303)
+
+
+@get("/suppliers/{supplier_id:int}/edit", opt=WRITE)
+async def edit_supplier(request: Request, supplier_id: Id) -> Template:
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    return _supplier_form(request, typed=_typed_from(supplier), supplier=supplier)
+
+
+@post("/suppliers/{supplier_id:int}/edit", opt=WRITE, status_code=303)
+async def update_supplier(request: Request, supplier_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    typed, values = _supplier_values(form)
+    # Every field of the form is sent, so a blank box clears the value it held.
+    for name in SUPPLIER_TEXT:
+        if name not in values and name not in ("name", "supplier_type"):
+            values[name] = None if name == "supplier_key" else ""
+    errors = _cross_field_errors(values)
+    if not typed["version"]:
+        errors["version"] = SUPPLIER_FIELDS["version"].invalid
+    for flag, _ in SUPPLIER_FLAGS:
+        if flag not in values:
+            errors[flag] = SUPPLIER_FIELDS[flag].missing
+    for name in ("name", "supplier_type"):
+        if name not in values:
+            errors[name] = SUPPLIER_FIELDS[name].missing
+    try:
+        patch = SupplierPatch.model_validate(values)
+    except ValidationError as error:
+        errors = {**field_errors(error, SUPPLIER_FIELDS, PATIENT_NEEDS_PERSONAL), **errors}
+    if errors:
+        return _supplier_form(request, typed=typed, supplier=supplier, status_code=400,
+                              errors=errors)
+    try:
+        await suppliers.update_supplier(supplier_id, patch)
+    except Conflict as error:
+        if "someone else" not in error.message:  # the finance system key is taken
+            return _supplier_form(request, typed=typed, supplier=supplier, status_code=409,
+                                  errors={"supplier_key": error.message})
+        return _supplier_form(
+            request, typed=typed, supplier=supplier, status_code=409,
+            conflict="Someone else changed this supplier while you were editing it, so your "
+                     "changes were not saved. What you typed is below; open the latest version, "
+                     "then make your changes again.")
+    except InvalidInput as error:
+        return _supplier_form(request, typed=typed, supplier=supplier, status_code=400,
+                              errors={"name": error.message})
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=changed", status_code=303)
+
+
+@get("/suppliers/{supplier_id:int}/archive", opt=WRITE)
+async def confirm_archive_supplier(request: Request, supplier_id: Id) -> Template:
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    return render(request, "staff/archive_confirm.html", page_title=f"Archive {supplier['name']}",
+                  heading=f"Archive {supplier['name']}?",
+                  explanation="An archived supplier leaves the supplier list and cannot be sent "
+                              "questionnaires. Its history, contracts and audit trail are kept.",
+                  action=f"/staff/suppliers/{supplier_id}/archive", button="Archive supplier",
+                  back=f"/staff/suppliers/{supplier_id}")
+
+
+@post("/suppliers/{supplier_id:int}/archive", opt=WRITE, status_code=303)
+async def archive_supplier(request: Request, supplier_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    if text_values(form, ("confirm",))["confirm"] != "archive":
+        raise InvalidInput("Confirm the archive with the button on the confirmation page.")
+    await suppliers.get_active_supplier(supplier_id)
+    await suppliers.archive_supplier(supplier_id)
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=archived", status_code=303)
+
+
+HANDLERS = [new_supplier, create_supplier, edit_supplier, update_supplier,
+            confirm_archive_supplier, archive_supplier]
+assert {t for t, _ in SUPPLIER_TYPES} == {t.value for t in SupplierType}

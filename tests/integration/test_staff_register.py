@@ -1,0 +1,161 @@
+"""Register upkeep through the workspace pages: add, change and archive a supplier, with
+errors in words beside the fields, what was typed kept, a stale edit refused, auditors refused."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from models.tables import AuditEvent, Supplier, SupplierScore
+from tests.integration.conftest import staff_session
+
+FORM = {"name": "Northgate Shredding", "legal_name": "Northgate Shredding Ltd",
+        "companies_house_number": "sc123456", "ico_registration_number": "ZA654321",
+        "ods_code": "", "website": "https://northgate.example.co.uk", "supplier_key": "FIN-77",
+        "supplier_type": "non_it", "handles_personal_data": "yes",
+        "handles_patient_data": "yes", "affects_care": "yes", "notes": "Weekly collection"}
+
+
+async def signed_in(client, role: str, page: str = "/staff/suppliers") -> str:
+    client.cookies.set("id", await staff_session(role, username=f"{role}-register"))
+    response = await client.get(page)
+    match = re.search(r'name="csrf" value="([^"]+)"', response.text)
+    return match[1] if match else ""
+
+
+def version_of(page) -> str:
+    return re.search(r'name="version" value="(\d+)"', page.text)[1]
+
+
+async def add(client, csrf: str, **changes) -> int:
+    response = await client.post("/staff/suppliers/new", data={**FORM, **changes, "csrf": csrf},
+                                 follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return int(re.search(r"/staff/suppliers/(\d+)", response.headers["location"])[1])
+
+
+async def test_procurement_adds_a_supplier_from_the_list(client):
+    csrf = await signed_in(client, "procurement")
+    listing = await client.get("/staff/suppliers")
+    assert 'href="/staff/suppliers/new"' in listing.text
+    form = await client.get("/staff/suppliers/new")
+    assert form.status_code == 200 and "Choose a type" in form.text
+    supplier_id = await add(client, csrf)
+    stored = await Supplier.select().where(Supplier.id == supplier_id).first()
+    assert stored["companies_house_number"] == "SC123456" and stored["supplier_type"] == "non_it"
+    assert stored["handles_patient_data"] is True and stored["supplier_key"] == "FIN-77"
+    event = await AuditEvent.select().where(AuditEvent.action == "supplier.created").first()
+    assert event["actor"] == "procurement-register"
+    page = await client.get(f"/staff/suppliers/{supplier_id}?notice=added")
+    assert "Supplier added." in page.text and f"/staff/suppliers/{supplier_id}/edit" in page.text
+
+
+async def test_a_refused_supplier_form_keeps_what_was_typed_and_speaks_in_words(client):
+    csrf = await signed_in(client, "procurement")
+    bad = await client.post("/staff/suppliers/new", data={
+        **FORM, "csrf": csrf, "name": "", "companies_house_number": "12-34",
+        "website": "not a website", "handles_personal_data": "no", "affects_care": "",
+        "supplier_type": ""})
+    assert bad.status_code == 400
+    text = bad.text
+    assert "nhsuk-error-summary" in text
+    for field in ("name", "companies_house_number", "website", "handles_patient_data",
+                  "affects_care", "supplier_type"):
+        assert f'id="{field}-error"' in text, field
+        assert f'href="#{field}"' in text, field
+    assert "Enter the supplier&#39;s name." in text
+    assert "8 digits, or 2 letters and 6 digits" in text
+    assert "handles personal data too" in text
+    assert "Choose the type of supplier." in text
+    # Never the schema's words.
+    for internal in ("companies_house_number:", "String should", "Input should", "Field required",
+                     "handles_patient_data requires"):
+        assert internal not in text, internal
+    assert 'value="12-34"' in text and 'value="not a website"' in text
+    assert 'value="Northgate Shredding Ltd"' in text and "Weekly collection" in text
+    assert re.search(r'id="handles_personal_data-no"[^>]*checked', text)
+    assert await Supplier.count() == 0
+
+
+async def test_a_taken_finance_key_is_shown_beside_its_field(client):
+    csrf = await signed_in(client, "procurement")
+    await add(client, csrf)
+    again = await client.post("/staff/suppliers/new", data={**FORM, "csrf": csrf,
+                                                            "name": "Another"})
+    assert again.status_code == 409 and 'id="supplier_key-error"' in again.text
+    assert 'value="Another"' in again.text and await Supplier.count() == 1
+
+
+async def test_changing_the_flags_through_the_page_moves_the_stored_tier(client):
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf, supplier_type="it_system")
+    before = await SupplierScore.select().where(SupplierScore.supplier == supplier_id).first()
+    assert before["tier"] == "critical"
+    form = await client.get(f"/staff/suppliers/{supplier_id}/edit")
+    assert 'value="Northgate Shredding Ltd"' in form.text
+    changed = await client.post(f"/staff/suppliers/{supplier_id}/edit", data={
+        **FORM, "csrf": csrf, "version": version_of(form), "supplier_type": "it_system",
+        "handles_personal_data": "no", "handles_patient_data": "no", "affects_care": "no",
+        "legal_name": ""}, follow_redirects=False)
+    assert changed.status_code == 303, changed.text
+    stored = await Supplier.select().where(Supplier.id == supplier_id).first()
+    assert stored["handles_patient_data"] is False and stored["legal_name"] == ""
+    after = await SupplierScore.select().where(SupplierScore.supplier == supplier_id).first()
+    assert after["tier"] != "critical", after
+    event = await AuditEvent.select().where(AuditEvent.action == "supplier.updated").first()
+    assert json.loads(event["after"])["affects_care"] is False
+
+
+async def test_a_stale_edit_is_a_409_saying_someone_else_changed_it(client):
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf)
+    form = await client.get(f"/staff/suppliers/{supplier_id}/edit")
+    stale = version_of(form)
+    first = await client.post(f"/staff/suppliers/{supplier_id}/edit", data={
+        **FORM, "csrf": csrf, "version": stale, "name": "First edit"}, follow_redirects=False)
+    assert first.status_code == 303
+    second = await client.post(f"/staff/suppliers/{supplier_id}/edit", data={
+        **FORM, "csrf": csrf, "version": stale, "name": "Second edit"})
+    assert second.status_code == 409
+    assert "Someone else changed this supplier" in second.text
+    assert 'value="Second edit"' in second.text
+    assert (await Supplier.select().where(Supplier.id == supplier_id).first())["name"] == "First edit"
+    invalid = await client.post(f"/staff/suppliers/{supplier_id}/edit", data={
+        **FORM, "csrf": csrf, "version": version_of(await client.get(
+            f"/staff/suppliers/{supplier_id}/edit")), "website": "ftp:/x"})
+    assert invalid.status_code == 400 and 'id="website-error"' in invalid.text
+
+
+async def test_archive_asks_first_and_then_archives(client):
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf)
+    confirm = await client.get(f"/staff/suppliers/{supplier_id}/archive")
+    assert confirm.status_code == 200 and 'name="confirm" value="archive"' in confirm.text
+    unconfirmed = await client.post(f"/staff/suppliers/{supplier_id}/archive",
+                                    data={"csrf": csrf}, follow_redirects=False)
+    assert unconfirmed.status_code == 400
+    assert (await Supplier.select().where(Supplier.id == supplier_id).first())["archived_at"] is None
+    done = await client.post(f"/staff/suppliers/{supplier_id}/archive",
+                             data={"csrf": csrf, "confirm": "archive"}, follow_redirects=False)
+    assert done.status_code == 303
+    assert (await Supplier.select().where(Supplier.id == supplier_id).first())["archived_at"]
+    assert await AuditEvent.exists().where(AuditEvent.action == "supplier.archived")
+    assert (await client.get(f"/staff/suppliers/{supplier_id}/edit")).status_code == 422
+
+
+async def test_auditors_see_no_register_buttons_and_are_refused(client):
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf)
+    client.cookies.clear()
+    csrf = await signed_in(client, "auditor", f"/staff/suppliers/{supplier_id}")
+    page = await client.get(f"/staff/suppliers/{supplier_id}")
+    assert "/edit" not in page.text and "/archive" not in page.text
+    assert "/staff/suppliers/new" not in (await client.get("/staff/suppliers")).text
+    assert (await client.get("/staff/suppliers/new")).status_code == 403
+    assert (await client.post("/staff/suppliers/new", data={**FORM, "csrf": csrf})).status_code == 403
+    assert (await client.post(f"/staff/suppliers/{supplier_id}/edit",
+                              data={**FORM, "csrf": csrf, "version": "1"})).status_code == 403
+    assert (await client.post(f"/staff/suppliers/{supplier_id}/archive",
+                              data={"csrf": csrf, "confirm": "archive"})).status_code == 403
+    assert await Supplier.count() == 1
+    assert (await Supplier.select().where(Supplier.id == supplier_id).first())["archived_at"] is None
