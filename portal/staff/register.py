@@ -20,7 +20,13 @@ from portal.staff import auth
 from portal.staff.forms import Field, field_errors, text_values, yes_no
 from portal.staff.rendering import render
 from portal.suppliers import service as suppliers
-from portal.suppliers.schemas import SupplierCreate, SupplierPatch, SupplierType
+from portal.suppliers.schemas import (
+    ContactCreate,
+    ContactPatch,
+    SupplierCreate,
+    SupplierPatch,
+    SupplierType,
+)
 
 WRITE = {"permission": "register.write"}
 Id = Annotated[int, Parameter(gt=0, le=MAX_ID)]
@@ -206,6 +212,127 @@ async def archive_supplier(request: Request, supplier_id: Id) -> Response:
     return Redirect(f"/staff/suppliers/{supplier_id}?notice=archived", status_code=303)
 
 
+# Contacts ----------------------------------------------------------------------------
+
+CONTACT_TEXT = ("name", "email", "role", "phone")
+CONTACT_FIELDS = {
+    "name": Field("Enter the contact's name.",
+                  "Enter the contact's name in ordinary letters, numbers and punctuation.",
+                  "The name"),
+    "email": Field("Enter the contact's email address.",
+                   "Enter an email address in the correct format, like name@example.co.uk."),
+    "role": Field("", "Enter the job title in ordinary letters, numbers and punctuation.",
+                  "The job title"),
+    "phone": Field("", "Enter the phone number in ordinary digits and spaces.",
+                   "The phone number"),
+    "version": Field("", "Reload the page and make your change again."),
+}
+
+
+def _contact_form(request: Request, *, supplier: dict[str, Any], contact: dict[str, Any] | None,
+                  typed: dict[str, str], errors: dict[str, str] | None = None,
+                  status_code: int = 200, conflict: str | None = None) -> Template:
+    return render(request, "staff/contact_form.html", status_code=status_code,
+                  page_title="Change a contact" if contact else "Add a contact", s=supplier,
+                  contact=contact, typed=typed, errors=errors or {}, conflict=conflict)
+
+
+def _contact_values(form: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    typed = text_values(form, CONTACT_TEXT + ("version",))
+    values: dict[str, Any] = {k: typed[k] for k in CONTACT_TEXT if typed[k]}
+    return typed, values
+
+
+@get("/suppliers/{supplier_id:int}/contacts/new", opt=WRITE)
+async def new_contact(request: Request, supplier_id: Id) -> Template:
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    return _contact_form(request, supplier=supplier, contact=None, typed={})
+
+
+@post("/suppliers/{supplier_id:int}/contacts/new", opt=WRITE, status_code=303)
+async def create_contact(request: Request, supplier_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    typed, values = _contact_values(form)
+    try:
+        data = ContactCreate.model_validate(values)
+    except ValidationError as error:
+        return _contact_form(request, supplier=supplier, contact=None, typed=typed,
+                             status_code=400, errors=field_errors(error, CONTACT_FIELDS))
+    await suppliers.create_contact(supplier_id, data)
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=contact_added#contacts",
+                    status_code=303)
+
+
+@get("/suppliers/{supplier_id:int}/contacts/{contact_id:int}/edit", opt=WRITE)
+async def edit_contact(request: Request, supplier_id: Id, contact_id: Id) -> Template:
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    contact = await suppliers.get_contact(supplier_id, contact_id)
+    typed = {k: str(contact[k] or "") for k in CONTACT_TEXT} | {"version": str(contact["version"])}
+    return _contact_form(request, supplier=supplier, contact=contact, typed=typed)
+
+
+@post("/suppliers/{supplier_id:int}/contacts/{contact_id:int}/edit", opt=WRITE, status_code=303)
+async def update_contact(request: Request, supplier_id: Id, contact_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    contact = await suppliers.get_contact(supplier_id, contact_id)
+    typed, values = _contact_values(form)
+    errors: dict[str, str] = {}
+    for name in ("name", "email"):
+        if name not in values:
+            errors[name] = CONTACT_FIELDS[name].missing
+    for name in ("role", "phone"):
+        values.setdefault(name, "")
+    if typed["version"]:
+        values["version"] = typed["version"]
+    else:
+        errors["version"] = CONTACT_FIELDS["version"].invalid
+    try:
+        patch = ContactPatch.model_validate(values)
+    except ValidationError as error:
+        errors = {**field_errors(error, CONTACT_FIELDS), **errors}
+    if errors:
+        return _contact_form(request, supplier=supplier, contact=contact, typed=typed,
+                             status_code=400, errors=errors)
+    try:
+        await suppliers.update_contact(supplier_id, contact_id, patch)
+    except Conflict:
+        return _contact_form(
+            request, supplier=supplier, contact=contact, typed=typed, status_code=409,
+            conflict="Someone else changed this contact while you were editing it, so your "
+                     "changes were not saved. What you typed is below; open the latest version, "
+                     "then make your changes again.")
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=contact_changed#contacts",
+                    status_code=303)
+
+
+@get("/suppliers/{supplier_id:int}/contacts/{contact_id:int}/archive", opt=WRITE)
+async def confirm_archive_contact(request: Request, supplier_id: Id, contact_id: Id) -> Template:
+    await suppliers.get_active_supplier(supplier_id)
+    contact = await suppliers.get_contact(supplier_id, contact_id)
+    return render(request, "staff/archive_confirm.html", page_title=f"Archive {contact['name']}",
+                  heading=f"Archive the contact {contact['name']}?",
+                  explanation="An archived contact is no longer offered when sending a "
+                              "questionnaire. Questionnaires already sent to them are kept.",
+                  action=f"/staff/suppliers/{supplier_id}/contacts/{contact_id}/archive",
+                  button="Archive contact", back=f"/staff/suppliers/{supplier_id}#contacts")
+
+
+@post("/suppliers/{supplier_id:int}/contacts/{contact_id:int}/archive", opt=WRITE,
+      status_code=303)
+async def archive_contact(request: Request, supplier_id: Id, contact_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    if text_values(form, ("confirm",))["confirm"] != "archive":
+        raise InvalidInput("Confirm the archive with the button on the confirmation page.")
+    await suppliers.get_active_supplier(supplier_id)
+    await suppliers.archive_contact(supplier_id, contact_id)
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=contact_archived#contacts",
+                    status_code=303)
+
+
 HANDLERS = [new_supplier, create_supplier, edit_supplier, update_supplier,
-            confirm_archive_supplier, archive_supplier]
+            confirm_archive_supplier, archive_supplier,
+            new_contact, create_contact, edit_contact, update_contact, confirm_archive_contact,
+            archive_contact]
 assert {t for t, _ in SUPPLIER_TYPES} == {t.value for t in SupplierType}

@@ -159,3 +159,56 @@ async def test_auditors_see_no_register_buttons_and_are_refused(client):
                               data={"csrf": csrf, "confirm": "archive"})).status_code == 403
     assert await Supplier.count() == 1
     assert (await Supplier.select().where(Supplier.id == supplier_id).first())["archived_at"] is None
+
+
+async def test_contacts_are_added_changed_and_archived_from_the_supplier_page(client):
+    from models.tables import SupplierContact
+
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf)
+    page = await client.get(f"/staff/suppliers/{supplier_id}")
+    assert f"/staff/suppliers/{supplier_id}/contacts/new" in page.text
+    bad = await client.post(f"/staff/suppliers/{supplier_id}/contacts/new", data={
+        "csrf": csrf, "name": "Ada Shaw", "email": "ada at example", "role": "IG lead"})
+    assert bad.status_code == 400 and 'id="email-error"' in bad.text
+    assert "Enter an email address in the correct format" in bad.text
+    assert "value is not a valid email" not in bad.text
+    assert 'value="Ada Shaw"' in bad.text and 'value="ada at example"' in bad.text
+    assert 'value="IG lead"' in bad.text
+    ok = await client.post(f"/staff/suppliers/{supplier_id}/contacts/new", data={
+        "csrf": csrf, "name": "Ada Shaw", "email": "ada@northgate.example", "role": "IG lead"},
+        follow_redirects=False)
+    assert ok.status_code == 303
+    contact = await SupplierContact.select().where(SupplierContact.supplier == supplier_id).first()
+    assert contact["email"] == "ada@northgate.example"
+    edit_url = f"/staff/suppliers/{supplier_id}/contacts/{contact['id']}/edit"
+    form = await client.get(edit_url)
+    assert 'value="IG lead"' in form.text
+    stale = version_of(form)
+    changed = await client.post(edit_url, data={"csrf": csrf, "version": stale, "name": "Ada Shaw",
+                                                "email": "ada.shaw@northgate.example", "role": ""},
+                                follow_redirects=False)
+    assert changed.status_code == 303
+    stored = await SupplierContact.select().where(SupplierContact.id == contact["id"]).first()
+    assert stored["email"] == "ada.shaw@northgate.example" and stored["role"] == ""
+    conflict = await client.post(edit_url, data={"csrf": csrf, "version": stale, "name": "Old",
+                                                 "email": "old@northgate.example"})
+    assert conflict.status_code == 409 and "Someone else changed this contact" in conflict.text
+    assert 'value="Old"' in conflict.text
+    blank = await client.post(edit_url, data={"csrf": csrf, "version": stale})
+    assert blank.status_code == 400 and "Enter the contact&#39;s name." in blank.text
+    archive_url = f"/staff/suppliers/{supplier_id}/contacts/{contact['id']}/archive"
+    assert (await client.get(archive_url)).status_code == 200
+    assert (await client.post(archive_url, data={"csrf": csrf})).status_code == 400
+    archived = await client.post(archive_url, data={"csrf": csrf, "confirm": "archive"},
+                                 follow_redirects=False)
+    assert archived.status_code == 303
+    assert (await SupplierContact.select().where(SupplierContact.id == contact["id"]).first()
+            )["archived_at"] is not None
+    assert await AuditEvent.exists().where(AuditEvent.action == "contact.archived")
+    client.cookies.clear()
+    csrf = await signed_in(client, "auditor", f"/staff/suppliers/{supplier_id}")
+    assert (await client.get(f"/staff/suppliers/{supplier_id}/contacts/new")).status_code == 403
+    assert (await client.post(f"/staff/suppliers/{supplier_id}/contacts/new", data={
+        "csrf": csrf, "name": "X", "email": "x@example.org"})).status_code == 403
+    assert "contacts/new" not in (await client.get(f"/staff/suppliers/{supplier_id}")).text
