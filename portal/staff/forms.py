@@ -4,6 +4,7 @@ sentences keyed by field, so the page can show them in an error summary and besi
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,3 +71,20 @@ def field_errors(error: ValidationError, fields: dict[str, Field],
         else:
             errors[name] = spoken.invalid
     return errors
+
+
+def date_parts(form: Any, field: str) -> dict[str, str]:
+    """The day, month and year boxes of an NHS.UK date input, as typed."""
+    return text_values(form, (f"{field}-day", f"{field}-month", f"{field}-year"), max_length=20)
+
+
+def date_value(parts: dict[str, str], field: str) -> tuple[str | None, bool]:
+    """An ISO date from the three boxes: (None, True) when all are blank, (None, False) when
+    they don't make a real date, else (the date, True)."""
+    day, month, year = (parts[f"{field}-{p}"] for p in ("day", "month", "year"))
+    if not (day or month or year):
+        return None, True
+    try:
+        return dt.date(int(year), int(month), int(day)).isoformat(), True
+    except ValueError:
+        return None, False

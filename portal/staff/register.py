@@ -14,18 +14,29 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
-from portal.core.errors import Conflict, InvalidInput
+from portal.core.errors import Conflict, InvalidInput, Unprocessable
 from portal.core.schemas import MAX_ID
 from portal.staff import auth
-from portal.staff.forms import Field, field_errors, text_values, yes_no
+from portal.staff.forms import (
+    Field,
+    date_parts,
+    date_value,
+    field_errors,
+    text_values,
+    yes_no,
+)
 from portal.staff.rendering import render
 from portal.suppliers import service as suppliers
 from portal.suppliers.schemas import (
     ContactCreate,
     ContactPatch,
+    ContractCreate,
+    ContractPatch,
+    DataRole,
     SupplierCreate,
     SupplierPatch,
     SupplierType,
+    SystemAccess,
 )
 
 WRITE = {"permission": "register.write"}
@@ -331,8 +342,221 @@ async def archive_contact(request: Request, supplier_id: Id, contact_id: Id) -> 
                     status_code=303)
 
 
+# Contracts ---------------------------------------------------------------------------
+
+DATA_ROLES = (("processor", "Processor: it handles data on our instructions"),
+              ("controller", "Controller: it decides how the data is used"),
+              ("joint_controller", "Joint controller: we decide together"),
+              ("none", "None: it handles none of our data"))
+SYSTEM_ACCESS = (("none", "None"), ("user", "Ordinary user accounts on our systems"),
+                 ("remote", "Remote access (support sessions, VPN)"),
+                 ("privileged", "Administrator or privileged rights"))
+CONTRACT_FLAGS = (("personal_data", "Does the contract involve personal data?"),
+                  ("patient_data", "Does it involve patient data?"),
+                  ("special_category_data",
+                   "Does it involve other special-category data (for example staff health, "
+                   "ethnicity, union membership)?"),
+                  ("supports_essential_function", "Does the service support an essential "
+                                                  "function?"))
+CONTRACT_DATES = (("start_date", "Start date"), ("end_date", "End date"),
+                  ("notice_date", "Date notice must be given by (optional)"))
+CONTRACT_TEXT = ("title", "reference", "products_services", "annual_value", "data_role",
+                 "system_access")
+CONTRACT_FIELDS = {
+    "title": Field("Enter the contract's title.",
+                   "Enter the title in ordinary letters, numbers and punctuation.", "The title"),
+    "reference": Field("", "Enter the reference in ordinary letters, numbers and punctuation.",
+                       "The reference"),
+    "products_services": Field("", "Put each product or service on its own line, at most 100 "
+                                   "of them, each up to 200 characters."),
+    "start_date": Field("Enter the start date.", "Enter a real start date, like 1 4 2026."),
+    "end_date": Field("Enter the end date.", "Enter a real end date on or after the start date, "
+                                             "like 31 3 2029."),
+    "notice_date": Field("", "Enter a real notice date on or before the end date."),
+    "annual_value": Field("", "Enter the annual value in pounds, like 12500 or 12500.50."),
+    "data_role": Field("Choose the supplier's data role.", "Choose the supplier's data role."),
+    "personal_data": Field("Select yes if the contract involves personal data.",
+                           "Select yes if the contract involves personal data."),
+    "patient_data": Field("Select yes if the contract involves patient data.",
+                          "Patient data is personal data too: select yes for personal data, "
+                          "or no for patient data."),
+    "system_access": Field("Choose the supplier's access to our systems.",
+                           "Choose the supplier's access to our systems."),
+    "supports_essential_function": Field(
+        "Select yes if the service supports an essential function.",
+        "Select yes if the service supports an essential function."),
+    "special_category_data": Field("Select yes if it involves other special-category data.",
+                                   "Select yes if it involves other special-category data."),
+    "version": Field("", "Reload the page and make your change again."),
+}
+CONTRACT_RULES = (("end_date must be", "end_date"), ("notice_date must", "notice_date"),
+                  ("patient data is personal data", "patient_data"))
+
+
+def _contract_values(form: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    """What was typed, the values for the schema, and the errors found reading the boxes."""
+    typed = text_values(form, CONTRACT_TEXT + tuple(f for f, _ in CONTRACT_FLAGS) + ("version",))
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {k: typed[k] for k in ("title", "reference", "data_role",
+                                                    "system_access") if typed[k]}
+    values["products_services"] = [line.strip() for line in
+                                   typed["products_services"].splitlines() if line.strip()]
+    if typed["annual_value"]:
+        values["annual_value"] = typed["annual_value"].replace(",", "").removeprefix("£")
+    for flag, _ in CONTRACT_FLAGS:
+        chosen = yes_no(typed[flag])
+        if chosen is None:
+            errors[flag] = CONTRACT_FIELDS[flag].missing
+        else:
+            values[flag] = chosen
+    for field, _ in CONTRACT_DATES:
+        parts = date_parts(form, field)
+        typed.update(parts)
+        iso, ok = date_value(parts, field)
+        if not ok:
+            errors[field] = CONTRACT_FIELDS[field].invalid
+        elif iso:
+            values[field] = iso
+        elif field != "notice_date":
+            errors[field] = CONTRACT_FIELDS[field].missing
+    for field in ("data_role", "system_access"):
+        if field not in values:
+            errors[field] = CONTRACT_FIELDS[field].missing
+    if "title" not in values:
+        errors["title"] = CONTRACT_FIELDS["title"].missing
+    start, end, notice = (values.get(f) for f in ("start_date", "end_date", "notice_date"))
+    if start and end and end < start:
+        errors.setdefault("end_date", CONTRACT_FIELDS["end_date"].invalid)
+    if notice and end and notice > end:
+        errors.setdefault("notice_date", CONTRACT_FIELDS["notice_date"].invalid)
+    if values.get("patient_data") is True and values.get("personal_data") is False:
+        errors["patient_data"] = CONTRACT_FIELDS["patient_data"].invalid
+    if typed["version"]:
+        values["version"] = typed["version"]
+    return typed, values, errors
+
+
+def _contract_form(request: Request, *, supplier: dict[str, Any],
+                   contract: dict[str, Any] | None, typed: dict[str, str],
+                   errors: dict[str, str] | None = None, status_code: int = 200,
+                   conflict: str | None = None) -> Template:
+    return render(request, "staff/contract_form.html", status_code=status_code,
+                  page_title="Change a contract" if contract else "Add a contract", s=supplier,
+                  c=contract, typed=typed, errors=errors or {}, conflict=conflict,
+                  data_roles=DATA_ROLES, system_access=SYSTEM_ACCESS, flags=CONTRACT_FLAGS,
+                  dates=CONTRACT_DATES)
+
+
+def _typed_contract(contract: dict[str, Any]) -> dict[str, str]:
+    typed = {"title": contract["title"], "reference": contract["reference"],
+             "products_services": "\n".join(contract["products_services"]),
+             "annual_value": "" if contract["annual_value"] is None else str(
+                 contract["annual_value"]),
+             "data_role": contract["data_role"], "system_access": contract["system_access"],
+             "version": str(contract["version"])}
+    for flag, _ in CONTRACT_FLAGS:
+        typed[flag] = "yes" if contract[flag] else "no"
+    for field, _ in CONTRACT_DATES:
+        day = contract[field]
+        if day:
+            typed.update({f"{field}-day": str(day.day), f"{field}-month": str(day.month),
+                          f"{field}-year": str(day.year)})
+    return typed
+
+
+async def _active_contract(contract_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    contract = await suppliers.get_contract(contract_id)
+    if contract["archived_at"] is not None:
+        raise Unprocessable("This contract is archived.")
+    return contract, await suppliers.get_active_supplier(contract["supplier"])
+
+
+@get("/suppliers/{supplier_id:int}/contracts/new", opt=WRITE)
+async def new_contract(request: Request, supplier_id: Id) -> Template:
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    return _contract_form(request, supplier=supplier, contract=None, typed={})
+
+
+@post("/suppliers/{supplier_id:int}/contracts/new", opt=WRITE, status_code=303)
+async def create_contract(request: Request, supplier_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    typed, values, errors = _contract_values(form)
+    values.pop("version", None)
+    try:
+        data = ContractCreate.model_validate({**values, "supplier_id": supplier_id})
+    except ValidationError as error:
+        errors = {**field_errors(error, CONTRACT_FIELDS, CONTRACT_RULES), **errors}
+    if errors:
+        return _contract_form(request, supplier=supplier, contract=None, typed=typed,
+                              status_code=400, errors=errors)
+    created = await suppliers.create_contract(data)
+    return Redirect(f"/staff/contracts/{created['id']}?notice=added", status_code=303)
+
+
+@get("/contracts/{contract_id:int}/edit", opt=WRITE)
+async def edit_contract(request: Request, contract_id: Id) -> Template:
+    contract, supplier = await _active_contract(contract_id)
+    return _contract_form(request, supplier=supplier, contract=contract,
+                          typed=_typed_contract(contract))
+
+
+@post("/contracts/{contract_id:int}/edit", opt=WRITE, status_code=303)
+async def update_contract(request: Request, contract_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    contract, supplier = await _active_contract(contract_id)
+    typed, values, errors = _contract_values(form)
+    values.setdefault("notice_date", None)
+    values.setdefault("annual_value", None)
+    values.setdefault("reference", "")
+    if "version" not in values:
+        errors["version"] = CONTRACT_FIELDS["version"].invalid
+    try:
+        patch = ContractPatch.model_validate(values)
+    except ValidationError as error:
+        errors = {**field_errors(error, CONTRACT_FIELDS, CONTRACT_RULES), **errors}
+    if errors:
+        return _contract_form(request, supplier=supplier, contract=contract, typed=typed,
+                              status_code=400, errors=errors)
+    try:
+        await suppliers.update_contract(contract_id, patch)
+    except Conflict:
+        return _contract_form(
+            request, supplier=supplier, contract=contract, typed=typed, status_code=409,
+            conflict="Someone else changed this contract while you were editing it, so your "
+                     "changes were not saved. What you typed is below; open the latest version, "
+                     "then make your changes again.")
+    return Redirect(f"/staff/contracts/{contract_id}?notice=changed", status_code=303)
+
+
+@get("/contracts/{contract_id:int}/archive", opt=WRITE)
+async def confirm_archive_contract(request: Request, contract_id: Id) -> Template:
+    contract, _ = await _active_contract(contract_id)
+    return render(request, "staff/archive_confirm.html", page_title=f"Archive {contract['title']}",
+                  heading=f"Archive the contract {contract['title']}?",
+                  explanation="An archived contract no longer counts towards the supplier's tier "
+                              "or clause gaps. Its documents and audit trail are kept.",
+                  action=f"/staff/contracts/{contract_id}/archive", button="Archive contract",
+                  back=f"/staff/contracts/{contract_id}")
+
+
+@post("/contracts/{contract_id:int}/archive", opt=WRITE, status_code=303)
+async def archive_contract(request: Request, contract_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    if text_values(form, ("confirm",))["confirm"] != "archive":
+        raise InvalidInput("Confirm the archive with the button on the confirmation page.")
+    contract, _ = await _active_contract(contract_id)
+    await suppliers.archive_contract(contract_id)
+    return Redirect(f"/staff/suppliers/{contract['supplier']}?notice=contract_archived",
+                    status_code=303)
+
+
 HANDLERS = [new_supplier, create_supplier, edit_supplier, update_supplier,
             confirm_archive_supplier, archive_supplier,
             new_contact, create_contact, edit_contact, update_contact, confirm_archive_contact,
-            archive_contact]
+            archive_contact,
+            new_contract, create_contract, edit_contract, update_contract,
+            confirm_archive_contract, archive_contract]
+assert {r for r, _ in DATA_ROLES} == {r.value for r in DataRole}
+assert {a for a, _ in SYSTEM_ACCESS} == {a.value for a in SystemAccess}
 assert {t for t, _ in SUPPLIER_TYPES} == {t.value for t in SupplierType}

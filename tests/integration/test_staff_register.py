@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 from models.tables import AuditEvent, Supplier, SupplierScore
+from portal.suppliers.service import get_contract
 from tests.integration.conftest import staff_session
 
 FORM = {"name": "Northgate Shredding", "legal_name": "Northgate Shredding Ltd",
@@ -212,3 +214,77 @@ async def test_contacts_are_added_changed_and_archived_from_the_supplier_page(cl
     assert (await client.post(f"/staff/suppliers/{supplier_id}/contacts/new", data={
         "csrf": csrf, "name": "X", "email": "x@example.org"})).status_code == 403
     assert "contacts/new" not in (await client.get(f"/staff/suppliers/{supplier_id}")).text
+
+
+CONTRACT = {"title": "Confidential waste collection", "reference": "RCH-WASTE-1",
+            "products_services": "Weekly collection\r\n\r\nOn-site shredding  \n",
+            "start_date-day": "1", "start_date-month": "4", "start_date-year": "2026",
+            "end_date-day": "31", "end_date-month": "3", "end_date-year": "2029",
+            "notice_date-day": "", "notice_date-month": "", "notice_date-year": "",
+            "annual_value": "12,500.50", "data_role": "processor", "system_access": "none",
+            "personal_data": "yes", "patient_data": "yes", "special_category_data": "no",
+            "supports_essential_function": "no"}
+
+
+async def test_contracts_are_added_changed_and_archived_through_the_pages(client):
+    from models.tables import Contract
+
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf, supplier_type="it_service", affects_care="no",
+                            handles_patient_data="no", handles_personal_data="no")
+    assert (await SupplierScore.select().where(SupplierScore.supplier == supplier_id).first()
+            )["tier"] != "critical"
+    page = await client.get(f"/staff/suppliers/{supplier_id}")
+    assert f"/staff/suppliers/{supplier_id}/contracts/new" in page.text
+    new_url = f"/staff/suppliers/{supplier_id}/contracts/new"
+    bad = await client.post(new_url, data={
+        **CONTRACT, "csrf": csrf, "end_date-year": "2025", "start_date-month": "13",
+        "personal_data": "no", "data_role": "", "annual_value": "lots"})
+    assert bad.status_code == 400
+    for field in ("start_date", "patient_data", "data_role", "annual_value"):
+        assert f'id="{field}-error"' in bad.text, field
+    assert "Enter a real start date" in bad.text and "Choose the supplier&#39;s data role." in bad.text
+    assert "Input should" not in bad.text and "annual_value" not in bad.text.split("<form")[0]
+    assert 'value="13"' in bad.text and 'value="lots"' in bad.text and "On-site shredding" in bad.text
+    assert await Contract.count() == 0
+    before_end = await client.post(new_url, data={**CONTRACT, "csrf": csrf,
+                                                  "end_date-year": "2025"})
+    assert before_end.status_code == 400 and 'id="end_date-error"' in before_end.text
+    ok = await client.post(new_url, data={**CONTRACT, "csrf": csrf}, follow_redirects=False)
+    assert ok.status_code == 303, ok.text
+    contract = await Contract.select().where(Contract.supplier == supplier_id).first()
+    stored = await get_contract(contract["id"])
+    assert stored["products_services"] == ["Weekly collection", "On-site shredding"]
+    assert Decimal(str(stored["annual_value"])) == Decimal("12500.50") and stored["notice_date"] is None
+    contract_page = await client.get(f"/staff/contracts/{contract['id']}?notice=added")
+    assert f"/staff/contracts/{contract['id']}/edit" in contract_page.text
+    form = await client.get(f"/staff/contracts/{contract['id']}/edit")
+    assert "Weekly collection\nOn-site shredding" in form.text and 'value="2029"' in form.text
+    stale = version_of(form)
+    changed = await client.post(f"/staff/contracts/{contract['id']}/edit", data={
+        **CONTRACT, "csrf": csrf, "version": stale, "system_access": "privileged",
+        "products_services": "Weekly collection", "annual_value": ""}, follow_redirects=False)
+    assert changed.status_code == 303, changed.text
+    stored = await get_contract(contract["id"])
+    assert stored["system_access"] == "privileged" and stored["products_services"] == [
+        "Weekly collection"] and stored["annual_value"] is None
+    # Privileged access makes the supplier critical: the stored tier follows the page's change.
+    assert (await SupplierScore.select().where(SupplierScore.supplier == supplier_id).first()
+            )["tier"] == "critical"
+    conflict = await client.post(f"/staff/contracts/{contract['id']}/edit", data={
+        **CONTRACT, "csrf": csrf, "version": stale, "title": "Late edit"})
+    assert conflict.status_code == 409 and "Someone else changed this contract" in conflict.text
+    assert 'value="Late edit"' in conflict.text
+    archive_url = f"/staff/contracts/{contract['id']}/archive"
+    assert (await client.get(archive_url)).status_code == 200
+    assert (await client.post(archive_url, data={"csrf": csrf})).status_code == 400
+    done = await client.post(archive_url, data={"csrf": csrf, "confirm": "archive"},
+                             follow_redirects=False)
+    assert done.status_code == 303
+    assert (await Contract.select().where(Contract.id == contract["id"]).first())["archived_at"]
+    assert (await client.get(f"/staff/contracts/{contract['id']}/edit")).status_code == 422
+    client.cookies.clear()
+    csrf = await signed_in(client, "auditor", f"/staff/suppliers/{supplier_id}")
+    assert (await client.get(new_url)).status_code == 403
+    assert (await client.post(new_url, data={**CONTRACT, "csrf": csrf})).status_code == 403
+    assert "contracts/new" not in (await client.get(f"/staff/suppliers/{supplier_id}")).text
