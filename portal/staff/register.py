@@ -14,6 +14,8 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
+from portal.certifications import service as certifications
+from portal.certifications.schemas import CertificationCreate, CertificationPatch, Scheme
 from portal.core.errors import Conflict, InvalidInput, Unprocessable
 from portal.core.schemas import MAX_ID
 from portal.staff import auth
@@ -551,12 +553,185 @@ async def archive_contract(request: Request, contract_id: Id) -> Response:
                     status_code=303)
 
 
+# Certifications ----------------------------------------------------------------------
+
+CERT = {"permission": "certifications.write"}
+SCHEMES = (("cyber_essentials", "Cyber Essentials"), ("cyber_essentials_plus",
+                                                      "Cyber Essentials Plus"),
+           ("iso27001", "ISO/IEC 27001"), ("dspt", "Data Security and Protection Toolkit (DSPT)"),
+           ("other", "Other"))
+CERT_TEXT = ("status", "scheme_name", "certificate_number", "edition", "certification_body",
+             "accreditation_body", "legal_entity", "scope", "notes")
+CERT_DATES = (("issued_on", "Issued on (optional)"), ("expires_on",
+                                                      "Expires on (optional, if stated)"))
+CERT_FIELDS = {
+    "scheme": Field("Choose a scheme.", "Choose a scheme."),
+    "status": Field("", "Enter the DSPT status in ordinary letters, numbers and punctuation.",
+                    "The status"),
+    "scheme_name": Field("Enter the scheme's name, for example BS EN 15713.",
+                         "Enter the scheme's name in ordinary letters, numbers and punctuation.",
+                         "The scheme name"),
+    "certificate_number": Field("", "Enter the certificate number in ordinary letters and "
+                                    "numbers.", "The certificate number"),
+    "edition": Field("", "Enter the edition, for example 2022.", "The edition"),
+    "certification_body": Field("", "Enter the certification body in ordinary letters, numbers "
+                                    "and punctuation.", "The certification body"),
+    "accreditation_body": Field("", "Enter the accreditation body, for example UKAS.",
+                                "The accreditation body"),
+    "legal_entity": Field("", "Enter the legal entity in ordinary letters, numbers and "
+                              "punctuation.", "The legal entity"),
+    "scope": Field("", "Enter the scope in ordinary letters, numbers and punctuation.",
+                   "The scope statement"),
+    "issued_on": Field("", "Enter a real date of issue, like 1 4 2026."),
+    "expires_on": Field("", "Enter a real expiry date on or after the date of issue."),
+    "notes": Field("", "Enter the notes in ordinary letters, numbers and punctuation.",
+                   "The notes"),
+    "version": Field("", "Reload the page and make your change again."),
+}
+CERT_RULES = (("expires_on must be", "expires_on"), ("scheme_name", "scheme_name"))
+
+
+def _cert_values(form: Any, *, scheme: str | None) -> tuple[dict[str, str], dict[str, Any],
+                                                               dict[str, str]]:
+    typed = text_values(form, CERT_TEXT + ("scheme", "version"))
+    if scheme is not None:
+        typed["scheme"] = scheme
+    values: dict[str, Any] = {k: typed[k] for k in CERT_TEXT}
+    errors: dict[str, str] = {}
+    if typed["scheme"] not in {s for s, _ in SCHEMES}:
+        errors["scheme"] = CERT_FIELDS["scheme"].missing
+    elif typed["scheme"] == "other" and not typed["scheme_name"]:
+        errors["scheme_name"] = CERT_FIELDS["scheme_name"].missing
+    for field, _ in CERT_DATES:
+        parts = date_parts(form, field)
+        typed.update(parts)
+        iso, ok = date_value(parts, field)
+        if not ok:
+            errors[field] = CERT_FIELDS[field].invalid
+        values[field] = iso
+    if values["issued_on"] and values["expires_on"] and values["expires_on"] < values["issued_on"]:
+        errors.setdefault("expires_on", CERT_FIELDS["expires_on"].invalid)
+    if typed["version"]:
+        values["version"] = typed["version"]
+    return typed, values, errors
+
+
+def _cert_form(request: Request, *, supplier: dict[str, Any], cert: dict[str, Any] | None,
+               typed: dict[str, str], errors: dict[str, str] | None = None,
+               status_code: int = 200, conflict: str | None = None) -> Template:
+    return render(request, "staff/certification_form.html", status_code=status_code,
+                  page_title="Change a certification" if cert else "Add a certification",
+                  s=supplier, cert=cert, typed=typed, errors=errors or {}, conflict=conflict,
+                  schemes=SCHEMES, dates=CERT_DATES,
+                  scheme_words=dict(SCHEMES).get(typed.get("scheme", ""), ""))
+
+
+async def _active_cert(certification_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    cert = await certifications.get_certification(certification_id)
+    if cert["archived_at"] is not None:
+        raise Unprocessable("This certification has been withdrawn.")
+    return cert, await suppliers.get_active_supplier(cert["supplier"])
+
+
+@get("/suppliers/{supplier_id:int}/certifications/new", opt=CERT)
+async def new_certification(request: Request, supplier_id: Id) -> Template:
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    return _cert_form(request, supplier=supplier, cert=None, typed={})
+
+
+@post("/suppliers/{supplier_id:int}/certifications", opt=CERT, status_code=303)
+async def add_certification(request: Request, supplier_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    supplier = await suppliers.get_active_supplier(supplier_id)
+    typed, values, errors = _cert_values(form, scheme=None)
+    values.pop("version", None)
+    try:
+        data = CertificationCreate.model_validate(
+            {**values, "scheme": typed["scheme"], "supplier_id": supplier_id})
+    except ValidationError as error:
+        errors = {**field_errors(error, CERT_FIELDS, CERT_RULES), **errors}
+    if errors:
+        return _cert_form(request, supplier=supplier, cert=None, typed=typed, status_code=400,
+                          errors=errors)
+    await certifications.create_certification(data)
+    return Redirect(f"/staff/suppliers/{supplier_id}?notice=certification", status_code=303)
+
+
+def _typed_cert(cert: dict[str, Any]) -> dict[str, str]:
+    typed = {k: str(cert[k] or "") for k in CERT_TEXT} | {"scheme": cert["scheme"],
+                                                          "version": str(cert["version"])}
+    for field, _ in CERT_DATES:
+        if cert[field]:
+            typed.update({f"{field}-day": str(cert[field].day),
+                          f"{field}-month": str(cert[field].month),
+                          f"{field}-year": str(cert[field].year)})
+    return typed
+
+
+@get("/certifications/{certification_id:int}/edit", opt=CERT)
+async def edit_certification(request: Request, certification_id: Id) -> Template:
+    cert, supplier = await _active_cert(certification_id)
+    return _cert_form(request, supplier=supplier, cert=cert, typed=_typed_cert(cert))
+
+
+@post("/certifications/{certification_id:int}/edit", opt=CERT, status_code=303)
+async def update_certification(request: Request, certification_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    cert, supplier = await _active_cert(certification_id)
+    typed, values, errors = _cert_values(form, scheme=cert["scheme"])
+    if "version" not in values:
+        errors["version"] = CERT_FIELDS["version"].invalid
+    try:
+        patch = CertificationPatch.model_validate(values)
+    except ValidationError as error:
+        errors = {**field_errors(error, CERT_FIELDS, CERT_RULES), **errors}
+    if errors:
+        return _cert_form(request, supplier=supplier, cert=cert, typed=typed, status_code=400,
+                          errors=errors)
+    try:
+        await certifications.update_certification(certification_id, patch)
+    except Conflict:
+        return _cert_form(
+            request, supplier=supplier, cert=cert, typed=typed, status_code=409,
+            conflict="Someone else changed this certification while you were editing it, so "
+                     "your changes were not saved. What you typed is below; open the latest "
+                     "version, then make your changes again.")
+    return Redirect(f"/staff/suppliers/{supplier['id']}?notice=certification_changed",
+                    status_code=303)
+
+
+@get("/certifications/{certification_id:int}/withdraw", opt=CERT)
+async def confirm_withdraw_certification(request: Request, certification_id: Id) -> Template:
+    cert, supplier = await _active_cert(certification_id)
+    words = cert["scheme_name"] or dict(SCHEMES)[cert["scheme"]]
+    return render(request, "staff/archive_confirm.html", page_title=f"Withdraw {words}",
+                  heading=f"Withdraw the {words} certification?",
+                  explanation="A withdrawn certification no longer counts towards the supplier's "
+                              "score. It stays in the audit trail.",
+                  action=f"/staff/certifications/{certification_id}/withdraw",
+                  button="Withdraw certification", back=f"/staff/suppliers/{supplier['id']}")
+
+
+@post("/certifications/{certification_id:int}/withdraw", opt=CERT, status_code=303)
+async def withdraw_certification(request: Request, certification_id: Id) -> Response:
+    form = await auth.check_csrf(request)
+    if text_values(form, ("confirm",))["confirm"] != "archive":
+        raise InvalidInput("Confirm with the button on the confirmation page.")
+    _, supplier = await _active_cert(certification_id)
+    await certifications.archive_certification(certification_id)
+    return Redirect(f"/staff/suppliers/{supplier['id']}?notice=certification_withdrawn",
+                    status_code=303)
+
+
 HANDLERS = [new_supplier, create_supplier, edit_supplier, update_supplier,
             confirm_archive_supplier, archive_supplier,
             new_contact, create_contact, edit_contact, update_contact, confirm_archive_contact,
             archive_contact,
             new_contract, create_contract, edit_contract, update_contract,
-            confirm_archive_contract, archive_contract]
+            confirm_archive_contract, archive_contract,
+            new_certification, add_certification, edit_certification, update_certification,
+            confirm_withdraw_certification, withdraw_certification]
+assert {s for s, _ in SCHEMES} == {s.value for s in Scheme}
 assert {r for r, _ in DATA_ROLES} == {r.value for r in DataRole}
 assert {a for a, _ in SYSTEM_ACCESS} == {a.value for a in SystemAccess}
 assert {t for t, _ in SUPPLIER_TYPES} == {t.value for t in SupplierType}

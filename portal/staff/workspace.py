@@ -20,7 +20,6 @@ from portal.assessments import links
 from portal.assessments import service as assessments
 from portal.certifications import service as certifications
 from portal.certifications.register_import import import_dspt
-from portal.certifications.schemas import CertificationCreate
 from portal.contracts import service as contracts
 from portal.core.context import current_actor
 from portal.core.downloads import content_disposition
@@ -184,19 +183,6 @@ async def reissue_link(request: Request, assessment_id: Id) -> Response:
     return _to_link_page(request, assessment_id, token, reissued=True)
 
 
-@post("/suppliers/{supplier_id:int}/certifications", opt={"permission": "certifications.write"},
-      status_code=303)
-async def add_certification(request: Request, supplier_id: Id) -> Response:
-    form = await auth.check_csrf(request)
-    values = {k: v for k, v in form.items() if k != "csrf" and v not in ("", None)}
-    try:
-        data = CertificationCreate.model_validate({**values, "supplier_id": supplier_id})
-    except ValidationError as error:
-        raise _form_error(error) from None
-    await certifications.create_certification(data)
-    return Redirect(f"/staff/suppliers/{supplier_id}?notice=certification", status_code=303)
-
-
 @post("/suppliers/{supplier_id:int}/risks", opt={"permission": "risks.write"}, status_code=303)
 async def log_risk(request: Request, supplier_id: Id) -> Response:
     from portal.risks import api as risks
@@ -269,5 +255,5 @@ async def run_import(request: Request, kind: str) -> Template:
 
 HANDLERS = [dashboard, supplier_list, supplier_list_csv, supplier_page, send_questionnaire,
             reissue_link, link_sent,
-            add_certification, log_risk, contract_page, upload_contract, set_clause, imports_page,
+            log_risk, contract_page, upload_contract, set_clause, imports_page,
             run_import]

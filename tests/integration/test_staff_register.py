@@ -288,3 +288,61 @@ async def test_contracts_are_added_changed_and_archived_through_the_pages(client
     assert (await client.get(new_url)).status_code == 403
     assert (await client.post(new_url, data={**CONTRACT, "csrf": csrf})).status_code == 403
     assert "contracts/new" not in (await client.get(f"/staff/suppliers/{supplier_id}")).text
+
+
+async def test_a_blank_certification_is_refused_and_one_can_be_changed_and_withdrawn(client):
+    from models.tables import Certification
+
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf)
+    client.cookies.clear()
+    csrf = await signed_in(client, "reviewer", f"/staff/suppliers/{supplier_id}")
+    page = await client.get(f"/staff/suppliers/{supplier_id}")
+    assert f"/staff/suppliers/{supplier_id}/certifications/new" in page.text
+    form = await client.get(f"/staff/suppliers/{supplier_id}/certifications/new")
+    assert '<option value="">Choose a scheme</option>' in form.text
+    blank = await client.post(f"/staff/suppliers/{supplier_id}/certifications",
+                              data={"csrf": csrf, "scheme": ""})
+    assert blank.status_code == 400 and 'id="scheme-error"' in blank.text
+    assert "Choose a scheme." in blank.text and await Certification.count() == 0
+    other = await client.post(f"/staff/suppliers/{supplier_id}/certifications", data={
+        "csrf": csrf, "scheme": "other", "certificate_number": "CW-1",
+        "expires_on-day": "1", "expires_on-month": "1", "expires_on-year": "2020",
+        "issued_on-day": "1", "issued_on-month": "1", "issued_on-year": "2021"})
+    assert other.status_code == 400
+    assert 'id="scheme_name-error"' in other.text and 'id="expires_on-error"' in other.text
+    assert 'value="CW-1"' in other.text and 'value="other" selected' in other.text
+    assert "scheme_name" not in other.text.split('<form')[0].replace('href="#scheme_name"', "")
+    ok = await client.post(f"/staff/suppliers/{supplier_id}/certifications", data={
+        "csrf": csrf, "scheme": "other", "scheme_name": "BS EN 15713",
+        "certificate_number": "CW-1"}, follow_redirects=False)
+    assert ok.status_code == 303 and await Certification.count() == 1
+    cert = await Certification.select().first()
+    edit_url = f"/staff/certifications/{cert['id']}/edit"
+    form = await client.get(edit_url)
+    assert 'value="BS EN 15713"' in form.text
+    stale = version_of(form)
+    changed = await client.post(edit_url, data={
+        "csrf": csrf, "version": stale, "scheme_name": "BS EN 15713:2009",
+        "certificate_number": "CW-2", "expires_on-day": "31", "expires_on-month": "3",
+        "expires_on-year": "2030"}, follow_redirects=False)
+    assert changed.status_code == 303, changed.text
+    stored = await Certification.select().where(Certification.id == cert["id"]).first()
+    assert stored["certificate_number"] == "CW-2" and str(stored["expires_on"]) == "2030-03-31"
+    conflict = await client.post(edit_url, data={"csrf": csrf, "version": stale,
+                                                 "scheme_name": "Late"})
+    assert conflict.status_code == 409 and "Someone else changed this certification" in conflict.text
+    withdraw = f"/staff/certifications/{cert['id']}/withdraw"
+    assert (await client.get(withdraw)).status_code == 200
+    assert (await client.post(withdraw, data={"csrf": csrf})).status_code == 400
+    done = await client.post(withdraw, data={"csrf": csrf, "confirm": "archive"},
+                             follow_redirects=False)
+    assert done.status_code == 303
+    assert (await Certification.select().where(Certification.id == cert["id"]).first()
+            )["archived_at"] is not None
+    assert await AuditEvent.exists().where(AuditEvent.action == "certification.archived")
+    client.cookies.clear()
+    csrf = await signed_in(client, "auditor", f"/staff/suppliers/{supplier_id}")
+    assert (await client.get(edit_url)).status_code == 403
+    assert (await client.post(f"/staff/suppliers/{supplier_id}/certifications", data={
+        "csrf": csrf, "scheme": "dspt"})).status_code == 403

@@ -86,10 +86,13 @@ async def test_actions_from_the_supplier_page(client, procurement):
     assert reload.status_code == 200 and token not in reload.text and "shown once" in reload.text
     assert await Assessment.count() == 1
     cert = await client.post(f"/staff/suppliers/{supplier['id']}/certifications", data={
-        "csrf": csrf, "scheme": "cyber_essentials", "issued_on": "not a date"})
-    assert cert.status_code == 400 and "issued_on" in cert.text
+        "csrf": csrf, "scheme": "cyber_essentials", "issued_on-day": "31",
+        "issued_on-month": "2", "issued_on-year": "2026"})
+    assert cert.status_code == 400 and "Enter a real date of issue" in cert.text
+    today = dt.date.today()
     cert = await client.post(f"/staff/suppliers/{supplier['id']}/certifications", data={
-        "csrf": csrf, "scheme": "cyber_essentials", "issued_on": dt.date.today().isoformat()})
+        "csrf": csrf, "scheme": "cyber_essentials", "issued_on-day": str(today.day),
+        "issued_on-month": str(today.month), "issued_on-year": str(today.year)})
     assert cert.status_code == 303 and await Certification.count() == 1
     risk = await client.post(f"/staff/suppliers/{supplier['id']}/risks", data={
         "csrf": csrf, "kind": "dispute", "title": "Invoice dispute", "severity": "low"})
