@@ -723,6 +723,119 @@ async def withdraw_certification(request: Request, certification_id: Id) -> Resp
                     status_code=303)
 
 
+# Risks, disputes and incidents -------------------------------------------------------
+
+RISK = {"permission": "risks.write"}
+SEVERITIES = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
+RISK_STATUSES = (("open", "Open"), ("mitigated", "Mitigated: the mitigation is in place"),
+                 ("closed", "Closed"))
+RISK_TEXT = ("title", "description", "severity", "data_security_risk", "owner", "mitigation",
+             "status")
+RISK_FIELDS = {
+    "title": Field("Enter a title.", "Enter the title in ordinary letters, numbers and "
+                                     "punctuation.", "The title"),
+    "description": Field("", "Enter the description in ordinary letters, numbers and "
+                             "punctuation.", "The description"),
+    "severity": Field("Choose the severity.", "Choose the severity."),
+    "data_security_risk": Field("", "Enter the data security risk in ordinary letters, numbers "
+                                    "and punctuation.", "The data security risk"),
+    "owner": Field("", "Enter the owner in ordinary letters, numbers and punctuation.",
+                   "The owner"),
+    "mitigation": Field("", "Enter the mitigation in ordinary letters, numbers and "
+                            "punctuation.", "The mitigation"),
+    "status": Field("Choose the status.", "Choose the status."),
+    "version": Field("", "Reload the page and make your change again."),
+}
+RISK_CONFLICT = ("Someone else changed this risk while you were working on it, so your changes "
+                 "were not saved. Open the latest version, then make your changes again.")
+
+
+async def _risk(risk_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    from models.tables import Risk
+    from portal.core import records
+
+    risk = await records.get_row(Risk, risk_id, what="risk")
+    return risk, await suppliers.get_active_supplier(risk["supplier"])
+
+
+def _risk_form(request: Request, *, supplier: dict[str, Any], risk: dict[str, Any],
+               typed: dict[str, str], errors: dict[str, str] | None = None,
+               status_code: int = 200, conflict: str | None = None) -> Template:
+    return render(request, "staff/risk_form.html", status_code=status_code,
+                  page_title=f"Change the {risk['kind']}", s=supplier, r=risk, typed=typed,
+                  errors=errors or {}, conflict=conflict, severities=SEVERITIES,
+                  statuses=RISK_STATUSES)
+
+
+@get("/risks/{risk_id:int}/edit", opt=RISK)
+async def edit_risk(request: Request, risk_id: Id) -> Template:
+    risk, supplier = await _risk(risk_id)
+    typed = {k: str(risk[k] or "") for k in RISK_TEXT} | {"version": str(risk["version"])}
+    return _risk_form(request, supplier=supplier, risk=risk, typed=typed)
+
+
+@post("/risks/{risk_id:int}/edit", opt=RISK, status_code=303)
+async def update_risk(request: Request, risk_id: Id) -> Response:
+    from portal.risks import api as risks
+
+    form = await auth.check_csrf(request)
+    risk, supplier = await _risk(risk_id)
+    typed = text_values(form, RISK_TEXT + ("version",))
+    values: dict[str, Any] = {k: typed[k] for k in RISK_TEXT}
+    errors: dict[str, str] = {}
+    for name in ("title", "severity", "status"):
+        if not values[name]:
+            errors[name] = RISK_FIELDS[name].missing
+            values.pop(name)
+    if typed["version"]:
+        values["version"] = typed["version"]
+    else:
+        errors["version"] = RISK_FIELDS["version"].invalid
+    try:
+        patch = risks.RiskPatch.model_validate(values)
+    except ValidationError as error:
+        errors = {**field_errors(error, RISK_FIELDS), **errors}
+    if errors:
+        return _risk_form(request, supplier=supplier, risk=risk, typed=typed, status_code=400,
+                          errors=errors)
+    try:
+        await risks.update_risk(risk_id, patch)
+    except Conflict:
+        return _risk_form(request, supplier=supplier, risk=risk, typed=typed, status_code=409,
+                          conflict=RISK_CONFLICT)
+    return Redirect(f"/staff/suppliers/{supplier['id']}?notice=risk_changed#risks",
+                    status_code=303)
+
+
+@get("/risks/{risk_id:int}/close", opt=RISK)
+async def confirm_close_risk(request: Request, risk_id: Id) -> Template:
+    risk, supplier = await _risk(risk_id)
+    return render(request, "staff/risk_close.html", page_title=f"Close {risk['title']}", r=risk,
+                  s=supplier)
+
+
+@post("/risks/{risk_id:int}/close", opt=RISK, status_code=303)
+async def close_risk(request: Request, risk_id: Id) -> Response:
+    from portal.risks import api as risks
+
+    form = await auth.check_csrf(request)
+    typed = text_values(form, ("confirm", "version"))
+    if typed["confirm"] != "close":
+        raise InvalidInput("Confirm with the button on the confirmation page.")
+    risk, supplier = await _risk(risk_id)
+    try:
+        patch = risks.RiskPatch.model_validate({"status": "closed", "version": typed["version"]})
+    except ValidationError:
+        raise InvalidInput("Reload the page and close the risk again.") from None
+    try:
+        await risks.update_risk(risk_id, patch)
+    except Conflict:
+        return render(request, "staff/risk_close.html", status_code=409, page_title="Close",
+                      r=risk, s=supplier, conflict=RISK_CONFLICT)
+    return Redirect(f"/staff/suppliers/{supplier['id']}?notice=risk_closed#risks",
+                    status_code=303)
+
+
 HANDLERS = [new_supplier, create_supplier, edit_supplier, update_supplier,
             confirm_archive_supplier, archive_supplier,
             new_contact, create_contact, edit_contact, update_contact, confirm_archive_contact,
@@ -730,7 +843,8 @@ HANDLERS = [new_supplier, create_supplier, edit_supplier, update_supplier,
             new_contract, create_contract, edit_contract, update_contract,
             confirm_archive_contract, archive_contract,
             new_certification, add_certification, edit_certification, update_certification,
-            confirm_withdraw_certification, withdraw_certification]
+            confirm_withdraw_certification, withdraw_certification,
+            edit_risk, update_risk, confirm_close_risk, close_risk]
 assert {s for s, _ in SCHEMES} == {s.value for s in Scheme}
 assert {r for r, _ in DATA_ROLES} == {r.value for r in DataRole}
 assert {a for a, _ in SYSTEM_ACCESS} == {a.value for a in SystemAccess}

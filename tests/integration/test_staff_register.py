@@ -346,3 +346,58 @@ async def test_a_blank_certification_is_refused_and_one_can_be_changed_and_withd
     assert (await client.get(edit_url)).status_code == 403
     assert (await client.post(f"/staff/suppliers/{supplier_id}/certifications", data={
         "csrf": csrf, "scheme": "dspt"})).status_code == 403
+
+
+async def test_a_risk_is_changed_and_closed_from_the_supplier_page(client):
+    from models.tables import Risk
+
+    csrf = await signed_in(client, "procurement")
+    supplier_id = await add(client, csrf)
+    client.cookies.clear()
+    csrf = await signed_in(client, "reviewer", f"/staff/suppliers/{supplier_id}")
+    logged = await client.post(f"/staff/suppliers/{supplier_id}/risks", data={
+        "csrf": csrf, "kind": "incident", "title": "Lost backup tape", "severity": "high"},
+        follow_redirects=False)
+    assert logged.status_code == 303
+    risk = await Risk.select().first()
+    page = await client.get(f"/staff/suppliers/{supplier_id}")
+    assert f"/staff/risks/{risk['id']}/edit" in page.text and "open incident" in page.text
+    edit_url = f"/staff/risks/{risk['id']}/edit"
+    form = await client.get(edit_url)
+    stale = version_of(form)
+    bad = await client.post(edit_url, data={"csrf": csrf, "version": stale, "title": "",
+                                            "severity": "high", "status": "open",
+                                            "owner": "Dana Fox"})
+    assert bad.status_code == 400 and 'id="title-error"' in bad.text
+    assert "Enter a title." in bad.text and 'value="Dana Fox"' in bad.text
+    changed = await client.post(edit_url, data={
+        "csrf": csrf, "version": stale, "title": "Lost backup tape", "severity": "medium",
+        "status": "open", "owner": "Dana Fox", "mitigation": "Tapes encrypted"},
+        follow_redirects=False)
+    assert changed.status_code == 303
+    stored = await Risk.select().where(Risk.id == risk["id"]).first()
+    assert stored["owner"] == "Dana Fox" and stored["severity"] == "medium"
+    conflict = await client.post(edit_url, data={"csrf": csrf, "version": stale, "title": "X",
+                                                 "severity": "low", "status": "open"})
+    assert conflict.status_code == 409 and "Someone else changed this risk" in conflict.text
+    close_url = f"/staff/risks/{risk['id']}/close"
+    confirm = await client.get(close_url)
+    assert confirm.status_code == 200
+    stale_close = await client.post(close_url, data={"csrf": csrf, "confirm": "close",
+                                                     "version": stale})
+    assert stale_close.status_code == 409
+    assert (await client.post(close_url, data={"csrf": csrf, "version": version_of(confirm)})
+            ).status_code == 400
+    closed = await client.post(close_url, data={"csrf": csrf, "confirm": "close",
+                                                "version": version_of(confirm)},
+                               follow_redirects=False)
+    assert closed.status_code == 303
+    stored = await Risk.select().where(Risk.id == risk["id"]).first()
+    assert stored["status"] == "closed" and stored["closed_on"] is not None
+    # The open incident no longer caps the stored rating.
+    assert "open incident" not in (await client.get(f"/staff/suppliers/{supplier_id}")).text
+    client.cookies.clear()
+    csrf = await signed_in(client, "auditor", f"/staff/suppliers/{supplier_id}")
+    assert (await client.get(edit_url)).status_code == 403
+    assert (await client.post(close_url, data={"csrf": csrf, "confirm": "close",
+                                               "version": "1"})).status_code == 403
