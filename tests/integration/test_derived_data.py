@@ -113,7 +113,8 @@ async def test_workspace_forms_move_the_score(client):
     page = await client.get(f"/staff/suppliers/{sid}")
     response = await client.post(f"/staff/suppliers/{sid}/certifications", data={
         "csrf": csrf_of(page), "scheme": "cyber_essentials_plus",
-        "issued_on": str(dt.date.today() - dt.timedelta(days=10)),
+        **{f"issued_on-{part}": str(getattr(dt.date.today() - dt.timedelta(days=10), part))
+           for part in ("day", "month", "year")},
         "certificate_number": "CEP-0001"})
     assert response.status_code == 303, response.text
     assert (await stored(sid))["score"] > before
