@@ -294,6 +294,8 @@ class RespondPages(Controller):
                     replies[q["id"]] = form.get(f"reply_{q['id']}")
                 if q["type"] == "file" or f"shown_{q['id']}" not in form:
                     continue
+                if q["type"] in ("yes_no", "single_choice") and f"q_{q['id']}" not in form:
+                    continue  # no radio ticked: a browser can't untick one, so nothing changed
                 typed[q["id"]] = form.getall(f"q_{q['id']}") if q["type"] == "multi_choice" \
                     else form.get(f"q_{q['id']}")
                 if isinstance(typed[q["id"]], str) is False and q["type"] != "multi_choice" \

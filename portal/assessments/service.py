@@ -651,12 +651,15 @@ async def staff_recipients(assessment: dict[str, Any]) -> list[str]:
     assigned = assessment.get("assigned_to") or assessment.get("reviewer")
     query = StaffMember.select(StaffMember.user.email.as_alias("email")).where(
         (StaffMember.user.active == True) & (StaffMember.user.email != ""))  # noqa: E712
+    def usable(rows: list[dict]) -> list[str]:
+        # "@staff.invalid" stands in for a user created without an address: nobody to mail.
+        return sorted({r["email"] for r in rows if not r["email"].endswith(".invalid")})
+
     if isinstance(assigned, int):
-        rows = await query.where(StaffMember.user == assigned)
-        if rows:
-            return sorted({r["email"] for r in rows})
-    rows = await query.where(StaffMember.role == "reviewer")
-    return sorted({r["email"] for r in rows})
+        found = usable(await query.where(StaffMember.user == assigned))
+        if found:
+            return found
+    return usable(await query.where(StaffMember.role == "reviewer"))
 
 
 async def _notify_staff(assessment: dict[str, Any], *, definition: Definition,
