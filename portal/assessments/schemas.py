@@ -44,7 +44,7 @@ class ReplyIn(InputModel):
     # Length and characters are checked by the rule (questionnaires.rules.clean_reply), so the
     # API and the form refuse the same things in the same words.
     reply: Annotated[str, StringConstraints(max_length=20_000)] = Field(
-        description="The supplier's written reply to the reviewer's query (up to 5,000 "
+        "", description="The supplier's written reply to the reviewer's query (up to 5,000 "
                     "characters; empty withdraws it)")
 
 
