@@ -296,8 +296,12 @@ class RespondPages(Controller):
                     continue
                 if q["type"] in ("yes_no", "single_choice") and f"q_{q['id']}" not in form:
                     continue  # no radio ticked: a browser can't untick one, so nothing changed
-                typed[q["id"]] = form.getall(f"q_{q['id']}") if q["type"] == "multi_choice" \
-                    else form.get(f"q_{q['id']}")
+                if q["type"] == "multi_choice":  # no box ticked: the field is absent
+                    key = f"q_{q['id']}"
+                    typed[q["id"]] = [v for v in form.getall(key) if isinstance(v, str)] \
+                        if key in form else []
+                else:
+                    typed[q["id"]] = form.get(f"q_{q['id']}")
                 if isinstance(typed[q["id"]], str) is False and q["type"] != "multi_choice" \
                         and typed[q["id"]] is not None:
                     typed[q["id"]] = None  # a file sent where text belongs
