@@ -13,7 +13,7 @@ from portal.assessments import service
 from portal.core import staff
 from tests import factories
 from tests.factories import PDF
-from tests.integration.test_staff_review import sign_in
+from tests.integration.journeys import sign_in
 
 QUERY = "Which MFA product do you use, and is it enforced for every administrator?"
 REPLY = "We use hardware keys for all 14 administrators.\nEnforced since March."
