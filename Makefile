@@ -20,11 +20,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 # NHS.UK frontend and Swagger UI (the API explorer at /schema) from npm (Node 20+), copied
 # next to our own static files.
-$(VENDOR)/.installed: package.json package-lock.json
+# The stylesheet loses its @font-face rules: the NHS font (Frutiger) is licensed to the NHS and
+# served only from its CDN, which our Content-Security-Policy does not allow, so browsers
+# would log a blocked request for each weight on every page. Arial, the design system's own
+# fallback, is used instead.
+$(VENDOR)/.installed: package.json package-lock.json Makefile
 	@command -v npm >/dev/null || { echo "npm (Node 20+) is needed for the NHS.UK frontend assets"; exit 1; }
 	npm ci --silent --no-audit --no-fund
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/nhsuk
-	cp $(NHSUK)/nhsuk-frontend.min.css $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
+	sed -E 's/@font-face\{[^}]*\}//g' $(NHSUK)/nhsuk-frontend.min.css > $(VENDOR)/nhsuk/nhsuk-frontend.min.css
+	@! grep -q 'assets.nhs.uk/fonts' $(VENDOR)/nhsuk/nhsuk-frontend.min.css || { echo "font rules left in the stylesheet"; exit 1; }
+	cp $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
 	cp -r $(NHSUK)/assets $(VENDOR)/nhsuk/assets
 	mkdir -p $(VENDOR)/swagger
 	cp $(SWAGGER)/swagger-ui-bundle.js $(SWAGGER)/swagger-ui-standalone-preset.js $(SWAGGER)/swagger-ui.css $(VENDOR)/swagger/

@@ -36,6 +36,10 @@ class Organisation(Table):
     siro_name = Varchar(length=200, default="")
     siro_email = Varchar(length=254, default="")
     address = Text(default="")
+    # Shown on the supplier pages (footer links), written by an admin in the back office.
+    contact_details = Text(default="", help_text="How suppliers contact you (supplier pages)")
+    accessibility_statement = Text(default="", help_text="Accessibility statement (supplier pages)")
+    privacy_notice = Text(default="", help_text="Privacy notice (supplier pages)")
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -292,6 +296,19 @@ class AnswerReview(Table):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ClarificationReply(Table):
+    """The supplier's written reply to one reviewer query (one reply per query, a unique
+    column): with the queries and decisions in AnswerReview it makes each answer's thread."""
+
+    assessment = ForeignKey(references=Assessment, on_delete=OnDelete.restrict, index=True)
+    question_id = Varchar(length=100, required=True)
+    query = ForeignKey(references=AnswerReview, on_delete=OnDelete.restrict, unique=True)
+    body = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class Risk(Table):
     """A risk, dispute or incident involving a supplier."""
 
@@ -403,6 +420,7 @@ ALL_TABLES: list[type[Table]] = [
     DsptRegisterEntry,
     Answer,
     AnswerReview,
+    ClarificationReply,
     Risk,
     SupplierScore,
     AuditEvent,

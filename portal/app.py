@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from litestar import Litestar, Router, asgi, get
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -24,7 +25,7 @@ from portal.assessments.controllers import (
     QuestionnaireController,
     RespondController,
 )
-from portal.assessments.pages import RespondPages
+from portal.assessments.pages import RespondPages, SupplierInformationPages, respond_not_found
 from portal.certifications.controllers import CertificationController
 from portal.contracts.controllers import ContractClauseController
 from portal.core.audit import keep_sealing
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             admin,
             api_router(),
             RespondPages,
+            SupplierInformationPages,
             staff_router(),
             # nhsuk-frontend's stylesheet refers to its icons under /assets/
             create_static_files_router(path="/assets", directories=[STATIC_DIR / "vendor/nhsuk/assets"],
@@ -152,7 +154,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR],
                                        include_in_schema=False, opt={"public": True}),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # A mistyped supplier path gets the supplier's 404 page; everything else the core's.
+        exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: respond_not_found},
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine,
                                        engine_callback=_template_globals),

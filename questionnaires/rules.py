@@ -150,3 +150,44 @@ def compliance(definition: Definition, answers: Mapping[str, Any],
             failing.append(question.id)
     return {"share": (earned / possible) if possible else None, "earned": earned,
             "possible": possible, "failing": failing}
+
+
+def follow_ups(definition: Definition, question_ids: set[str] | list[str]) -> set[str]:
+    """The questions that depend on these (directly or through another follow-up): reopening
+    an answer for clarification reopens the questions its answer may reveal."""
+    found: set[str] = set()
+    wanted = set(question_ids)
+    for question in definition.questions():  # definitions list a condition before its followers
+        if question.show_if is not None and question.show_if.question in wanted | found:
+            found.add(question.id)
+    return found - wanted
+
+
+def newly_revealed(definition: Definition, before: Mapping[str, Any], after: Mapping[str, Any],
+                   among: set[str] | list[str]) -> list[str]:
+    """Questions (of `among`, e.g. one section) that the new answers reveal and that have no
+    answer yet: the page must show them before the person moves on."""
+    shown_before = visible_ids(definition, before)
+    shown_after = visible_ids(definition, after)
+    return [q.id for q in definition.questions()
+            if q.id in among and q.id in shown_after and q.id not in shown_before
+            and not is_answered(q, after.get(q.id))]
+
+
+REPLY_MAX = 5000
+
+
+def clean_reply(text: Any) -> str:
+    """A supplier's written reply to a reviewer's query, normalised, or AnswerInvalid."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise AnswerInvalid("The reply must be text.")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
+        raise AnswerInvalid("The reply contains control characters that can't be stored. "
+                            "Remove them (for example, paste as plain text) and try again.")
+    if len(text) > REPLY_MAX:
+        raise AnswerInvalid(f"The reply must be {REPLY_MAX:,} characters or fewer "
+                            f"(it is {len(text):,}).")
+    return text

@@ -13,6 +13,8 @@ from portal.assessments.schemas import (
     AnswerReviewIn,
     AnswerSaved,
     EvidenceOut,
+    ReplyIn,
+    ReplySaved,
     ReviewIn,
     SendAssessment,
     SentAssessment,
@@ -143,6 +145,14 @@ class RespondController(Controller):
         version = await through_link(request, lambda: service.save_answer(
             token, question_id, value=data.value, comment=data.comment, version=data.version))
         return AnswerSaved(version=version)
+
+    @put("/{token:str}/answers/{question_id:str}/reply", opt=SUPPLIER_LINK,
+         summary="Reply in words to the reviewer's query on one answer")
+    async def reply(self, request: Request, token: Token, question_id: QuestionIdParam,
+                    data: ReplyIn) -> ReplySaved:
+        saved = await through_link(request, lambda: service.save_reply(
+            token, question_id, body=data.reply))
+        return ReplySaved(**saved)
 
     @post("/{token:str}/evidence", opt=SUPPLIER_LINK, summary="Upload an evidence file (multipart)")
     async def upload(self, request: Request, token: Token) -> EvidenceOut:

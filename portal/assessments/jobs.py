@@ -36,6 +36,21 @@ def reminder_due(due: dt.date, today: dt.date, stage: str) -> str | None:
     return wanted
 
 
+STAGE_WORDS = {"due_7": "a week before the due date", "due_1": "the day before the due date",
+               "overdue": "overdue"}
+
+
+def next_reminder(due: dt.date, today: dt.date, stage: str) -> tuple[dt.date, str] | None:
+    """The day the daily reminder run will next send one, and which (the same rule as
+    `reminder_due`, tried day by day from today); None when none is left to send."""
+    for days in range(0, (due - today).days + 3 if due >= today else 2):
+        day = today + dt.timedelta(days=days)
+        stage_then = reminder_due(due, day, stage)
+        if stage_then is not None:
+            return day, stage_then
+    return None
+
+
 async def send_reminders(today: dt.date | None = None) -> int:
     today = today or dt.date.today()
     rows = await Assessment.select(Assessment.id, Assessment.due_date, Assessment.reminder_stage,

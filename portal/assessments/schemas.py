@@ -40,6 +40,20 @@ class AnswerSaved(OutputModel):
     version: int
 
 
+class ReplyIn(InputModel):
+    # Length and characters are checked by the rule (questionnaires.rules.clean_reply), so the
+    # API and the form refuse the same things in the same words.
+    reply: Annotated[str, StringConstraints(max_length=20_000)] = Field(
+        "", description="The supplier's written reply to the reviewer's query (up to 5,000 "
+                    "characters; empty withdraws it)")
+
+
+class ReplySaved(OutputModel):
+    question_id: str
+    reply: str
+    version: int
+
+
 class EvidenceOut(OutputModel):
     id: int
     filename: str

@@ -18,9 +18,11 @@ from models.tables import (
     AnswerReview,
     Assessment,
     AuditEvent,
+    ClarificationReply,
     EvidenceFile,
     Organisation,
     QuestionnaireDefinition,
+    StaffMember,
     Supplier,
     SupplierContact,
 )
@@ -36,6 +38,8 @@ from questionnaires import states
 from questionnaires.loader import shipped
 from questionnaires.rules import (
     AnswerInvalid,
+    clean_reply,
+    follow_ups,
     missing_required,
     progress,
     validate_value,
@@ -339,6 +343,7 @@ async def supplier_view(token: str) -> dict[str, Any]:
     supplier = await Supplier.select(Supplier.id, Supplier.name).where(
         Supplier.id == assessment["supplier"]).first()
     queries = await _open_queries(assessment["id"], answers)
+    thread = await threads(assessment["id"])
     definition = link.definition
     return {
         "assessment": {
@@ -366,7 +371,10 @@ async def supplier_view(token: str) -> dict[str, Any]:
         "answers": {
             qid: {"value": a["value"], "comment": a["comment"], "version": a["version"],
                   "open_for_clarification": a["open_for_clarification"],
-                  "query": queries.get(qid),
+                  "query": queries.get(qid, {}).get("comment"),
+                  "query_id": queries.get(qid, {}).get("id"),
+                  "reply": queries.get(qid, {}).get("reply", ""),
+                  "thread": thread.get(qid, []),
                   "evidence": [e["id"] for e in evidence if e["question_id"] == qid]}
             for qid, a in answers.items()
         },
@@ -374,15 +382,97 @@ async def supplier_view(token: str) -> dict[str, Any]:
     }
 
 
-async def _open_queries(assessment_id: int, answers: dict[str, dict]) -> dict[str, str]:
-    """The reviewer's latest query for each question reopened for clarification."""
+async def _open_queries(assessment_id: int, answers: dict[str, dict]) -> dict[str, dict]:
+    """The reviewer's latest query (id, comment and the supplier's reply so far) for each
+    question reopened for clarification."""
     reopened = [qid for qid, a in answers.items() if a["open_for_clarification"]]
     if not reopened:
         return {}
-    rows = await AnswerReview.select(AnswerReview.question_id, AnswerReview.comment).where(
+    rows = await AnswerReview.select(AnswerReview.id, AnswerReview.question_id,
+                                     AnswerReview.comment).where(
         (AnswerReview.assessment == assessment_id) & (AnswerReview.decision == "query")
         & AnswerReview.question_id.is_in(reopened)).order_by(AnswerReview.id)
-    return {r["question_id"]: r["comment"] for r in rows}
+    latest = {r["question_id"]: dict(r) for r in rows}
+    if latest:
+        replies = await ClarificationReply.select(ClarificationReply.query,
+                                                  ClarificationReply.body).where(
+            ClarificationReply.query.is_in([r["id"] for r in latest.values()]))
+        by_query = {r["query"]: r["body"] for r in replies}
+        for row in latest.values():
+            row["reply"] = by_query.get(row["id"], "")
+    return latest
+
+
+async def threads(assessment_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Each answer's clarification thread, oldest first: the reviewer's queries and
+    decisions (AnswerReview) with the supplier's reply to each query (ClarificationReply)."""
+    reviews = await AnswerReview.select().where(
+        (AnswerReview.assessment == assessment_id) & (AnswerReview.question_id != "")
+    ).order_by(AnswerReview.id)
+    replies = await ClarificationReply.select().where(
+        ClarificationReply.assessment == assessment_id)
+    reply_to = {r["query"]: r for r in replies if r["body"]}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for review in reviews:
+        entries = out.setdefault(review["question_id"], [])
+        entries.append({"kind": review["decision"], "text": review["comment"],
+                        "by": review["reviewer"], "at": review["created_at"],
+                        "query_id": review["id"]})
+        reply = reply_to.get(review["id"])
+        if reply is not None:
+            entries.append({"kind": "reply", "text": reply["body"], "by": "supplier",
+                            "at": reply["updated_at"], "query_id": review["id"]})
+    return out
+
+
+async def save_reply(token: str, question_id: str, *, body: Any) -> dict[str, Any]:
+    """The supplier's written reply to the reviewer's query on one answer (one reply per
+    query, kept until the supplier submits again; an empty reply withdraws it)."""
+    try:
+        text = clean_reply(body)
+    except AnswerInvalid as error:
+        raise Unprocessable(str(error), extra={"question_id": question_id}) from None
+    async with write_transaction():
+        link = await open_link(token)
+        if link.definition.question(question_id) is None:
+            raise NotFound(f"This questionnaire has no question {question_id!r}.")
+        assessment = await _lock(link.assessment["id"])
+        status = assessment["status"]
+        if status != State.clarification_requested:
+            if status in states.AWAITING_REVIEW or status in states.DECIDED:
+                raise AssessmentLocked(f"This questionnaire is {states.describe(status)}: "
+                                       "replies can't be added or changed now.")
+            raise Unprocessable("The reviewer has not asked about any answers, so there is "
+                                "nothing to reply to.", extra={"question_id": question_id})
+        answer = await _answer(assessment["id"], question_id)
+        query = await AnswerReview.select(AnswerReview.id).where(
+            (AnswerReview.assessment == assessment["id"])
+            & (AnswerReview.question_id == question_id) & (AnswerReview.decision == "query")
+        ).order_by(AnswerReview.id, ascending=False).first()
+        if answer is None or not answer["open_for_clarification"] or query is None:
+            raise Unprocessable("The reviewer did not ask about this question, so it takes "
+                                "no reply.", extra={"question_id": question_id})
+        existing = await ClarificationReply.select().where(
+            ClarificationReply.query == query["id"]).first()
+        if existing is not None and existing["body"] == text:
+            return {"question_id": question_id, "reply": text, "version": existing["version"]}
+        # One reply per query (a unique column): a conditional insert that updates in place.
+        await ClarificationReply.insert(ClarificationReply(
+            assessment=assessment["id"], question_id=question_id, query=query["id"], body=text,
+        )).on_conflict(target=ClarificationReply.query, action="DO UPDATE",
+                       values=[(ClarificationReply.body, text),
+                               (ClarificationReply.updated_at, now())])
+        row = await ClarificationReply.select(ClarificationReply.id).where(
+            ClarificationReply.query == query["id"]).first()
+        version = (existing["version"] + 1) if existing else 1
+        await ClarificationReply.update({ClarificationReply.version: version}).where(
+            ClarificationReply.id == row["id"])
+        # The words stay out of the audit trail (as answers do): which query, how long.
+        await audit.record("answer.replied", target_type="assessment", target_id=assessment["id"],
+                           supplier_id=assessment["supplier"],
+                           after={"question_id": question_id, "query_id": query["id"],
+                                  "length": len(text), "version": version})
+    return {"question_id": question_id, "reply": text, "version": version}
 
 
 def _check_editable(assessment: dict, answer: dict | None, question_id: str) -> None:
@@ -551,7 +641,46 @@ async def submit(token: str) -> str:
                   f"to '{link.definition.title}'. A reviewer will look at them and contact you "
                   "if anything needs clarifying. You can still open your link to see what you "
                   f"submitted.\n\n{organisation}\n"))
+        await _notify_staff(assessment, definition=link.definition, status=status)
     return status
+
+
+async def staff_recipients(assessment: dict[str, Any]) -> list[str]:
+    """Who hears that a supplier submitted or answered a query: the assigned reviewer when
+    the assessment has one, else every active reviewer."""
+    assigned = assessment.get("assigned_to") or assessment.get("reviewer")
+    query = StaffMember.select(StaffMember.user.email.as_alias("email")).where(
+        (StaffMember.user.active == True) & (StaffMember.user.email != ""))  # noqa: E712
+    def usable(rows: list[dict]) -> list[str]:
+        # "@staff.invalid" stands in for a user created without an address: nobody to mail.
+        return sorted({r["email"] for r in rows if not r["email"].endswith(".invalid")})
+
+    if isinstance(assigned, int):
+        found = usable(await query.where(StaffMember.user == assigned))
+        if found:
+            return found
+    return usable(await query.where(StaffMember.role == "reviewer"))
+
+
+async def _notify_staff(assessment: dict[str, Any], *, definition: Definition,
+                        status: str) -> None:
+    supplier = await Supplier.select(Supplier.name).where(
+        Supplier.id == assessment["supplier"]).first()
+    page = f"{get_settings().effective_base_url}/staff/assessments/{assessment['id']}"
+    if status == State.resubmitted:
+        replies = await ClarificationReply.select(ClarificationReply.question_id).where(
+            (ClarificationReply.assessment == assessment["id"]) & (ClarificationReply.body != ""))
+        subject = f"{supplier['name']} answered your queries on '{definition.title}'"
+        what = (f"{supplier['name']} has answered the queries on '{definition.title}' and "
+                f"submitted again ({len({r['question_id'] for r in replies})} written "
+                "replies).")
+    else:
+        subject = f"{supplier['name']} submitted '{definition.title}'"
+        what = f"{supplier['name']} has submitted '{definition.title}' for review."
+    for address in await staff_recipients(assessment):
+        await mail.queue(to=address, related_type="assessment_staff",
+                         related_id=assessment["id"], subject=subject,
+                         body=f"{what}\n\nReview it here (sign in needed):\n{page}\n")
 
 
 # Staff: reading and reviewing ----------------------------------------------------------
@@ -564,6 +693,7 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
     evidence = await evidence_rows(assessment_id)
     reviews = await AnswerReview.select().where(AnswerReview.assessment == assessment_id) \
         .order_by(AnswerReview.id)
+    thread = await threads(assessment_id)
     history = await AuditEvent.select(
         AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action, AuditEvent.after).where(
         (AuditEvent.target_type == "assessment") & (AuditEvent.target_id == str(assessment_id))
@@ -601,6 +731,7 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
                 "reviews": [{"decision": r["decision"], "comment": r["comment"],
                              "reviewer": r["reviewer"], "at": r["created_at"]}
                             for r in reviews if r["question_id"] == q.id],
+                "thread": thread.get(q.id, []),
             })
     return {
         "id": assessment_id, "status": assessment["status"], "due_date": assessment["due_date"],
@@ -611,10 +742,23 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
         "sent_at": assessment["sent_at"], "submitted_at": assessment["submitted_at"],
         "decided_at": assessment["decided_at"], "review_comment": assessment["review_comment"],
         "progress": progress(definition, values), "questions": questions, "evidence": evidence,
+        "schedule": schedule(assessment),
         "previous": {"id": previous["id"], "submitted_at": previous["submitted_at"]} if previous else None,
         "history": [{"at": h["occurred_at"], "actor": h["actor"], "action": h["action"],
                      "detail": _loads(h["after"])} for h in history],
     }
+
+
+def schedule(assessment: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+    """What the scheduled jobs will do next for this assessment, by the rules they use."""
+    from portal.assessments.jobs import next_reminder
+
+    open_ = assessment["status"] in states.OPEN_FOR_ANSWERS
+    reminder = next_reminder(assessment["due_date"], today or dt.date.today(),
+                             assessment["reminder_stage"]) if open_ else None
+    return {"next_reminder": reminder and {"on": reminder[0], "stage": reminder[1]},
+            "link_expires_at": assessment["link_expires_at"] if open_ or assessment["status"]
+            in states.LIVE_LINK else None}
 
 
 async def review_answer(assessment_id: int, question_id: str, *, decision: str, comment: str,
@@ -663,7 +807,11 @@ async def review(assessment_id: int, *, decision: str, comment: str,
         if not comment.strip():
             raise InvalidInput("Tell the supplier what needs clarifying (comment).")
         answers = await answer_rows(assessment_id)
-        for qid in dict.fromkeys(question_ids):
+        asked = list(dict.fromkeys(question_ids))
+        # The follow-up questions an answer reveals open with it (changing "No" to "Yes"
+        # must let the supplier answer what "Yes" asks next); only the asked ones get a query.
+        reopen = asked + sorted(follow_ups(definition, asked))
+        for qid in reopen:
             if qid in answers:
                 await Answer.update({Answer.open_for_clarification: True}).where(
                     Answer.id == answers[qid]["id"])
@@ -673,6 +821,8 @@ async def review(assessment_id: int, *, decision: str, comment: str,
                                            value="null", open_for_clarification=True)).on_conflict(
                     target=(Answer.assessment, Answer.question_id), action="DO UPDATE",
                     values=[(Answer.open_for_clarification, True)])
+            if qid not in asked:
+                continue
             latest = await AnswerReview.select(AnswerReview.decision).where(
                 (AnswerReview.assessment == assessment_id) & (AnswerReview.question_id == qid)
             ).order_by(AnswerReview.id, ascending=False).first()
@@ -691,16 +841,22 @@ async def review(assessment_id: int, *, decision: str, comment: str,
         contact = await SupplierContact.select().where(
             SupplierContact.id == assessment["contact"]).first()
         organisation = await _organisation_name()
+        queries = await _open_queries(assessment_id, await answer_rows(assessment_id))
+        listed = "\n".join(
+            f"{n}. {definition.question(qid).text}\n   Our question: "
+            + queries.get(qid, {}).get("comment", comment).replace("\n", "\n   ")
+            for n, qid in enumerate(asked, start=1))
         await mail.queue(
             to=contact["email"], related_type="assessment", related_id=assessment_id,
-            subject=f"{organisation}: please clarify {len(set(question_ids))} answer(s) in "
+            subject=f"{organisation}: please clarify {len(asked)} answer(s) in "
                     f"'{definition.title}'",
             body=(f"Dear {contact['name']},\n\n{organisation} has reviewed your answers and "
-                  f"asks you to clarify {len(set(question_ids))} of them:\n\n{comment}\n\n"
-                  f"Please open your questionnaire (keep this link private):\n"
-                  f"{links.placeholder(assessment_id)}\n\nUpdate those answers by "
-                  f"{due:%d %B %Y}, then submit again. Other answers stay as you left them.\n\n"
-                  f"{organisation}\n"))
+                  f"asks you to clarify {len(asked)} of them:\n\n{listed}\n\n"
+                  + (f"{comment}\n\n" if len(asked) > 1 else "")
+                  + f"Please open your questionnaire (keep this link private):\n"
+                  f"{links.placeholder(assessment_id)}\n\nFor each question you can change "
+                  f"your answer and write a reply. Do this by {due:%d %B %Y}, then submit "
+                  f"again. Other answers stay as you left them.\n\n{organisation}\n"))
     return updated
 
 

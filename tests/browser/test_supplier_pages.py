@@ -230,3 +230,107 @@ async def test_autosave_from_a_tab_opened_before_the_first_answer_reports_the_co
         view = await service.supplier_view(token)
         assert view["answers"]["legal_name"]["value"] == "CareCall Digital Health Ltd"
         await browser.close()
+
+
+async def queried_link() -> tuple[int, str]:
+    """A submitted questionnaire whose MFA answer the reviewer queried."""
+    from tests import factories
+
+    await truncate_all()
+    from models.tables import Organisation
+
+    await Organisation.insert(Organisation(name="Riverside NHS Foundation Trust"))
+    supplier = await factories.supplier(name="CareCall Telehealth")
+    contact = await factories.contact(supplier["id"])
+    assessment, token = await factories.submitted_assessment(supplier["id"], contact["id"])
+    await service.review_answer(assessment["id"], "mfa", decision="query",
+                                comment="Which product do you use for MFA?", reviewer="Rita")
+    await service.review(assessment["id"], decision="clarify", comment="Please clarify.",
+                         question_ids=["mfa"], reviewer="Rita")
+    return assessment["id"], token
+
+
+def watch_console(page) -> list[str]:
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    return problems
+
+
+async def fits(page, width: int = 375) -> bool:
+    return await page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+async def test_a_reply_to_a_query_at_phone_width_without_and_with_javascript(server):
+    from playwright.async_api import async_playwright
+
+    assessment_id, token = await queried_link()
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as p:
+        browser = await launch(p)
+        # Without JavaScript, on a phone.
+        context = await browser.new_context(java_script_enabled=False,
+                                            viewport={"width": 375, "height": 800})
+        page = await context.new_page()
+        problems = watch_console(page)
+        await page.goto(f"{server}/respond/{token}")
+        assert "Which product do you use for MFA?" in await page.content()
+        assert "Riverside NHS Foundation Trust" in await page.locator("header").inner_text()
+        assert await fits(page)
+        await page.screenshot(path=ARTIFACTS / "supplier-clarify-start-375.png", full_page=True)
+        await page.get_by_role("link", name="Where do you require multi-factor authentication?").click()
+        await page.locator("#mfa-all").check()
+        await page.get_by_label("Your reply to the reviewer").fill(
+            "Microsoft Authenticator, enforced for everyone since May.")
+        assert await fits(page)
+        await page.screenshot(path=ARTIFACTS / "supplier-clarify-section-375.png", full_page=True)
+        await page.get_by_role("button", name="Save and continue").click()
+        await page.wait_for_url("**/section/systems")
+        await page.goto(f"{server}/respond/{token}/check")
+        assert "Microsoft Authenticator" in await page.content()
+        assert await fits(page)
+        await page.screenshot(path=ARTIFACTS / "supplier-clarify-check-375.png", full_page=True)
+        for path in ("/supplier-information/accessibility", f"/respond/{token}/nope/nope"):
+            await page.goto(f"{server}{path}")
+            assert await fits(page)
+        await page.screenshot(path=ARTIFACTS / "supplier-404-375.png", full_page=True)
+        # Only the 404 page's own status is logged: no blocked font, no missing asset.
+        assert [m for m in problems if "status of 404" not in m] == []
+        assert len(problems) <= 1
+        await context.close()  # (axe needs JavaScript: it runs on the same pages below)
+
+        # With JavaScript: the reply saves as it changes; a refusal shows in the error colour.
+        page = await browser.new_page(viewport={"width": 375, "height": 800})
+        problems = watch_console(page)
+        for path in (f"/respond/{token}", f"/respond/{token}/check",
+                     "/supplier-information/privacy", f"/respond/{token}/nope/nope",
+                     f"/respond/{token}/section/people"):
+            await page.goto(f"{server}{path}")
+            assert await fits(page), path
+            assert await axe_violations(page) == [], path
+            if path.endswith("/nope/nope"):  # the 404 page itself is logged as a 404
+                problems[:] = [m for m in problems if "status of 404" not in m]
+        reply = page.get_by_label("Your reply to the reviewer")
+        await reply.fill("Also hardware keys for administrators.")
+        await reply.press("Tab")
+        status = page.locator("#saved-mfa")
+        await status.get_by_text("Reply saved").wait_for()
+        assert "portal-saved--error" not in (await status.get_attribute("class"))
+        await reply.fill("x" * 5001)
+        await reply.press("Tab")
+        await status.filter(has_text="Reply not saved").wait_for()
+        colour = await status.evaluate("e => getComputedStyle(e).color")
+        assert colour == "rgb(213, 40, 27)", colour  # NHS error red, not the "Saved" green
+        await page.screenshot(path=ARTIFACTS / "supplier-clarify-js-error-375.png", full_page=True)
+        # The font is Arial from the start: nothing asked of a CDN the CSP blocks.
+        assert "arial" in (await page.evaluate("getComputedStyle(document.body).fontFamily")).lower()
+        # The refused reply logged a 422 (expected); nothing else went wrong on the page.
+        assert [m for m in problems if "422" not in m] == []
+        await browser.close()
+    view = await service.supplier_view(token)
+    assert view["answers"]["mfa"]["value"] == "all"
+    assert view["answers"]["mfa"]["reply"] == "Also hardware keys for administrators."
+    staff_view = await service.staff_view(assessment_id)
+    mfa = [q for q in staff_view["questions"] if q["question_id"] == "mfa"][0]
+    assert [m["kind"] for m in mfa["thread"]] == ["query", "reply"]

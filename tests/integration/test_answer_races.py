@@ -143,3 +143,35 @@ async def test_a_tab_opened_before_any_answer_does_not_replace_one_saved_since(c
     assert "answered elsewhere" in form_b.text and "Meridian (typed in tab B)" in form_b.text
     stored = await Answer.select(Answer.value).where(Answer.question_id == "legal_name").first()
     assert "Meridian Health Records Ltd" in str(stored["value"])
+
+
+async def test_replies_fired_together_make_one_reply_per_query_and_a_resubmit_ends_them(server):
+    """Eight replies to one query at once (two tabs, a double click): one row, every request
+    answered 200 or, once the submit has landed, 409; none lost half-way, no 500."""
+    from models.tables import ClarificationReply
+    from portal.assessments import service
+
+    supplier = await factories.supplier()
+    contact = await factories.contact(supplier["id"])
+    assessment, token = await factories.submitted_assessment(supplier["id"], contact["id"])
+    await service.review_answer(assessment["id"], "mfa", decision="query", comment="Which?",
+                                reviewer="Rita")
+    await service.review(assessment["id"], decision="clarify", comment="Please clarify.",
+                         question_ids=["mfa"], reviewer="Rita")
+    async with httpx.AsyncClient(base_url=server, timeout=60) as http:
+        replies = await asyncio.gather(*[
+            http.put(f"/api/v1/respond/{token}/answers/mfa/reply", json={"reply": f"Reply {i}"})
+            for i in range(TOGETHER)])
+        assert [r.status_code for r in replies] == [200] * TOGETHER, [r.text for r in replies]
+        rows = await ClarificationReply.select().where(
+            ClarificationReply.assessment == assessment["id"])
+        assert len(rows) == 1 and rows[0]["body"] in {f"Reply {i}" for i in range(TOGETHER)}
+        assert rows[0]["version"] == TOGETHER  # each one a version, none overwritten unseen
+        late = [http.put(f"/api/v1/respond/{token}/answers/mfa/reply",
+                         json={"reply": f"Late {i}"}) for i in range(TOGETHER - 1)]
+        results = await asyncio.gather(http.post(f"/api/v1/respond/{token}/submit"), *late)
+    assert results[0].status_code == 200, results[0].text
+    assert {r.status_code for r in results[1:]} <= {200, 409}
+    events = await AuditEvent.select(AuditEvent.after).where(
+        AuditEvent.action == "answer.replied")
+    assert len(events) == TOGETHER + sum(r.status_code == 200 for r in results[1:])

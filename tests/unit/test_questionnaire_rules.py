@@ -122,3 +122,56 @@ def test_content_hash_changes_with_content():
     b = definition({**YES_NO, "text": "Do you have a written policy?"})
     assert a.content_hash != b.content_hash
     assert a.content_hash == definition(YES_NO).content_hash
+
+
+GATE = {"id": "has_owner", "type": "yes_no", "text": "Does it have an owner?",
+        "show_if": {"question": "has_policy", "any_of": ["yes"]}}
+CHAINED = {"id": "owner_named", "type": "text", "text": "Who is the owner?",
+           "show_if": {"question": "has_owner", "any_of": ["yes"]}}
+OTHER = {"id": "other", "type": "yes_no", "text": "Something else?"}
+
+
+def test_reopening_an_answer_reopens_what_it_can_reveal():
+    from questionnaires.rules import follow_ups
+
+    d = definition(YES_NO, FOLLOW, GATE, CHAINED, DEEPER, OTHER)
+    assert follow_ups(d, ["has_policy"]) == {"policy_date", "has_owner", "owner_named",
+                                             "policy_owner"}
+    assert follow_ups(d, ["other"]) == set()
+    assert follow_ups(d, ["has_owner"]) == {"owner_named"}
+
+
+def test_newly_revealed_questions_are_the_unanswered_ones_the_new_answers_show():
+    from questionnaires.rules import newly_revealed
+
+    d = definition(YES_NO, FOLLOW, DEEPER, OTHER)
+    everything = {"has_policy", "policy_date", "policy_owner", "other"}
+    assert newly_revealed(d, {}, {"has_policy": "yes"}, everything) == ["policy_date",
+                                                                       "policy_owner"]
+    # Already shown before, answered now, or outside the section: not "revealed".
+    assert newly_revealed(d, {"has_policy": "yes"}, {"has_policy": "yes"}, everything) == []
+    assert newly_revealed(d, {}, {"has_policy": "yes", "policy_date": "2025-01-01",
+                                  "policy_owner": "Ann"}, everything) == []
+    assert newly_revealed(d, {}, {"has_policy": "yes"}, {"has_policy"}) == []
+    assert newly_revealed(d, {"has_policy": "yes"}, {"has_policy": "no"}, everything) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (None, ""), ("  padded  ", "padded"), ("a\r\nb\rc", "a\nb\nc"), ("tab\there", "tab\there"),
+    ("x" * 5000, "x" * 5000),
+])
+def test_replies_are_normalised(text, expected):
+    from questionnaires.rules import clean_reply
+
+    assert clean_reply(text) == expected
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("x" * 5001, "5,000 characters or fewer"), ("bell\x07", "control characters"),
+    ("nul\x00", "control characters"), ("del\x7f", "control characters"), (["list"], "text"),
+])
+def test_replies_refused_in_words(text, words):
+    from questionnaires.rules import clean_reply
+
+    with pytest.raises(AnswerInvalid, match=words):
+        clean_reply(text)

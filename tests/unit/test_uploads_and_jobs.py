@@ -48,3 +48,24 @@ def test_a_csv_upload_is_text_in_either_encoding_excel_saves():
         csv_text(b"  \n", max_bytes=1000)
     with pytest.raises(PayloadTooLarge):
         csv_text(b"a,b\n" * 1000, max_bytes=100)
+
+
+@pytest.mark.parametrize(("days_left", "stage", "in_days", "expected"), [
+    (30, "", 23, "due_7"), (5, "", 0, "due_7"), (5, "due_7", 4, "due_1"),
+    (1, "due_1", 2, "overdue"), (-3, "due_1", 0, "overdue"), (-3, "overdue", None, None),
+])
+def test_next_reminder_is_the_first_day_the_job_rule_sends_one(days_left, stage, in_days,
+                                                                expected):
+    from portal.assessments.jobs import next_reminder
+
+    today = dt.date(2026, 3, 2)
+    due = today + dt.timedelta(days=days_left)
+    found = next_reminder(due, today, stage)
+    if expected is None:
+        assert found is None
+    else:
+        assert found == (today + dt.timedelta(days=in_days), expected)
+        # and the job's own rule agrees on that day and not the day before
+        assert reminder_due(due, found[0], stage) == expected
+        if in_days:
+            assert reminder_due(due, found[0] - dt.timedelta(days=1), stage) is None

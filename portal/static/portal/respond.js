@@ -43,18 +43,24 @@
     });
   }
 
+  // Saved in the success colour; anything else in the NHS error colour, never in green.
+  function report(status, text, ok) {
+    status.textContent = text;
+    status.classList.toggle("portal-saved--error", !ok);
+  }
+
   var retries = {};  // question id -> pending retry timer
   var MAX_ATTEMPTS = 8;
 
   function retryLater(box, attempt, seconds, status) {
     var id = box.dataset.question;
     if (attempt >= MAX_ATTEMPTS) {
-      status.textContent = "Not saved: the service is not answering. Your answer is still on " +
-        "this page; it will be saved when you select Save and continue.";
+      report(status, "Not saved: the service is not answering. Your answer is still on " +
+        "this page; it will be saved when you select Save and continue.", false);
       return;
     }
-    status.textContent = "Not saved yet: trying again in " + seconds + " seconds. " +
-      "Your answer is kept on this page.";
+    report(status, "Not saved yet: trying again in " + seconds + " seconds. " +
+      "Your answer is kept on this page.", false);
     retries[id] = setTimeout(function () { save(box, attempt + 1); }, seconds * 1000);
   }
 
@@ -80,18 +86,18 @@
     }).then(function (result) {
       if (result.ok) {
         versionField.value = result.data.version;
-        status.textContent = "Saved";
+        report(status, "Saved", true);
         box.classList.remove("nhsuk-form-group--error");
       } else if (result.status === 503 || result.status === 429) {
         // Busy or restarting: the same save again shortly (the server accepts a repeat).
         retryLater(box, attempt, result.retryAfter > 0 ? result.retryAfter : 5, status);
       } else if (result.status === 409) {
         // Never "Saved": the answer stored is someone else's (another tab or person).
-        status.textContent = (result.data.detail ||
-          "This answer was changed in another tab.") + " Reload the page to see it.";
+        report(status, (result.data.detail ||
+          "This answer was changed in another tab.") + " Reload the page to see it.", false);
         box.classList.add("nhsuk-form-group--error");
       } else {
-        status.textContent = result.data.detail || "Not saved. Check the answer.";
+        report(status, result.data.detail || "Not saved. Check the answer.", false);
         box.classList.add("nhsuk-form-group--error");
       }
     }).catch(function () {
@@ -99,7 +105,32 @@
     });
   }
 
+  function saveReply(field) {
+    var id = field.dataset.replyFor;
+    var status = document.getElementById("saved-" + id);
+    fetch(api + "/answers/" + id + "/reply", {
+      method: "PUT", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({reply: field.value})
+    }).then(function (response) {
+      return response.json().then(function (data) { return {ok: response.ok, data: data}; });
+    }).then(function (result) {
+      if (result.ok) {
+        report(status, "Reply saved", true);
+      } else {
+        report(status, "Reply not saved: " + (result.data.detail || "check the reply."), false);
+      }
+    }).catch(function () {
+      report(status, "Reply not saved yet: it is kept on this page and will be saved when " +
+        "you select Save and continue.", false);
+    });
+  }
+
   form.addEventListener("change", function (event) {
+    if (event.target.dataset && event.target.dataset.replyFor) {
+      saveReply(event.target);
+      return;
+    }
+    if (event.target.type === "file") { return; }  // uploaded by the page's buttons
     var box = event.target.closest(".portal-question");
     applyConditions();
     if (box) { save(box); }
