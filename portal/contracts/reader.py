@@ -43,6 +43,9 @@ _ROMAN = re.compile(r"^[ivxl]{1,5}$", re.IGNORECASE)
 # Bounds on what one scan reads (issue 10 item 18: 20 MB of XML in a 70 KB file took 63 s).
 # A 60-page contract is well under 1 MB of XML, some 1,500 paragraphs and 200,000 characters.
 MAX_DOCUMENT_XML = 8 * 1024 * 1024
+# every XML part python-docx parses (styles, headers, footers, numbering...) counts too: a
+# 60 MB styles.xml took 20 s to refuse when only the body was bounded
+MAX_ALL_XML = 12 * 1024 * 1024
 MAX_PARAGRAPHS = 20_000
 MAX_TEXT_CHARS = 2_000_000
 
@@ -198,6 +201,10 @@ def check_archive(data: bytes) -> None:
             if by_name["word/document.xml"].file_size > MAX_DOCUMENT_XML:
                 raise ContractTooLarge(TOO_LARGE.format(
                     what=f"{MAX_DOCUMENT_XML // (1024 * 1024)} MB of document text and markup"))
+            if sum(i.file_size for i in infos
+                   if i.filename.endswith((".xml", ".rels"))) > MAX_ALL_XML:
+                raise ContractTooLarge(TOO_LARGE.format(
+                    what=f"{MAX_ALL_XML // (1024 * 1024)} MB of text and markup in all its parts"))
     except zipfile.BadZipFile:
         raise UnreadableContract("This is not a Word (.docx) document.") from None
 

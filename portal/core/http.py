@@ -229,6 +229,8 @@ async def _plain_error(send: Send, status: int, detail: str) -> None:
 def unexpected_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, RecursionError):
         return _json_error(400, "The JSON is nested too deeply.")
+    if isinstance(exc, UnicodeDecodeError):  # a body that isn't UTF-8 reached the JSON decoder
+        return _json_error(400, "The request body is not valid UTF-8 text.")
     if _is_database_unavailable(exc):
         log.warning("database_unavailable", error=type(exc).__name__)
         return _json_error(503, "The database is unavailable; try again in a few seconds.")

@@ -15,6 +15,12 @@ import structlog
 _SECRET_PATH = re.compile(r"/respond/+[^/?#]*", re.IGNORECASE)
 
 
+# 32+ URL-safe base64 characters with both cases: a random secret, never one of our own
+# path segments (question ids and keys are lower case, ids are numbers)
+_TOKEN_LIKE = re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])"
+                         r"[A-Za-z0-9_-]{32,}")
+
+
 def redact_path(path: str) -> str:
     """Supplier link tokens travel in the path; keep them out of every log line.
 
@@ -27,7 +33,10 @@ def redact_path(path: str) -> str:
         if once == decoded:
             break
         decoded = once
-    return _SECRET_PATH.sub("/respond/***", decoded)
+    decoded = _SECRET_PATH.sub("/respond/***", decoded)
+    # and anything else in the path that looks like a link secret, wherever it sits
+    # ("/respond/./<token>", "/respond;<token>", a token pasted into another route)
+    return _TOKEN_LIKE.sub("***", decoded)
 
 
 def configure_logging(level: str = "INFO") -> None:

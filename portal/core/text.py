@@ -15,6 +15,11 @@ import unicodedata
 _LINE_BREAKS = frozenset("\t\n\r")
 # Characters that show nothing: a name made only of these is an empty name.
 _INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+# Letters and symbols that are drawn as nothing (fillers, the blank Braille pattern).
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Bidirectional overrides and isolates reorder what follows them: in a name they make one
+# supplier look like another, so a name may not carry them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def text_problem(value: str, *, single_line: bool = False) -> str | None:
@@ -36,7 +41,7 @@ def text_problem(value: str, *, single_line: bool = False) -> str | None:
 
 def is_blank(value: str) -> bool:
     """True when nothing would show: empty, spaces, or only zero-width/format characters."""
-    return all(unicodedata.category(c) in _INVISIBLE for c in value)
+    return all(unicodedata.category(c) in _INVISIBLE or c in _BLANK_GLYPHS for c in value)
 
 
 def check_name(value: str) -> str:
@@ -46,6 +51,8 @@ def check_name(value: str) -> str:
         raise ValueError(problem)
     if is_blank(value):
         raise ValueError("must not be empty (it holds only invisible characters)")
+    if any(c in _BIDI_CONTROLS for c in value):
+        raise ValueError("must not contain right-to-left or left-to-right override characters")
     return value
 
 

@@ -50,3 +50,15 @@ async def test_script_in_names_is_escaped_on_pages(client, procurement):
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+async def test_a_json_body_that_is_not_utf8_is_a_400(client, procurement):
+    body = b'{"value": "\xff"}'
+    headers = {"content-type": "application/json"}
+    answer = await client.put("/api/v1/respond/not-a-link/answers/legal_name", content=body,
+                              headers=headers)
+    assert answer.status_code in (400, 404), answer.text
+    created = await client.post("/api/v1/suppliers", content=b'{"name": "\xff"}',
+                                headers={**headers, **procurement})
+    assert created.status_code == 400, created.text
+    assert "UTF-8" in created.json()["detail"]

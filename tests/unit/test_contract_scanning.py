@@ -398,3 +398,24 @@ def test_a_clause_of_its_own_ends_the_list_and_its_lead_in():
     blocks = read_blocks(data)
     assert blocks[1].lead_in == "The Supplier shall:"
     assert blocks[2].lead_in == ""  # the customer's duty is not one of the supplier's items
+
+
+def test_megabytes_of_xml_in_styles_or_headers_are_refused_quickly():
+    import io
+    import zipfile
+
+    from portal.contracts.reader import ContractTooLarge
+
+    source = zipfile.ZipFile(io.BytesIO(CORPUS[0].data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/styles.xml":  # padded with 20 MB of comment
+                data = data.replace(b"?>", b"?><!--" + b" " * 20_000_000 + b"-->", 1)
+            bomb.writestr(info, data)
+    assert len(out.getvalue()) < 300_000
+    started = time.perf_counter()
+    with pytest.raises(ContractTooLarge, match="all its parts"):
+        scan_document(out.getvalue())
+    assert time.perf_counter() - started < 1.0

@@ -21,3 +21,16 @@ def test_link_tokens_are_redacted_however_the_path_is_spelled():
                  "/respond//abc123SECRET", "/respond/abc%31%32%33SECRET"]:
         redacted = redact_path(path)
         assert "SECRET" not in redacted and "/respond/***" in redacted, (path, redacted)
+
+
+def test_a_token_is_redacted_wherever_it_sits_in_the_path():
+    import secrets
+
+    from portal.core.logging import redact_path
+
+    token = secrets.token_urlsafe(32)
+    for path in (f"/respond/./{token}", f"/respond/%2e/{token}", f"/respond/x/{token}",
+                 f"/api/v1/respond/{token}/answers/{token}", f"/respond;{token}"):
+        assert token not in redact_path(path), path
+    kept = "/api/v1/respond/***/answers/cyber_essentials_certificate_and_its_scope_text"
+    assert redact_path(kept) == kept

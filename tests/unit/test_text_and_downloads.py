@@ -60,3 +60,15 @@ def test_formula_cells_are_neutralised(value):
 def test_ordinary_cells_are_left_alone():
     assert [csv_cell(v) for v in ("Acme", "", 5, -5, 1.5, True, None, "a=b")] == \
         ["Acme", "", 5, -5, 1.5, True, None, "a=b"]
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u115f", "\uffa0", "\u2800", " \u3164 \u2800"])
+def test_names_drawn_as_nothing_are_blank(name):
+    with pytest.raises(ValueError, match="invisible"):
+        check_name(name)
+
+
+def test_names_may_not_reorder_themselves():
+    with pytest.raises(ValueError, match="override"):
+        check_name("Acme\u202eLtd")
+    assert check_name("Ysbyty Gwynedd \u0645\u0631\u0643\u0632") == "Ysbyty Gwynedd \u0645\u0631\u0643\u0632"
