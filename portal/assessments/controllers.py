@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 
 from portal.assessments import service
 from portal.assessments.schemas import (
+    AnswerDecisionOut,
     AnswerIn,
     AnswerReviewIn,
     AnswerSaved,
     EvidenceOut,
+    QuestionnaireOut,
     ReplyIn,
     ReplySaved,
     ReviewIn,
     SendAssessment,
     SentAssessment,
+    StaffAssessmentOut,
+    StatusOut,
     SubmitResult,
+    SupplierAssessmentOut,
 )
 from portal.core.context import current_actor
 from portal.core.downloads import content_disposition
@@ -55,9 +60,9 @@ class QuestionnaireController(Controller):
     tags = ["Questionnaires"]
 
     @get("/", opt={"permission": READ}, summary="Questionnaires that can be sent")
-    async def index(self) -> list[dict[str, Any]]:
-        return [{"key": d.key, "version": d.version, "title": d.title,
-                 "content_hash": d.content_hash, "questions": len(d.questions())}
+    async def index(self) -> list[QuestionnaireOut]:
+        return [QuestionnaireOut(key=d.key, version=d.version, title=d.title,
+                                 content_hash=d.content_hash, questions=len(d.questions()))
                 for d in service.available_questionnaires()]
 
 
@@ -77,14 +82,14 @@ class AssessmentController(Controller):
 
     @get("/{assessment_id:int}", opt={"permission": READ},
          summary="An assessment with answers, evidence and history")
-    async def show(self, assessment_id: AssessmentId) -> dict[str, Any]:
-        return await service.staff_view(assessment_id)
+    async def show(self, assessment_id: AssessmentId) -> StaffAssessmentOut:
+        return StaffAssessmentOut(**await service.staff_view(assessment_id))
 
     @post("/{assessment_id:int}/revoke", opt={"permission": "assessments.send"}, status_code=200,
           summary="Revoke the supplier's link")
-    async def revoke(self, assessment_id: AssessmentId) -> dict[str, Any]:
+    async def revoke(self, assessment_id: AssessmentId) -> StatusOut:
         row = await service.revoke(assessment_id)
-        return {"id": row["id"], "status": row["status"]}
+        return StatusOut(id=row["id"], status=row["status"])
 
     @post("/{assessment_id:int}/reissue", opt={"permission": "assessments.send"},
           status_code=200, summary="Send a new link; the old one stops working")
@@ -95,20 +100,20 @@ class AssessmentController(Controller):
 
     @post("/{assessment_id:int}/review", opt={"permission": "assessments.review"},
           status_code=200, summary="Accept, reject or ask for clarification")
-    async def review(self, assessment_id: AssessmentId, data: ReviewIn) -> dict[str, Any]:
+    async def review(self, assessment_id: AssessmentId, data: ReviewIn) -> StatusOut:
         row = await service.review(assessment_id, decision=data.decision.value,
                                    comment=data.comment, question_ids=data.question_ids,
                                    reviewer=current_actor().name)
-        return {"id": row["id"], "status": row["status"]}
+        return StatusOut(id=row["id"], status=row["status"])
 
     @post("/{assessment_id:int}/answers/{question_id:str}/review",
           opt={"permission": "assessments.review"}, status_code=200,
           summary="Accept or query one answer")
     async def review_answer(self, assessment_id: AssessmentId, question_id: QuestionIdParam,
-                            data: AnswerReviewIn) -> dict[str, str]:
+                            data: AnswerReviewIn) -> AnswerDecisionOut:
         await service.review_answer(assessment_id, question_id, decision=data.decision,
                                     comment=data.comment, reviewer=current_actor().name)
-        return {"question_id": question_id, "decision": data.decision}
+        return AnswerDecisionOut(question_id=question_id, decision=data.decision)
 
 
 class EvidenceController(Controller):
@@ -136,8 +141,9 @@ class RespondController(Controller):
     tags = ["Supplier response"]
 
     @get("/{token:str}", opt=SUPPLIER_LINK, summary="The questionnaire, answers and progress")
-    async def show(self, request: Request, token: Token) -> dict[str, Any]:
-        return await through_link(request, lambda: service.supplier_view(token))
+    async def show(self, request: Request, token: Token) -> SupplierAssessmentOut:
+        return SupplierAssessmentOut(**await through_link(request,
+                                                          lambda: service.supplier_view(token)))
 
     @put("/{token:str}/answers/{question_id:str}", opt=SUPPLIER_LINK, summary="Save one answer")
     async def save(self, request: Request, token: Token, question_id: QuestionIdParam,

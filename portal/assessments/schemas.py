@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from portal.core.schemas import MAX_ID, Id, InputModel, OutputModel, ReasonableDate
 
@@ -82,3 +82,70 @@ class ReviewIn(InputModel):
 class AnswerReviewIn(InputModel):
     decision: Annotated[str, StringConstraints(pattern=r"^(accepted|query)$")]
     comment: Comment = ""
+
+
+# What the read endpoints show. Nested parts that follow the frozen questionnaire definition
+# keep its own keys (extra="allow"), so a newer definition never loses a field on the way out.
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class QuestionnaireOut(OutputModel):
+    key: str
+    version: str
+    title: str
+    content_hash: str
+    questions: int = Field(description="How many questions it asks")
+
+
+class StatusOut(OutputModel):
+    id: int
+    status: str = Field(description="The assessment's state (see questionnaires/states.py)")
+
+
+class AnswerDecisionOut(OutputModel):
+    question_id: str
+    decision: str
+
+
+class StaffQuestionOut(_Open):
+    question_id: str
+    section: str
+    text: str
+    type: str
+    visible: bool
+    required: bool
+    value: Any = None
+    version: int | None = None
+    open_for_clarification: bool = False
+    evidence: list[dict[str, Any]] = []
+    reviews: list[dict[str, Any]] = []
+
+
+class StaffAssessmentOut(_Open):
+    id: int
+    status: str
+    due_date: dt.date
+    version: int
+    supplier: dict[str, Any]
+    contact: dict[str, Any] | None
+    questionnaire: dict[str, Any]
+    sent_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    review_comment: str
+    progress: dict[str, Any]
+    questions: list[StaffQuestionOut]
+    evidence: list[dict[str, Any]]
+    schedule: dict[str, Any] | None = Field(
+        None, description="What the jobs will do next: the next reminder and the link expiry")
+    previous: dict[str, Any] | None
+    history: list[dict[str, Any]]
+
+
+class SupplierAssessmentOut(_Open):
+    assessment: dict[str, Any] = Field(description="State, due date, progress, what is missing")
+    questionnaire: dict[str, Any] = Field(description="The frozen definition: sections, questions")
+    answers: dict[str, dict[str, Any]] = Field(
+        description="By question id: value, version, any query, reply and thread, evidence ids")
+    evidence: list[dict[str, Any]]
