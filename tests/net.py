@@ -29,7 +29,7 @@ def running_portal(workers: int = 1, **env_overrides: str):
          *(["--workers", str(workers)] if workers > 1 else [])],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core CI machine can be slow to start workers
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
