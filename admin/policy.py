@@ -14,7 +14,7 @@ SHARED_TABLES: frozenset[str] = frozenset({
     "organisation", "supplier", "supplier_contact", "contract", "product_service",
     "certification", "contract_clause", "clause_definition", "risk", "supplier_score",
     "assessment", "answer", "answer_review", "questionnaire_definition", "evidence_file",
-    "contract_document", "dspt_register_entry", "audit_event",
+    "contract_document", "dspt_register_entry", "audit_event", "sub_processor",
 })
 
 READABLE: dict[str, frozenset[str]] = {

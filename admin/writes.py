@@ -56,9 +56,14 @@ def services() -> dict[str, Service]:
         ContactPatch,
         ContractCreate,
         ContractPatch,
+        SubProcessorCreate,
+        SubProcessorPatch,
         SupplierCreate,
         SupplierPatch,
     )
+
+    async def create_subprocessor(data: SubProcessorCreate, supplier_id: int) -> dict[str, Any]:
+        return await suppliers.create_subprocessor(supplier_id, data)
 
     async def create_contact(data: ContactCreate, supplier_id: int) -> dict[str, Any]:
         return await suppliers.create_contact(supplier_id, data)
@@ -82,6 +87,12 @@ def services() -> dict[str, Service]:
             lambda row_id, patch, current: suppliers.update_contract(row_id, patch),
             lambda row_id, current: suppliers.archive_contract(row_id),
             rename={"supplier": "supplier_id"}),
+        "sub_processor": Service(
+            t.SubProcessor, "register.write", SubProcessorCreate, SubProcessorPatch,
+            create_subprocessor,
+            lambda row_id, patch, current: suppliers.update_subprocessor(row_id, patch),
+            lambda row_id, current: suppliers.archive_subprocessor(row_id),
+            parent="supplier"),
         "certification": Service(
             t.Certification, "certifications.write", CertificationCreate, CertificationPatch,
             certifications.create_certification,

@@ -126,6 +126,21 @@ class Contract(Table):
     supports_essential_function = Boolean(default=False)
     special_category_data = Boolean(default=False,
                                     help_text="special-category data beyond patient data")
+    # Processing particulars (UK GDPR Art 28(3)): the schedule's annex is generated from these.
+    processing_subject_matter = Text(default="")
+    processing_nature_purpose = Text(default="")
+    personal_data_types = Text(default="")
+    data_subject_categories = Text(default="")
+    # Where the supplier holds our data and how a transfer out of the UK is protected (CAF A4.a NA6).
+    data_locations = Varchar(length=300, default="", help_text="countries where our data is held")
+    transfer_mechanism = Varchar(length=20, default="unknown",
+                                 help_text="uk, adequacy, idta, uk_addendum, none or unknown")
+    tra_reference = Varchar(length=100, default="", help_text="transfer risk assessment reference")
+    # The supplier's access to our systems is restricted and monitored (CAF A4.a NA4).
+    access_monitored = Boolean(default=False)
+    # The supplier's systems connect to our network, and whether that connection is assured (PA5).
+    third_party_connection = Boolean(default=False)
+    connection_assured = Boolean(default=False)
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -340,6 +355,26 @@ class Risk(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class SubProcessor(Table):
+    """A supplier's sub-processor (UK GDPR Art 28(2)/(4)): who else handles our data, where."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=200, required=True)
+    service = Varchar(length=300, default="", help_text="what it does for the supplier")
+    data_processed = Text(default="", help_text="which of our data it processes")
+    location = Varchar(length=200, default="", help_text="countries where it processes our data")
+    transfer_mechanism = Varchar(length=20, default="unknown",
+                                 help_text="uk, adequacy, idta, uk_addendum, none or unknown")
+    tra_reference = Varchar(length=100, default="")
+    since = Date(null=True, default=None)
+    until = Date(null=True, default=None, help_text="when it stopped (kept for the record)")
+    notes = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    archived_at = Timestamptz(null=True, default=None)
+
+
 class SupplierScore(Table):
     supplier = ForeignKey(references=Supplier, unique=True, on_delete=OnDelete.restrict)
     score = Integer(null=True, default=None, index=True)
@@ -422,6 +457,7 @@ ALL_TABLES: list[type[Table]] = [
     AnswerReview,
     ClarificationReply,
     Risk,
+    SubProcessor,
     SupplierScore,
     AuditEvent,
     OutboundEmail,

@@ -39,7 +39,11 @@ from portal.risks.api import RiskController
 from portal.scoring.controllers import supplier_score
 from portal.settings import Settings, get_settings
 from portal.staff.pages import staff_router
-from portal.suppliers.controllers import ContractController, SupplierController
+from portal.suppliers.controllers import (
+    ContractController,
+    SubProcessorController,
+    SupplierController,
+)
 from portal.wiring import wire
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,7 +61,8 @@ def api_router() -> Router:
     return Router(
         path="/",
         guards=[permission_guard],
-        route_handlers=[SupplierController, ContractController, CertificationController,
+        route_handlers=[SupplierController, ContractController, SubProcessorController,
+                        CertificationController,
                         QuestionnaireController, AssessmentController, EvidenceController,
                         RespondController, ContractClauseController, supplier_score,
                         dspt_evidence, supplier_report, register_csv, RiskController,

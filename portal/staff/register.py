@@ -360,10 +360,29 @@ CONTRACT_FLAGS = (("personal_data", "Does the contract involve personal data?"),
                    "ethnicity, union membership)?"),
                   ("supports_essential_function", "Does the service support an essential "
                                                   "function?"))
+# Facts CAF A4.a needs (where data is held, transfers, access, connections): optional yes/no
+# questions; left unanswered they stay as they were.
+CONTRACT_ASSURANCE_FLAGS = (
+    ("access_monitored", "Is the supplier's access to our systems restricted and monitored?"),
+    ("third_party_connection", "Do the supplier's systems connect to our network?"),
+    ("connection_assured", "Do we hold assurance that the connection meets our security "
+                           "requirements?"))
+TRANSFER_MECHANISMS = (("uk", "Our data stays in the UK"),
+                       ("adequacy", "A country with UK adequacy regulations (for example the EEA)"),
+                       ("idta", "The ICO's International Data Transfer Agreement (IDTA)"),
+                       ("uk_addendum", "The UK Addendum to the EU standard contractual clauses"),
+                       ("none", "It leaves the UK with no safeguard"),
+                       ("unknown", "Not known yet"))
+CONTRACT_PARTICULARS = (
+    ("processing_subject_matter", "Subject matter of the processing"),
+    ("processing_nature_purpose", "Nature and purpose of the processing"),
+    ("personal_data_types", "Types of personal data"),
+    ("data_subject_categories", "Categories of data subjects"))
 CONTRACT_DATES = (("start_date", "Start date"), ("end_date", "End date"),
                   ("notice_date", "Date notice must be given by (optional)"))
 CONTRACT_TEXT = ("title", "reference", "products_services", "annual_value", "data_role",
-                 "system_access")
+                 "system_access", "data_locations", "transfer_mechanism", "tra_reference"
+                 ) + tuple(f for f, _ in CONTRACT_PARTICULARS)
 CONTRACT_FIELDS = {
     "title": Field("Enter the contract's title.",
                    "Enter the title in ordinary letters, numbers and punctuation.", "The title"),
@@ -389,6 +408,13 @@ CONTRACT_FIELDS = {
         "Select yes if the service supports an essential function."),
     "special_category_data": Field("Select yes if it involves other special-category data.",
                                    "Select yes if it involves other special-category data."),
+    "data_locations": Field("", "Enter the countries in ordinary letters, up to 300 characters."),
+    "transfer_mechanism": Field("", "Choose how our data is protected if it leaves the UK."),
+    "tra_reference": Field("", "Enter the reference in ordinary letters and numbers, up to 100 "
+                               "characters."),
+    **{field: Field("", f"Enter the {label.lower()} in ordinary text, up to 10,000 characters.")
+       for field, label in CONTRACT_PARTICULARS},
+    **{field: Field("", "Select yes or no.") for field, _ in CONTRACT_ASSURANCE_FLAGS},
     "version": Field("", "Reload the page and make your change again."),
 }
 CONTRACT_RULES = (("end_date must be", "end_date"), ("notice_date must", "notice_date"),
@@ -397,10 +423,23 @@ CONTRACT_RULES = (("end_date must be", "end_date"), ("notice_date must", "notice
 
 def _contract_values(form: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """What was typed, the values for the schema, and the errors found reading the boxes."""
-    typed = text_values(form, CONTRACT_TEXT + tuple(f for f, _ in CONTRACT_FLAGS) + ("version",))
+    assurance = tuple(f for f, _ in CONTRACT_ASSURANCE_FLAGS)
+    typed = text_values(form, CONTRACT_TEXT + tuple(f for f, _ in CONTRACT_FLAGS) + assurance
+                        + ("version",))
     errors: dict[str, str] = {}
     values: dict[str, Any] = {k: typed[k] for k in ("title", "reference", "data_role",
-                                                    "system_access") if typed[k]}
+                                                    "system_access", "transfer_mechanism")
+                              if typed[k]}
+    # Free text may be cleared: sent empty, it is stored empty.
+    values.update({k: typed[k] for k in ("data_locations", "tra_reference")
+                   + tuple(f for f, _ in CONTRACT_PARTICULARS) if k in form})
+    for flag in assurance:
+        if typed[flag]:
+            chosen = yes_no(typed[flag])
+            if chosen is None:
+                errors[flag] = CONTRACT_FIELDS[flag].invalid
+            else:
+                values[flag] = chosen
     values["products_services"] = [line.strip() for line in
                                    typed["products_services"].splitlines() if line.strip()]
     if typed["annual_value"]:
@@ -446,7 +485,8 @@ def _contract_form(request: Request, *, supplier: dict[str, Any],
                   page_title="Change a contract" if contract else "Add a contract", s=supplier,
                   c=contract, typed=typed, errors=errors or {}, conflict=conflict,
                   data_roles=DATA_ROLES, system_access=SYSTEM_ACCESS, flags=CONTRACT_FLAGS,
-                  dates=CONTRACT_DATES)
+                  dates=CONTRACT_DATES, transfer_mechanisms=TRANSFER_MECHANISMS,
+                  particulars=CONTRACT_PARTICULARS, assurance_flags=CONTRACT_ASSURANCE_FLAGS)
 
 
 def _typed_contract(contract: dict[str, Any]) -> dict[str, str]:
@@ -455,8 +495,12 @@ def _typed_contract(contract: dict[str, Any]) -> dict[str, str]:
              "annual_value": "" if contract["annual_value"] is None else str(
                  contract["annual_value"]),
              "data_role": contract["data_role"], "system_access": contract["system_access"],
+             "data_locations": contract["data_locations"],
+             "transfer_mechanism": contract["transfer_mechanism"],
+             "tra_reference": contract["tra_reference"],
+             **{field: contract[field] for field, _ in CONTRACT_PARTICULARS},
              "version": str(contract["version"])}
-    for flag, _ in CONTRACT_FLAGS:
+    for flag, _ in CONTRACT_FLAGS + CONTRACT_ASSURANCE_FLAGS:
         typed[flag] = "yes" if contract[flag] else "no"
     for field, _ in CONTRACT_DATES:
         day = contract[field]

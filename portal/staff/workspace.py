@@ -32,6 +32,7 @@ from portal.imports.controllers import MAX_CSV
 from portal.scoring.service import disclosures, get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
+from portal.staff.register import TRANSFER_MECHANISMS
 from portal.staff.rendering import render
 from portal.suppliers import service as suppliers
 from portal.suppliers.importer import import_suppliers
@@ -114,6 +115,9 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
         AuditEvent.supplier_id == supplier_id).order_by(AuditEvent.id, ascending=False).limit(50)
     return render(request, "staff/supplier.html", page_title=supplier["name"], s=supplier,
                   contacts=await suppliers.list_contacts(supplier_id),
+                  subprocessors=await suppliers.list_subprocessors(
+                      supplier_id, include_ended=True, supplier_known=True),
+                  transfer_words=dict(TRANSFER_MECHANISMS),
                   score=await get_score(supplier_id) if supplier["archived_at"] is None else None,
                   disclosures=await disclosures(supplier_id),
                   contracts=contracts_, certs=certs, assessments=sent, risks=risks, trail=trail,

@@ -17,6 +17,9 @@ from portal.suppliers.schemas import (
     ContractCreate,
     ContractOut,
     ContractPatch,
+    SubProcessorCreate,
+    SubProcessorOut,
+    SubProcessorPatch,
     SupplierCreate,
     SupplierOut,
     SupplierPatch,
@@ -24,6 +27,7 @@ from portal.suppliers.schemas import (
 
 SupplierId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Supplier id")]
 ContactId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Contact id")]
+SubProcessorId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Sub-processor id")]
 ContractId = Annotated[int, Parameter(gt=0, le=MAX_ID, description="Contract id")]
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (1-500)")]
 Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="Rows to skip")]
@@ -40,6 +44,10 @@ def supplier_out(row: dict[str, Any]) -> SupplierOut:
 
 def contact_out(row: dict[str, Any]) -> ContactOut:
     return ContactOut.model_validate({**row, "supplier_id": row["supplier"]})
+
+
+def subprocessor_out(row: dict[str, Any]) -> SubProcessorOut:
+    return SubProcessorOut.model_validate({**row, "supplier_id": row["supplier"]})
 
 
 def contract_out(row: dict[str, Any]) -> ContractOut:
@@ -106,6 +114,42 @@ class SupplierController(Controller):
             summary="Archive a contact")
     async def archive_contact(self, supplier_id: SupplierId, contact_id: ContactId) -> ContactOut:
         return contact_out(await service.archive_contact(supplier_id, contact_id))
+
+
+    @post("/{supplier_id:int}/subprocessors", opt=WRITE,
+          summary="Record one of the supplier's sub-processors")
+    async def create_subprocessor(self, supplier_id: SupplierId,
+                                  data: SubProcessorCreate) -> SubProcessorOut:
+        return subprocessor_out(await service.create_subprocessor(supplier_id, data))
+
+    @get("/{supplier_id:int}/subprocessors", opt=READ_OPT,
+         summary="List a supplier's sub-processors (current ones unless include_ended)")
+    async def list_subprocessors(self, supplier_id: SupplierId,
+                                 include_ended: Annotated[bool, Parameter(
+                                     description="Include those that stopped")] = False,
+                                 ) -> list[SubProcessorOut]:
+        rows = await service.list_subprocessors(supplier_id, include_ended=include_ended)
+        return [subprocessor_out(r) for r in rows]
+
+
+class SubProcessorController(Controller):
+    path = "/api/v1/subprocessors"
+    tags = ["Suppliers"]
+
+    @get("/{subprocessor_id:int}", opt=READ_OPT, summary="Get a sub-processor")
+    async def show(self, subprocessor_id: SubProcessorId) -> SubProcessorOut:
+        return subprocessor_out(await service.get_subprocessor(subprocessor_id))
+
+    @patch("/{subprocessor_id:int}", opt=WRITE,
+           summary="Change a sub-processor (give `until` when it stops)")
+    async def update(self, subprocessor_id: SubProcessorId,
+                     data: SubProcessorPatch) -> SubProcessorOut:
+        return subprocessor_out(await service.update_subprocessor(subprocessor_id, data))
+
+    @delete("/{subprocessor_id:int}", opt=WRITE, status_code=200,
+            summary="Remove a sub-processor recorded in error (archived, not deleted)")
+    async def archive(self, subprocessor_id: SubProcessorId) -> SubProcessorOut:
+        return subprocessor_out(await service.archive_subprocessor(subprocessor_id))
 
 
 class ContractController(Controller):

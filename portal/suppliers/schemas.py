@@ -67,6 +67,21 @@ class SystemAccess(StrEnum):
     privileged = "privileged"  # administrator or domain-admin rights
 
 
+class TransferMechanism(StrEnum):
+    """How our data is protected where it leaves the UK (UK GDPR Chapter V)."""
+
+    uk = "uk"  # held and processed in the UK only: no restricted transfer
+    adequacy = "adequacy"  # a country with UK adequacy regulations (e.g. the EEA)
+    idta = "idta"  # the ICO's International Data Transfer Agreement
+    uk_addendum = "uk_addendum"  # the UK Addendum to the EU standard contractual clauses
+    none = "none"  # leaves the UK with no safeguard: a knock-out
+    unknown = "unknown"  # not yet established: never counts as protected
+
+
+TRANSFER_SAFEGUARDED = frozenset({TransferMechanism.uk, TransferMechanism.adequacy,
+                                  TransferMechanism.idta, TransferMechanism.uk_addendum})
+
+
 # Suppliers ---------------------------------------------------------------------------
 
 
@@ -195,6 +210,21 @@ class ContractCreate(InputModel):
     special_category_data: Flag = Field(
         False, description="Special-category data beyond patient data (e.g. staff health, "
                            "ethnicity, union membership)")
+    processing_subject_matter: LongText = Field("", description="Art 28(3) subject matter of the processing")
+    processing_nature_purpose: LongText = Field("", description="Art 28(3) nature and purpose")
+    personal_data_types: LongText = Field("", description="Types of personal data processed")
+    data_subject_categories: LongText = Field("", description="Categories of data subjects")
+    data_locations: line_type(300) = Field("", description="Countries where the supplier holds our data")
+    transfer_mechanism: TransferMechanism = Field(
+        TransferMechanism.unknown, description="uk (no transfer), adequacy, idta, uk_addendum, "
+                                               "none (no safeguard) or unknown")
+    tra_reference: line_type(100) = Field("", description="Transfer risk assessment reference")
+    access_monitored: Flag = Field(
+        False, description="The supplier's access to our systems is restricted and monitored")
+    third_party_connection: Flag = Field(
+        False, description="The supplier's systems connect to our network")
+    connection_assured: Flag = Field(
+        False, description="We hold assurance the connection meets our security requirements")
 
     @model_validator(mode="after")
     def _consistent(self) -> ContractCreate:
@@ -218,6 +248,16 @@ class ContractPatch(PatchModel):
     system_access: SystemAccess = None  # type: ignore[assignment]
     supports_essential_function: Flag = None  # type: ignore[assignment]
     special_category_data: Flag = None  # type: ignore[assignment]
+    processing_subject_matter: LongText = None  # type: ignore[assignment]
+    processing_nature_purpose: LongText = None  # type: ignore[assignment]
+    personal_data_types: LongText = None  # type: ignore[assignment]
+    data_subject_categories: LongText = None  # type: ignore[assignment]
+    data_locations: line_type(300) = None  # type: ignore[assignment]
+    transfer_mechanism: TransferMechanism = None  # type: ignore[assignment]
+    tra_reference: line_type(100) = None  # type: ignore[assignment]
+    access_monitored: Flag = None  # type: ignore[assignment]
+    third_party_connection: Flag = None  # type: ignore[assignment]
+    connection_assured: Flag = None  # type: ignore[assignment]
 
 
 class ContractOut(Timestamps):
@@ -236,3 +276,64 @@ class ContractOut(Timestamps):
     system_access: str
     supports_essential_function: bool
     special_category_data: bool
+    processing_subject_matter: str
+    processing_nature_purpose: str
+    personal_data_types: str
+    data_subject_categories: str
+    data_locations: str
+    transfer_mechanism: str
+    tra_reference: str
+    access_monitored: bool
+    third_party_connection: bool
+    connection_assured: bool
+
+
+# Sub-processors ----------------------------------------------------------------------
+
+
+def _check_period(since: dt.date | None, until: dt.date | None) -> None:
+    if since and until and until < since:
+        raise ValueError("until must be on or after since")
+
+
+class SubProcessorCreate(InputModel):
+    name: Name
+    service: line_type(300) = Field("", description="What it does for the supplier")
+    data_processed: LongText = Field("", description="Which of our data it processes")
+    location: ShortText = Field("", description="Countries where it processes our data")
+    transfer_mechanism: TransferMechanism = TransferMechanism.unknown
+    tra_reference: line_type(100) = ""
+    since: ReasonableDate | None = None
+    until: ReasonableDate | None = None
+    notes: LongText = ""
+
+    @model_validator(mode="after")
+    def _period(self) -> SubProcessorCreate:
+        _check_period(self.since, self.until)
+        return self
+
+
+class SubProcessorPatch(PatchModel):
+    name: Name = None  # type: ignore[assignment]
+    service: line_type(300) = None  # type: ignore[assignment]
+    data_processed: LongText = None  # type: ignore[assignment]
+    location: ShortText = None  # type: ignore[assignment]
+    transfer_mechanism: TransferMechanism = None  # type: ignore[assignment]
+    tra_reference: line_type(100) = None  # type: ignore[assignment]
+    since: ReasonableDate | None = None
+    until: ReasonableDate | None = None
+    notes: LongText = None  # type: ignore[assignment]
+
+
+class SubProcessorOut(Timestamps):
+    id: int
+    supplier_id: int
+    name: str
+    service: str
+    data_processed: str
+    location: str
+    transfer_mechanism: str
+    tra_reference: str
+    since: dt.date | None
+    until: dt.date | None
+    notes: str

@@ -14,6 +14,7 @@ from models.tables import (
     Certification,
     Contract,
     ProductService,
+    SubProcessor,
     Supplier,
     SupplierContact,
     SupplierScore,
@@ -26,6 +27,8 @@ from portal.suppliers.schemas import (
     ContactPatch,
     ContractCreate,
     ContractPatch,
+    SubProcessorCreate,
+    SubProcessorPatch,
     SupplierCreate,
     SupplierPatch,
 )
@@ -303,3 +306,63 @@ async def update_contract(contract_id: int, patch: ContractPatch) -> dict[str, A
 async def archive_contract(contract_id: int) -> dict[str, Any]:
     await records.archive_row(Contract, contract_id, what="contract", action="contract.archived")
     return await get_contract(contract_id)
+
+
+# Sub-processors ----------------------------------------------------------------------
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.value if isinstance(v, StrEnum) else v for k, v in values.items()}
+
+
+async def list_subprocessors(supplier_id: int | None = None, *, include_ended: bool = False,
+                             supplier_known: bool = False) -> list[dict[str, Any]]:
+    """A supplier's sub-processors (all suppliers' when none is given), current ones only
+    unless asked: one that has an `until` date or is archived has stopped.
+    `supplier_known`: the caller has read the supplier already (no second lookup)."""
+    if supplier_id is not None and not supplier_known:
+        await get_supplier(supplier_id)
+    query = SubProcessor.select()
+    if supplier_id is not None:
+        query = query.where(SubProcessor.supplier == supplier_id)
+    if not include_ended:
+        query = query.where(SubProcessor.archived_at.is_null())
+    rows = await query.order_by(SubProcessor.supplier).order_by(SubProcessor.name)
+    if not include_ended:
+        today = dt.date.today()
+        rows = [r for r in rows if r["until"] is None or r["until"] >= today]
+    return rows
+
+
+async def get_subprocessor(subprocessor_id: int) -> dict[str, Any]:
+    return await records.get_row(SubProcessor, subprocessor_id, what="sub-processor")
+
+
+async def create_subprocessor(supplier_id: int, data: SubProcessorCreate) -> dict[str, Any]:
+    async with write_transaction():
+        await get_active_supplier(supplier_id)
+        return await records.create_row(
+            SubProcessor, {**_plain(data.model_dump()), "supplier": supplier_id},
+            action="subprocessor.created", supplier_id=supplier_id)
+
+
+async def update_subprocessor(subprocessor_id: int, patch: SubProcessorPatch) -> dict[str, Any]:
+    changes = _plain(patch.changes())
+    async with write_transaction():
+        current = await get_subprocessor(subprocessor_id)
+        merged = {**current, **changes}
+        if merged["since"] and merged["until"] and merged["until"] < merged["since"]:
+            raise InvalidInput("until must be on or after since")
+        return await records.update_row(SubProcessor, subprocessor_id, changes,
+                                        what="sub-processor", action="subprocessor.updated",
+                                        expected_version=patch.version,
+                                        supplier_id=current["supplier"])
+
+
+async def archive_subprocessor(subprocessor_id: int) -> dict[str, Any]:
+    """Removes a sub-processor recorded in error; one that stopped gets an `until` date."""
+    async with write_transaction():
+        current = await get_subprocessor(subprocessor_id)
+        return await records.archive_row(SubProcessor, subprocessor_id, what="sub-processor",
+                                         action="subprocessor.archived",
+                                         supplier_id=current["supplier"])
