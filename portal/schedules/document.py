@@ -246,7 +246,8 @@ def outline(d: Draft) -> list[Block]:
 
 
 def _mentions(term: str, text: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text) is not None
+    # plurals and possessives count ("Data Subjects", "the Supplier's")
+    return re.search(rf"(?<![\w-]){re.escape(term)}(?:e?s|'s)?(?![\w-])", text) is not None
 
 
 def _terms_used(text: str, d: Draft) -> list[str]:
