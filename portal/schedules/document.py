@@ -43,6 +43,7 @@ class Gap:
     model_clause: str
     status: str  # missing or partial
     location: str = ""
+    note: str = ""  # what the scan or the reviewer said about it
 
 
 @dataclass(frozen=True)
@@ -365,9 +366,9 @@ def _gap_terms(d: Draft, gaps: list[Gap], section, body: list[Block]) -> None:
         else:
             section(gap.title, _clause(gap.model_clause))
         status = "missing" if gap.status == "missing" else "present only in part"
-        where = f" ({gap.location})" if gap.location else ""
+        found = "; ".join(x.rstrip(".") for x in (gap.location, gap.note) if x)
         body.append(Block("note", f"Why: {gap.legal_basis}. In the current Contract: "
-                                  f"{status}{where}."))
+                                  f"{status}" + (f" ({found})" if found else "") + "."))
 
 
 def _annexes(d: Draft, body: list[Block]) -> None:

@@ -62,7 +62,7 @@ async def build(contract_id: int, *, wording: str = "portal",
     organisation = await Organisation.select(Organisation.name).first()
     check = await checklist(contract_id)
     gaps = [Gap(c["key"], c["title"], c["legal_reference"], c["legal_basis"],
-                library()[c["key"]].model_clause, c["status"], c["location"])
+                library()[c["key"]].model_clause, c["status"], c["location"], c["note"])
             for c in check["clauses"] if c["required"] and c["status"] in ("missing", "partial")]
     answers, answers_source = await _accepted_answers(contract["supplier"], today)
     draft = Draft(

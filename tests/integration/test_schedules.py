@@ -166,3 +166,20 @@ async def test_the_schedule_converts_to_pdf_with_page_numbers_and_no_broken_word
     for word in ("Certification", "Expires", "Checked", "Location", "Since", "Meaning",
                  "Sub-processor", "dates of birth"):
         assert word in text, word
+
+
+async def test_the_contract_page_offers_the_schedule_or_says_what_to_record(client):
+    from tests.integration.journeys import sign_in
+
+    _, ready = await _records()
+    _, empty = await _records(processing_nature_purpose="")
+    _, none = await _records(data_role="none", personal_data=False, patient_data=False)
+    await sign_in(client, "auditor")
+    page = (await client.get(f"/staff/contracts/{ready['id']}")).text
+    assert f"/api/v1/contracts/{ready['id']}/schedule.docx?wording=national" in page
+    assert "data processing terms (UK GDPR Article 28)" in page
+    assert "Required because the supplier processes personal data on our behalf" in page
+    page = (await client.get(f"/staff/contracts/{empty['id']}")).text
+    assert "Record the processing particulars first" in page and "schedule.docx" not in page
+    page = (await client.get(f"/staff/contracts/{none['id']}")).text
+    assert "Data protection schedule" not in page
