@@ -208,7 +208,7 @@ def outline(d: Draft) -> list[Block]:
     defs_number = n
     if d.wording == "national":
         source = national()
-        base = {"article_28": source["source"],
+        base = {"article_28": "",  # the source itself, said in 3.1
                 "data_sharing_agreement": source["independent_controllers"],
                 "article_26_arrangement": source["joint_controllers"]}[d.kind]
         section("Base text",
@@ -217,7 +217,7 @@ def outline(d: Draft) -> list[Block]:
                 "insert it from the published source and use the annexes below as its "
                 "annexes. Where it has no equivalent to a term below, the portal's model "
                 "clause is given instead.",
-                _clause(base) + " " + _clause(source["version_note"]))
+                (_clause(base) + " " + _clause(source["version_note"])).strip())
     else:
         section("Base text",
                 "The terms below are the portal's own model clauses, written in plain English "

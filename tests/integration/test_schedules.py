@@ -183,3 +183,17 @@ async def test_the_contract_page_offers_the_schedule_or_says_what_to_record(clie
     assert "Record the processing particulars first" in page and "schedule.docx" not in page
     page = (await client.get(f"/staff/contracts/{none['id']}")).text
     assert "Data protection schedule" not in page
+
+
+async def test_sub_processor_change_notice_may_be_not_applicable_but_required_terms_not(
+        client, reviewer):
+    """Article 28(2) change notices apply only to general authorisation: a reviewer may mark
+    them not applicable; the terms the rule requires of a processor stay refused."""
+    _, contract = await _records()
+    url = f"/api/v1/contracts/{contract['id']}/clauses"
+    optional = await client.put(f"{url}/art28.sub_processor_changes", headers=reviewer,
+                                json={"status": "not_applicable", "note": "specific authorisation"})
+    assert optional.status_code == 200, optional.text
+    required = await client.put(f"{url}/art28.sub_processors", headers=reviewer,
+                                json={"status": "not_applicable"})
+    assert required.status_code == 400 and "Article 28 requires" in required.text
