@@ -126,7 +126,8 @@ async def test_back_office_edit_moves_the_tier(client):
     assert (await stored(sid))["tier"] == "elevated"
     headers = await admin_client(client, "admin")
     response = await client.patch(f"/admin/api/tables/supplier/{sid}/",
-                                  json={"affects_care": True}, headers=headers)
+                                  json={"affects_care": True, "version": supplier["version"]},
+                                  headers=headers)
     assert response.status_code == 200, response.text
     assert (await stored(sid))["tier"] == "critical"
     shown = (await client.get(f"/api/v1/suppliers/{sid}")).json()
