@@ -45,7 +45,7 @@ async def test_round_robin_shares_submissions_out_evenly_among_those_who_can_rev
     assert len(events) == 4 and all("round_robin" in str(e["after"]) for e in events)
     # The staff email goes to the assigned reviewer only, naming supplier and questionnaire.
     mail = await OutboundEmail.select().where(
-        (OutboundEmail.related_type == "assessment_staff")).order_by(OutboundEmail.id)
+        OutboundEmail.related_type == "assessment_staff").order_by(OutboundEmail.id)
     assert [m["to_address"] for m in mail] == [
         f"{'rita' if p == rita else 'sam'}@trust.example" for p in picked]
     assert "Meridian Health Records" in mail[0]["subject"] and "'" in mail[0]["subject"]
