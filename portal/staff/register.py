@@ -82,7 +82,7 @@ SUPPLIER_FIELDS = {
     "notes": Field("", "Enter the notes in ordinary letters, numbers and punctuation.",
                    "The notes"),
     "version": Field("", "Reload the page and make your change again."),
-    "owner": Field("", "Choose the owner from the list.", "The owner"),
+    "owner_id": Field("", "Choose the owner from the list.", "The owner"),
 }
 PATIENT_NEEDS_PERSONAL = (("patient data is personal data", "handles_patient_data"),)
 
@@ -90,10 +90,10 @@ PATIENT_NEEDS_PERSONAL = (("patient data is personal data", "handles_patient_dat
 def _supplier_values(form: Any) -> tuple[dict[str, str], dict[str, Any]]:
     """What was typed (to show again) and the values for the schema."""
     typed = text_values(form, SUPPLIER_TEXT + tuple(f for f, _ in SUPPLIER_FLAGS)
-                        + ("version", "owner"))
+                        + ("version", "owner_id"))
     values: dict[str, Any] = {k: typed[k] for k in SUPPLIER_TEXT if typed[k]}
     # The owner: a staff user's id from the list, or blank for nobody.
-    values["owner_id"] = typed["owner"] or None
+    values["owner_id"] = typed["owner_id"] or None
     if not typed["supplier_key"]:
         values["supplier_key"] = None
     if typed["version"]:
@@ -132,7 +132,7 @@ def _typed_from(supplier: dict[str, Any]) -> dict[str, str]:
     for flag, _ in SUPPLIER_FLAGS:
         typed[flag] = "yes" if supplier[flag] else "no"
     typed["version"] = str(supplier["version"])
-    typed["owner"] = "" if supplier.get("owner") is None else str(supplier["owner"])
+    typed["owner_id"] = "" if supplier.get("owner") is None else str(supplier["owner"])
     return typed
 
 
@@ -158,7 +158,7 @@ async def create_supplier(request: Request) -> Response:
         created = await suppliers.create_supplier(data)
     except InvalidInput as error:  # the owner is no longer active staff
         return await _supplier_form(request, typed=typed, supplier=None, status_code=400,
-                                    errors={"owner": error.message})
+                                    errors={"owner_id": error.message})
     except Conflict as error:  # the finance system key is taken
         return await _supplier_form(request, typed=typed, supplier=None, status_code=409,
                               errors={"supplier_key": error.message})
@@ -208,7 +208,7 @@ async def update_supplier(request: Request, supplier_id: Id) -> Response:
                      "changes were not saved. What you typed is below; open the latest version, "
                      "then make your changes again.")
     except InvalidInput as error:
-        field = "owner" if "owner" in error.message else "name"
+        field = "owner_id" if "owner" in error.message else "name"
         return await _supplier_form(request, typed=typed, supplier=supplier, status_code=400,
                                     errors={field: error.message})
     return Redirect(f"/staff/suppliers/{supplier_id}?notice=changed", status_code=303)

@@ -68,18 +68,17 @@ def _search(q: str | None):
 
 
 def _order(sort: str) -> OrderByRaw:
-    """ORDER BY for the list's sortable columns, unknown values last whichever way."""
+    """ORDER BY for the list's sortable columns (the caller adds the direction and the
+    name, id tiebreak), unknown values last whichever way."""
     descending = sort.startswith("-")
     key = sort.lstrip("-")
-    direction = "DESC" if descending else "ASC"
     if key in ("contract_end", "cert_expiry"):
         sentinel = _FAR_PAST if descending else _FAR_FUTURE
         table, column, archived = (("contract", "end_date", "archived_at") if key == "contract_end"
                                    else ("certification", "expires_on", "archived_at"))
         # Every piece below is one of our constants; no request text reaches the SQL.
         sql = (f'COALESCE((SELECT MIN(x.{column}) FROM {table} x WHERE x.supplier = supplier.id '  # noqa: S608
-               f"AND x.{archived} IS NULL AND x.{column} >= CURRENT_DATE), '{sentinel}') "
-               f"{direction}, supplier.name ASC, supplier.id ASC")
+               f"AND x.{archived} IS NULL AND x.{column} >= CURRENT_DATE), '{sentinel}')")
         return OrderByRaw(sql)
     ranks = {"tier": ("tier", ("critical", "elevated", "baseline")),
              "rating": ("rating", ("red", "amber", "green"))}
@@ -87,8 +86,7 @@ def _order(sort: str) -> OrderByRaw:
     cases = " ".join(f"WHEN '{v}' THEN {n}" for n, v in enumerate(values))
     missing = -1 if descending else len(values)
     sql = (f"COALESCE((SELECT CASE s.{column} {cases} END FROM supplier_score s "  # noqa: S608
-           f"WHERE s.supplier = supplier.id), {missing}) {direction}, "
-           "supplier.name ASC, supplier.id ASC")
+           f"WHERE s.supplier = supplier.id), {missing})")
     return OrderByRaw(sql)
 
 
@@ -171,7 +169,8 @@ async def list_suppliers(*, q: str | None, limit: int, offset: int,
         elif sort == "-name":
             query = query.order_by(Supplier.name, ascending=False).order_by(Supplier.id)
         else:
-            query = query.order_by(_order(sort))
+            query = query.order_by(_order(sort), ascending=not sort.startswith("-")).order_by(
+                Supplier.name).order_by(Supplier.id)
         items = await query.limit(limit).offset(offset)
     return await _with_scores(items), await count
 
