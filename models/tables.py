@@ -40,6 +40,12 @@ class Organisation(Table):
     contact_details = Text(default="", help_text="How suppliers contact you (supplier pages)")
     accessibility_statement = Text(default="", help_text="Accessibility statement (supplier pages)")
     privacy_notice = Text(default="", help_text="Privacy notice (supplier pages)")
+    # Work queue policy: who a submission waits on (round_robin or unassigned), and where
+    # staff mail goes when nobody is assigned ("" = every reviewer).
+    review_assignment = Varchar(length=20, default="round_robin",
+                                help_text="round_robin or unassigned")
+    review_team_email = Varchar(length=254, default="",
+                                help_text="team address for submissions nobody is assigned")
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -95,6 +101,8 @@ class Supplier(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     archived_at = Timestamptz(null=True, default=None, index=True)
+    owner = ForeignKey(references=BaseUser, null=True, default=None, on_delete=OnDelete.set_null,
+                       index=True, help_text="the staff member who looks after this supplier")
 
 
 class SupplierContact(Table):
@@ -186,6 +194,10 @@ class Assessment(Table):
     submitted_at = Timestamptz(null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    assigned_to = ForeignKey(references=BaseUser, null=True, default=None,
+                             on_delete=OnDelete.set_null, index=True,
+                             help_text="the reviewer this submission waits on")
+    assigned_at = Timestamptz(null=True, default=None)
     review_comment = Text(default="")
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -426,6 +438,16 @@ class OutboundEmail(Table):
     sent_at = Timestamptz(null=True, default=None)
 
 
+class SavedFilter(Table):
+    """A supplier-list filter a staff member saved by name (one name per person: a unique
+    index made by the migration)."""
+
+    user = ForeignKey(references=BaseUser, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=80, required=True)
+    query = Varchar(length=1000, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class FailedAttempt(Table):
     """Wrong supplier links and failed sign-ins, counted in the database so that every worker
     process sees the same count. Short-lived: rows older than a day are pruned."""
@@ -461,5 +483,6 @@ ALL_TABLES: list[type[Table]] = [
     SupplierScore,
     AuditEvent,
     OutboundEmail,
+    SavedFilter,
     FailedAttempt,
 ]

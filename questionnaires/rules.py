@@ -124,6 +124,31 @@ def progress(definition: Definition, answers: Mapping[str, Any]) -> dict[str, in
     return {"answered": answered, "total": len(questions)}
 
 
+def meets_requirement(question: Question, value: Any) -> bool | None:
+    """Whether an answer is one the question counts as compliant; None when the question names
+    no compliant answers or has no answer to judge."""
+    if not question.compliant or value is None or value == [] or value == "":
+        return None
+    return bool(set(_as_list(value)) & set(question.compliant))
+
+
+REVIEW_FILTERS: dict[str, str] = {
+    "all": "All answers",
+    "unmet": "Only answers that don't meet the requirement",
+    "queried": "Only queried answers",
+}
+
+
+def review_filter(show: str, *, meets: bool | None, last_decision: str | None,
+                  open_for_clarification: bool) -> bool:
+    """Whether an answer stays on the review page under the chosen filter."""
+    if show == "unmet":
+        return meets is False
+    if show == "queried":
+        return last_decision == "query" or open_for_clarification
+    return True
+
+
 def compliance(definition: Definition, answers: Mapping[str, Any],
                assurance: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Weighted share of compliant answers among visible, scorable questions.
@@ -144,7 +169,7 @@ def compliance(definition: Definition, answers: Mapping[str, Any],
         if not is_answered(question, value) and not question.required:
             continue
         possible += question.weight
-        if set(_as_list(value)) & set(question.compliant):
+        if meets_requirement(question, value):
             earned += question.weight * (assurance or {}).get(question.id, 1.0)
         else:
             failing.append(question.id)

@@ -26,7 +26,7 @@ from models.tables import (
     Supplier,
     SupplierContact,
 )
-from portal.assessments import links
+from portal.assessments import assignment, links
 from portal.core import audit, mail
 from portal.core.db import engine, write_transaction
 from portal.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
@@ -39,7 +39,9 @@ from questionnaires.loader import shipped
 from questionnaires.rules import (
     AnswerInvalid,
     clean_reply,
+    compliance,
     follow_ups,
+    meets_requirement,
     missing_required,
     progress,
     validate_value,
@@ -627,10 +629,13 @@ async def submit(token: str) -> str:
             raise Unprocessable(f"{len(missing)} required question(s) still need an answer.",
                                 extra={"missing": missing})
         status = states.after_submit(assessment["status"])
+        reopened = [r["question_id"] for r in await Answer.select(Answer.question_id).where(
+            (Answer.assessment == assessment["id"]) & (Answer.open_for_clarification == True))]  # noqa: E712
         await Answer.update({Answer.open_for_clarification: False}).where(
             Answer.assessment == assessment["id"])
-        await _set_status(assessment, status, action=f"assessment.{status}",
-                          extra={"submitted_at": now()})
+        submitted = await _set_status(assessment, status, action=f"assessment.{status}",
+                                      extra={"submitted_at": now()})
+        submitted = await assignment.assign_on_submit(submitted)
         contact = await SupplierContact.select().where(
             SupplierContact.id == assessment["contact"]).first()
         organisation = await _organisation_name()
@@ -641,43 +646,68 @@ async def submit(token: str) -> str:
                   f"to '{link.definition.title}'. A reviewer will look at them and contact you "
                   "if anything needs clarifying. You can still open your link to see what you "
                   f"submitted.\n\n{organisation}\n"))
-        await _notify_staff(assessment, definition=link.definition, status=status)
+        await _notify_staff(submitted, definition=link.definition, status=status,
+                            answers={k: a["value"] for k, a in answers.items()},
+                            reopened=reopened)
     return status
 
 
-async def staff_recipients(assessment: dict[str, Any]) -> list[str]:
-    """Who hears that a supplier submitted or answered a query: the assigned reviewer when
-    the assessment has one, else every active reviewer."""
-    assigned = assessment.get("assigned_to") or assessment.get("reviewer")
-    query = StaffMember.select(StaffMember.user.email.as_alias("email")).where(
-        (StaffMember.user.active == True) & (StaffMember.user.email != ""))  # noqa: E712
-    def usable(rows: list[dict]) -> list[str]:
-        # "@staff.invalid" stands in for a user created without an address: nobody to mail.
-        return sorted({r["email"] for r in rows if not r["email"].endswith(".invalid")})
+async def _addresses(condition: Any) -> list[str]:
+    rows = await StaffMember.select(StaffMember.user.email.as_alias("email")).where(
+        (StaffMember.user.active == True) & (StaffMember.user.email != "") & condition)  # noqa: E712
+    # "@staff.invalid" stands in for a user created without an address: nobody to mail.
+    return sorted({r["email"] for r in rows if not r["email"].endswith(".invalid")})
 
+
+async def staff_recipients(assessment: dict[str, Any], *,
+                           queried_by: list[str] | None = None) -> list[str]:
+    """Who hears that a supplier submitted or answered a query: the reviewers who queried
+    (for replies) and the assigned reviewer; when that is nobody, the review team's address
+    (the organisation's setting) or else every active reviewer."""
+    found: set[str] = set()
+    if queried_by:
+        found |= set(await _addresses(StaffMember.user.username.is_in(sorted(queried_by))))
+    assigned = assessment.get("assigned_to")
     if isinstance(assigned, int):
-        found = usable(await query.where(StaffMember.user == assigned))
-        if found:
-            return found
-    return usable(await query.where(StaffMember.role == "reviewer"))
+        found |= set(await _addresses(StaffMember.user == assigned))
+    if found:
+        return sorted(found)
+    team = await Organisation.select(Organisation.review_team_email).first()
+    if team and team["review_team_email"]:
+        return [team["review_team_email"]]
+    return await _addresses(StaffMember.role == "reviewer")
 
 
-async def _notify_staff(assessment: dict[str, Any], *, definition: Definition,
-                        status: str) -> None:
+async def _notify_staff(assessment: dict[str, Any], *, definition: Definition, status: str,
+                        answers: dict[str, Any], reopened: list[str]) -> None:
     supplier = await Supplier.select(Supplier.name).where(
         Supplier.id == assessment["supplier"]).first()
     page = f"{get_settings().effective_base_url}/staff/assessments/{assessment['id']}"
+    queried_by: list[str] = []
     if status == State.resubmitted:
-        replies = await ClarificationReply.select(ClarificationReply.question_id).where(
-            (ClarificationReply.assessment == assessment["id"]) & (ClarificationReply.body != ""))
+        replies = {r["question_id"] for r in await ClarificationReply.select(
+            ClarificationReply.question_id).where(
+            (ClarificationReply.assessment == assessment["id"]) & (ClarificationReply.body != ""))}
+        queries = await AnswerReview.select(AnswerReview.question_id, AnswerReview.reviewer).where(
+            (AnswerReview.assessment == assessment["id"]) & (AnswerReview.decision == "query"))
+        asked = [q for q in dict.fromkeys(r["question_id"] for r in queries) if q in reopened]
+        queried_by = sorted({r["reviewer"] for r in queries if r["question_id"] in asked})
         subject = f"{supplier['name']} answered your queries on '{definition.title}'"
+        listed = "\n".join(
+            f"- {definition.question(q).text} ({'written reply' if q in replies else 'answer only'})"
+            for q in asked if definition.question(q))
         what = (f"{supplier['name']} has answered the queries on '{definition.title}' and "
-                f"submitted again ({len({r['question_id'] for r in replies})} written "
-                "replies).")
+                f"submitted again ({len(replies & set(asked))} written replies).\n\n"
+                f"Queried questions:\n{listed or '- none named'}")
     else:
         subject = f"{supplier['name']} submitted '{definition.title}'"
-        what = f"{supplier['name']} has submitted '{definition.title}' for review."
-    for address in await staff_recipients(assessment):
+        unmet = compliance(definition, answers)["failing"]
+        listed = "\n".join(f"- {definition.question(q).text}" for q in unmet[:20])
+        more = f"\n- and {len(unmet) - 20} more" if len(unmet) > 20 else ""
+        what = (f"{supplier['name']} has submitted '{definition.title}' for review."
+                + (f"\n\n{len(unmet)} answer(s) don't meet the requirement:\n{listed}{more}"
+                   if unmet else "\n\nEvery scored answer meets the requirement."))
+    for address in await staff_recipients(assessment, queried_by=queried_by):
         await mail.queue(to=address, related_type="assessment_staff",
                          related_id=assessment["id"], subject=subject,
                          body=f"{what}\n\nReview it here (sign in needed):\n{page}\n")
@@ -715,7 +745,10 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
     for section in definition.sections:
         for q in section.questions:
             answer = answers.get(q.id)
+            q_reviews = [r for r in reviews if r["question_id"] == q.id]
             questions.append({
+                "meets": meets_requirement(q, answer["value"] if answer else None),
+                "last_decision": q_reviews[-1]["decision"] if q_reviews else None,
                 "section": section.title, "question_id": q.id, "text": q.text,
                 "type": q.type.value, "visible": q.id in shown, "required": q.required,
                 "compliant": q.compliant, "weight": q.weight,
@@ -730,12 +763,13 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
                 "evidence": [e for e in evidence if e["question_id"] == q.id],
                 "reviews": [{"decision": r["decision"], "comment": r["comment"],
                              "reviewer": r["reviewer"], "at": r["created_at"]}
-                            for r in reviews if r["question_id"] == q.id],
+                            for r in q_reviews],
                 "thread": thread.get(q.id, []),
             })
     return {
         "id": assessment_id, "status": assessment["status"], "due_date": assessment["due_date"],
         "version": assessment["version"],
+        "assigned_to": assessment["assigned_to"], "assigned_at": assessment["assigned_at"],
         "supplier": supplier, "contact": contact,
         "questionnaire": {"key": definition.key, "version": definition.version,
                           "title": definition.title},
@@ -858,6 +892,46 @@ async def review(assessment_id: int, *, decision: str, comment: str,
                   f"your answer and write a reply. Do this by {due:%d %B %Y}, then submit "
                   f"again. Other answers stay as you left them.\n\n{organisation}\n"))
     return updated
+
+
+def compliant_undecided(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers "accept all compliant answers" would accept: shown, meeting the
+    requirement, and not yet accepted or queried."""
+    return [q for q in view["questions"]
+            if q["visible"] and q["meets"] is True and q["last_decision"] is None
+            and not q["open_for_clarification"]]
+
+
+async def accept_compliant(assessment_id: int, *, question_ids: list[str],
+                           reviewer: str) -> list[str]:
+    """Accept, in one transaction, the compliant answers the reviewer confirmed (those still
+    undecided when it runs: a second press of the button, or another reviewer's decision in
+    between, leaves nothing twice). Each goes through `review_answer`, so each is audited as
+    a single decision is; one event records the batch."""
+    async with write_transaction():
+        assessment = await _lock(assessment_id)  # a double submit waits here, then skips all
+        if assessment["status"] not in states.AWAITING_REVIEW:
+            raise TransitionRefused(f"Answers can be reviewed once submitted (this one is "
+                                    f"{states.describe(assessment['status'])}).")
+        eligible = {q["question_id"] for q in compliant_undecided(await staff_view(assessment_id))}
+        chosen = [q for q in dict.fromkeys(question_ids) if q in eligible]
+        for question_id in chosen:
+            await review_answer(assessment_id, question_id, decision="accepted", comment="",
+                                reviewer=reviewer)
+        await audit.record("assessment.compliant_accepted", target_type="assessment",
+                           target_id=assessment_id, supplier_id=assessment["supplier"],
+                           after={"accepted": len(chosen), "asked": len(question_ids),
+                                  "question_ids": chosen})
+    return chosen
+
+
+async def assign_reviewer(assessment_id: int, user_id: int | None) -> dict[str, Any]:
+    async with write_transaction():
+        assessment = await _lock(assessment_id)
+        if assessment["status"] in states.CLOSED:
+            raise TransitionRefused(f"This assessment is {states.describe(assessment['status'])}"
+                                    "; there is nothing left to review.")
+        return await assignment.assign(assessment, user_id)
 
 
 async def fetch_evidence(evidence_id: int) -> tuple[dict[str, Any], bytes | None, str | None]:

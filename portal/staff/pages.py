@@ -7,6 +7,7 @@ from urllib.parse import quote, urlparse
 from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect, Template
 
+from portal.assessments import assignment
 from portal.assessments import service as assessments
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
@@ -14,8 +15,9 @@ from portal.core.http import client_address
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.settings import get_settings
-from portal.staff import auth, people, register, subprocessors, workspace
+from portal.staff import auth, people, queue, register, subprocessors, workspace
 from portal.staff.rendering import render
+from questionnaires.rules import REVIEW_FILTERS, review_filter
 
 REVIEW = {"permission": "assessments.review"}
 
@@ -112,9 +114,25 @@ async def logout(request: Request) -> Response:
 
 @get("/assessments/{assessment_id:int}", opt={"permission": READ})
 async def review_page(request: Request, assessment_id: int) -> Template:
+    show = request.query_params.get("show", "all")
+    if show not in REVIEW_FILTERS:
+        raise InvalidInput("Show all answers, only those that don't meet the requirement, "
+                           "or only queried ones.")
     view = await assessments.staff_view(assessment_id)
+    for q in view["questions"]:
+        q["shown"] = q["visible"] and review_filter(
+            show, meets=q["meets"], last_decision=q["last_decision"],
+            open_for_clarification=q["open_for_clarification"])
+    pool = await assignment.reviewers()
+    names = {r["user_id"]: r["username"] for r in pool}
+    if view["assigned_to"] is not None and view["assigned_to"] not in names:
+        names.update(await assignment.names({view["assigned_to"]}))
     return render(request, "staff/review.html", page_title=f"Review: {view['supplier']['name']}",
-                  a=view, notice=request.query_params.get("notice"), error=None)
+                  a=view, notice=request.query_params.get("notice"), error=None, show=show,
+                  filters=REVIEW_FILTERS, reviewers=pool, assigned_name=names.get(
+                      view["assigned_to"]),
+                  compliant_waiting=len(assessments.compliant_undecided(view)),
+                  accepted_count=request.query_params.get("n"))
 
 
 @post("/assessments/{assessment_id:int}/answers/{question_id:str}", opt=REVIEW, status_code=303)
@@ -166,7 +184,7 @@ def staff_router() -> Router:
         guards=[auth.staff_guard],
         route_handlers=[login_page, login, second_factor_page, second_factor, logout,
                         review_page, review_answer, decide,
-                        *workspace.HANDLERS, *register.HANDLERS, *people.HANDLERS,
+                        *workspace.HANDLERS, *queue.HANDLERS, *register.HANDLERS, *people.HANDLERS,
                         *subprocessors.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,

@@ -83,14 +83,18 @@ SUPPLIER_FIELDS = {
     "notes": Field("", "Enter the notes in ordinary letters, numbers and punctuation.",
                    "The notes"),
     "version": Field("", "Reload the page and make your change again."),
+    "owner_id": Field("", "Choose the owner from the list.", "The owner"),
 }
 PATIENT_NEEDS_PERSONAL = (("patient data is personal data", "handles_patient_data"),)
 
 
 def _supplier_values(form: Any) -> tuple[dict[str, str], dict[str, Any]]:
     """What was typed (to show again) and the values for the schema."""
-    typed = text_values(form, SUPPLIER_TEXT + tuple(f for f, _ in SUPPLIER_FLAGS) + ("version",))
+    typed = text_values(form, SUPPLIER_TEXT + tuple(f for f, _ in SUPPLIER_FLAGS)
+                        + ("version", "owner_id"))
     values: dict[str, Any] = {k: typed[k] for k in SUPPLIER_TEXT if typed[k]}
+    # The owner: a staff user's id from the list, or blank for nobody.
+    values["owner_id"] = typed["owner_id"] or None
     if not typed["supplier_key"]:
         values["supplier_key"] = None
     if typed["version"]:
@@ -114,13 +118,14 @@ def _cross_field_errors(values: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def _supplier_form(request: Request, *, typed: dict[str, str], supplier: dict[str, Any] | None,
-                   errors: dict[str, str] | None = None, status_code: int = 200,
-                   conflict: str | None = None) -> Template:
+async def _supplier_form(request: Request, *, typed: dict[str, str],
+                         supplier: dict[str, Any] | None, errors: dict[str, str] | None = None,
+                         status_code: int = 200, conflict: str | None = None) -> Template:
+    owners = [(str(o["id"]), o["username"]) for o in await suppliers.staff_owners()]
     return render(request, "staff/supplier_form.html", status_code=status_code,
                   page_title="Change supplier details" if supplier else "Add a supplier",
                   s=supplier, typed=typed, errors=errors or {}, conflict=conflict,
-                  supplier_types=SUPPLIER_TYPES, flags=SUPPLIER_FLAGS)
+                  supplier_types=SUPPLIER_TYPES, flags=SUPPLIER_FLAGS, owners=owners)
 
 
 def _typed_from(supplier: dict[str, Any]) -> dict[str, str]:
@@ -128,12 +133,13 @@ def _typed_from(supplier: dict[str, Any]) -> dict[str, str]:
     for flag, _ in SUPPLIER_FLAGS:
         typed[flag] = "yes" if supplier[flag] else "no"
     typed["version"] = str(supplier["version"])
+    typed["owner_id"] = "" if supplier.get("owner") is None else str(supplier["owner"])
     return typed
 
 
 @get("/suppliers/new", opt=WRITE)
 async def new_supplier(request: Request) -> Template:
-    return _supplier_form(request, typed={"supplier_type": ""}, supplier=None)
+    return await _supplier_form(request, typed={"supplier_type": ""}, supplier=None)
 
 
 @post("/suppliers/new", opt=WRITE, status_code=303)
@@ -147,12 +153,15 @@ async def create_supplier(request: Request) -> Response:
     except ValidationError as error:
         errors = {**field_errors(error, SUPPLIER_FIELDS, PATIENT_NEEDS_PERSONAL), **errors}
     if errors:
-        return _supplier_form(request, typed=typed, supplier=None, status_code=400,
+        return await _supplier_form(request, typed=typed, supplier=None, status_code=400,
                               errors=errors)
     try:
         created = await suppliers.create_supplier(data)
+    except InvalidInput as error:  # the owner is no longer active staff
+        return await _supplier_form(request, typed=typed, supplier=None, status_code=400,
+                                    errors={"owner_id": error.message})
     except Conflict as error:  # the finance system key is taken
-        return _supplier_form(request, typed=typed, supplier=None, status_code=409,
+        return await _supplier_form(request, typed=typed, supplier=None, status_code=409,
                               errors={"supplier_key": error.message})
     return Redirect(f"/staff/suppliers/{created['id']}?notice=added", status_code=303)
 
@@ -160,7 +169,7 @@ async def create_supplier(request: Request) -> Response:
 @get("/suppliers/{supplier_id:int}/edit", opt=WRITE)
 async def edit_supplier(request: Request, supplier_id: Id) -> Template:
     supplier = await suppliers.get_active_supplier(supplier_id)
-    return _supplier_form(request, typed=_typed_from(supplier), supplier=supplier)
+    return await _supplier_form(request, typed=_typed_from(supplier), supplier=supplier)
 
 
 @post("/suppliers/{supplier_id:int}/edit", opt=WRITE, status_code=303)
@@ -186,22 +195,23 @@ async def update_supplier(request: Request, supplier_id: Id) -> Response:
     except ValidationError as error:
         errors = {**field_errors(error, SUPPLIER_FIELDS, PATIENT_NEEDS_PERSONAL), **errors}
     if errors:
-        return _supplier_form(request, typed=typed, supplier=supplier, status_code=400,
+        return await _supplier_form(request, typed=typed, supplier=supplier, status_code=400,
                               errors=errors)
     try:
         await suppliers.update_supplier(supplier_id, patch)
     except Conflict as error:
         if "someone else" not in error.message:  # the finance system key is taken
-            return _supplier_form(request, typed=typed, supplier=supplier, status_code=409,
+            return await _supplier_form(request, typed=typed, supplier=supplier, status_code=409,
                                   errors={"supplier_key": error.message})
-        return _supplier_form(
+        return await _supplier_form(
             request, typed=typed, supplier=supplier, status_code=409,
             conflict="Someone else changed this supplier while you were editing it, so your "
                      "changes were not saved. What you typed is below; open the latest version, "
                      "then make your changes again.")
     except InvalidInput as error:
-        return _supplier_form(request, typed=typed, supplier=supplier, status_code=400,
-                              errors={"name": error.message})
+        field = "owner_id" if "owner" in error.message else "name"
+        return await _supplier_form(request, typed=typed, supplier=supplier, status_code=400,
+                                    errors={field: error.message})
     return Redirect(f"/staff/suppliers/{supplier_id}?notice=changed", status_code=303)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import Parameter
@@ -32,6 +33,7 @@ from portal.imports.controllers import MAX_CSV
 from portal.scoring.service import disclosures, get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
+from portal.staff.forms import text_values
 from portal.staff.register import TRANSFER_MECHANISMS
 from portal.staff.rendering import render
 from portal.suppliers import service as suppliers
@@ -52,46 +54,166 @@ async def dashboard(request: Request) -> Template:
     return render(request, "staff/dashboard.html", page_title="Dashboard", d=await overview())
 
 
-def _list_params(request: Request) -> dict[str, Any]:
-    params = request.query_params
-    rating = params.get("rating") if params.get("rating") in {"green", "amber", "red"} else None
-    tier = params.get("tier") if params.get("tier") in {"critical", "elevated", "baseline"} else None
-    sort = params.get("sort") if params.get("sort") in {"name", "score", "-score"} else "name"
-    certification = params.get("certification") if params.get("certification") in {
-        "none", "recorded"} else None
+PAGE_SIZES = (25, 50, 100)
+LIST_KEYS = ("q", "rating", "tier", "certification", "overdue", "contract_end_from",
+             "contract_end_to", "cert_expiry_before", "owner", "sort", "per_page")
+
+
+def _date_param(params: Any, name: str, words: str) -> dt.date | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
     try:
-        page = max(1, min(int(params.get("page", "1")), 100_000))
+        return dt.date.fromisoformat(value)
     except ValueError:
-        page = 1
-    return {"q": (params.get("q") or "").strip()[:200] or None, "rating": rating, "tier": tier,
-            "sort": sort, "overdue": params.get("overdue") == "1",
-            "certification": certification, "page": page}
+        raise InvalidInput(f"Enter the {words} as a real date, for example 2027-03-31.") from None
+
+
+def _list_params(request: Request) -> dict[str, Any]:
+    """The supplier list's filters, sort and page, as typed; anything that can't be is a 400
+    in the user's words (never silently another list)."""
+    params = request.query_params
+    unknown = [k for k in params if k not in (*LIST_KEYS, "page", "notice")]
+    if unknown:
+        raise InvalidInput("This list can't be filtered by that. Clear the filters and "
+                           "start again.")
+
+    def choice(name: str, allowed: tuple[str, ...], words: str) -> str | None:
+        value = params.get(name) or None
+        if value is not None and value not in allowed:
+            raise InvalidInput(f"Choose a {words} from the list.")
+        return value
+
+    sort = params.get("sort") or "name"
+    if sort.lstrip("-") not in suppliers.SORTS or sort.count("-") > 1:
+        raise InvalidInput("Sort by name, tier, rating, score, next contract end or next "
+                           "certificate expiry.")
+    try:
+        page = int(params.get("page") or "1")
+        per_page = int(params.get("per_page") or str(PAGE_SIZE))
+    except ValueError:
+        raise InvalidInput("The page number and page size must be whole numbers.") from None
+    if not 1 <= page <= 100_000:
+        raise InvalidInput("There is no such page.")
+    if per_page not in PAGE_SIZES:
+        raise InvalidInput("Show 25, 50 or 100 suppliers a page.")
+    owner_text = (params.get("owner") or "").strip()
+    owner: int | str | None = None
+    if owner_text in ("me", "none"):
+        owner = current_actor().user_id if owner_text == "me" else "none"
+    elif owner_text:
+        try:
+            owner = int(owner_text)
+        except ValueError:
+            raise InvalidInput("Choose an owner from the list.") from None
+        if not 0 < owner <= MAX_ID:
+            raise InvalidInput("Choose an owner from the list.")
+    q = (params.get("q") or "").strip()
+    if len(q) > 200:
+        raise InvalidInput("Search for 200 characters or fewer.")
+    ends_from = _date_param(params, "contract_end_from", "earliest contract end")
+    ends_to = _date_param(params, "contract_end_to", "latest contract end")
+    if ends_from and ends_to and ends_from > ends_to:
+        raise InvalidInput("The earliest contract end must be on or before the latest.")
+    return {"q": q or None,
+            "rating": choice("rating", ("green", "amber", "red"), "rating"),
+            "tier": choice("tier", ("critical", "elevated", "baseline"), "tier"),
+            "certification": choice("certification", ("none", "recorded"), "certification filter"),
+            "overdue": params.get("overdue") == "1",
+            "contract_end_from": ends_from, "contract_end_to": ends_to,
+            "cert_expiry_before": _date_param(params, "cert_expiry_before",
+                                              "certificate expiry date"),
+            "owner": owner, "owner_text": owner_text, "sort": sort, "per_page": per_page,
+            "page": page}
+
+
+def _list_query(p: dict[str, Any], **changes: Any) -> str:
+    """The list's query string for these filters (canonical: what a saved filter stores)."""
+    values = {**p, **changes}
+    pairs = []
+    for key in LIST_KEYS:
+        value = values["owner_text"] if key == "owner" else values.get(key)
+        if key == "overdue":
+            value = "1" if value else ""
+        if key == "sort" and value == "name":
+            continue
+        if key == "per_page" and value == PAGE_SIZE:
+            continue
+        if value:
+            pairs.append((key, value.isoformat() if isinstance(value, dt.date) else str(value)))
+    return urlencode(pairs)
+
+
+async def _list(p: dict[str, Any], *, limit: int, offset: int):
+    return await suppliers.list_suppliers(
+        q=p["q"], rating=p["rating"], tier=p["tier"], sort=p["sort"], overdue=p["overdue"],
+        certification=p["certification"], contract_end_from=p["contract_end_from"],
+        contract_end_to=p["contract_end_to"], cert_expiry_before=p["cert_expiry_before"],
+        owner=p["owner"], limit=limit, offset=offset)
 
 
 @get("/suppliers", opt={"permission": READ})
 async def supplier_list(request: Request) -> Template:
     p = _list_params(request)
-    rows, total = await suppliers.list_suppliers(
-        q=p["q"], rating=p["rating"], tier=p["tier"], sort=p["sort"], overdue=p["overdue"],
-        certification=p["certification"], limit=PAGE_SIZE, offset=(p["page"] - 1) * PAGE_SIZE)
-    query = "&".join(f"{k}={v}" for k, v in {**p, "overdue": "1" if p["overdue"] else ""}.items()
-                     if v and k != "page")
+    rows, total = await _list(p, limit=p["per_page"], offset=(p["page"] - 1) * p["per_page"])
+    dates = await suppliers.next_dates([r["id"] for r in rows])
+    owners = await suppliers.staff_owners()
+    names = {o["id"]: o["username"] for o in owners}
+    for row in rows:
+        row.update(dates.get(row["id"], {}))
+        row["owner_name"] = names.get(row["owner"])
+    query = _list_query(p)
+    sorts = {}
+    for key in suppliers.SORTS:
+        current = p["sort"].lstrip("-") == key
+        descending = p["sort"].startswith("-")
+        sorts[key] = {"href": "/staff/suppliers?" + _list_query(
+            p, sort=f"-{key}" if current and not descending else key),
+            "aria": ("descending" if descending else "ascending") if current else None}
     return render(request, "staff/suppliers.html", page_title="Suppliers", rows=rows, total=total,
-                  p=p, pages=max(1, -(-total // PAGE_SIZE)), query=query)
+                  p=p, pages=max(1, -(-total // p["per_page"])), query=query, sorts=sorts,
+                  sort_words=suppliers.SORTS, owners=owners, page_sizes=PAGE_SIZES,
+                  saved=await suppliers.saved_filters(current_actor().user_id),
+                  notice=request.query_params.get("notice"))
 
 
 @get("/suppliers.csv", opt={"permission": READ})
 async def supplier_list_csv(request: Request) -> Response:
     p = _list_params(request)
-    rows, _ = await suppliers.list_suppliers(
-        q=p["q"], rating=p["rating"], tier=p["tier"], sort=p["sort"], overdue=p["overdue"],
-        certification=p["certification"], limit=100_000, offset=0)
+    rows, _ = await _list(p, limit=100_000, offset=0)
     text = write_csv(["id", "name", "legal_name", "ods_code", "tier", "rating", "score"],
                      ([r["id"], r["name"], r["legal_name"], r["ods_code"], r["tier"] or "",
                        r["rating"] or "", "" if r["score"] is None else r["score"]]
                       for r in rows))
     return Response(text, media_type="text/csv",
                     headers={"Content-Disposition": content_disposition("suppliers.csv")})
+
+
+@post("/suppliers/filters", opt={"permission": READ}, status_code=303)
+async def save_filter(request: Request) -> Response:
+    form = await auth.check_csrf(request)
+    typed = text_values(form, ("name", "query"), max_length=2000)
+    # Only what the list itself accepts is stored: parsed, then written back canonically.
+    parsed = _list_params(_QueryOnly(typed["query"]))
+    await suppliers.save_filter(user_id=current_actor().user_id, name=typed["name"],
+                                query=_list_query(parsed))
+    return Redirect(f"/staff/suppliers?{_list_query(parsed)}", status_code=303)
+
+
+@post("/suppliers/filters/{filter_id:int}/delete", opt={"permission": READ}, status_code=303)
+async def delete_filter(request: Request, filter_id: Id) -> Response:
+    await auth.check_csrf(request)
+    await suppliers.delete_filter(user_id=current_actor().user_id, filter_id=filter_id)
+    return Redirect("/staff/suppliers", status_code=303)
+
+
+class _QueryOnly:
+    """A query string read as a request's query parameters are (for a saved filter)."""
+
+    def __init__(self, query: str) -> None:
+        from litestar.datastructures import MultiDict
+
+        self.query_params = MultiDict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
 
 
 @get("/suppliers/{supplier_id:int}", opt={"permission": READ})
@@ -257,7 +379,7 @@ async def run_import(request: Request, kind: str) -> Template:
     return render(request, "staff/imports.html", page_title="Imports", result=result, kind=kind)
 
 
-HANDLERS = [dashboard, supplier_list, supplier_list_csv, supplier_page, send_questionnaire,
+HANDLERS = [dashboard, supplier_list, supplier_list_csv, save_filter, delete_filter, supplier_page, send_questionnaire,
             reissue_link, link_sent,
             log_risk, contract_page, upload_contract, set_clause, imports_page,
             run_import]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post
@@ -39,7 +40,7 @@ READ_OPT = {"permission": READ}
 
 
 def supplier_out(row: dict[str, Any]) -> SupplierOut:
-    return SupplierOut.model_validate(row)
+    return SupplierOut.model_validate({**row, "owner_id": row.get("owner")})
 
 
 def contact_out(row: dict[str, Any]) -> ContactOut:
@@ -68,12 +69,25 @@ class SupplierController(Controller):
         include_archived: IncludeArchived = False,
         rating: Annotated[str | None, Parameter(pattern=r"^(green|amber|red)$")] = None,
         tier: Annotated[str | None, Parameter(pattern=r"^(critical|elevated|baseline)$")] = None,
-        sort: Annotated[str, Parameter(pattern=r"^-?(name|score)$",
-                                       description="name, score or -score")] = "name",
+        sort: Annotated[str, Parameter(
+            pattern=r"^-?(name|tier|rating|score|contract_end|cert_expiry)$",
+            description="name, tier, rating, score, contract_end (next contract end) or "
+                        "cert_expiry (next certificate expiry); '-' first for descending")
+        ] = "name",
+        contract_end_from: Annotated[dt.date | None, Parameter(
+            description="only suppliers with a contract ending on or after this date")] = None,
+        contract_end_to: Annotated[dt.date | None, Parameter(
+            description="only suppliers with a contract ending on or before this date")] = None,
+        cert_expiry_before: Annotated[dt.date | None, Parameter(
+            description="only suppliers with a certificate expiring before this date")] = None,
+        owner_id: Annotated[int | None, Parameter(gt=0, le=MAX_ID,
+                                                  description="the owner's user id")] = None,
     ) -> Page[SupplierOut]:
-        rows, total = await service.list_suppliers(q=q, limit=limit, offset=offset,
-                                                   include_archived=include_archived,
-                                                   rating=rating, tier=tier, sort=sort)
+        rows, total = await service.list_suppliers(
+            q=q, limit=limit, offset=offset, include_archived=include_archived, rating=rating,
+            tier=tier, sort=sort, contract_end_from=contract_end_from,
+            contract_end_to=contract_end_to, cert_expiry_before=cert_expiry_before,
+            owner=owner_id)
         return Page[SupplierOut](items=[supplier_out(r) for r in rows], total=total,
                                  limit=limit, offset=offset)
 

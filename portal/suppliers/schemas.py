@@ -111,6 +111,8 @@ class SupplierCreate(InputModel):
         SupplierType.it_service, description="it_system, it_service or non_it: decides which "
                                             "certificates are asked of it")
     notes: LongText = ""
+    owner_id: Id | None = Field(None, description="The staff user who looks after this "
+                                                  "supplier (a user id), or null")
 
     _website = field_validator("website")(_check_website)
 
@@ -135,6 +137,7 @@ class SupplierPatch(PatchModel):
     affects_care: Flag = None  # type: ignore[assignment]
     supplier_type: SupplierType = None  # type: ignore[assignment]
     notes: LongText = None  # type: ignore[assignment]
+    owner_id: Id | None = None
 
     _website = field_validator("website")(_check_website)
 
@@ -153,6 +156,7 @@ class SupplierOut(Timestamps):
     affects_care: bool
     supplier_type: str
     notes: str
+    owner_id: int | None = None
     score: int | None = None
     rating: str | None = None
     tier: str | None = None

@@ -8,12 +8,15 @@ from enum import StrEnum
 from typing import Any
 
 from piccolo.columns.combination import Or
+from piccolo.query import OrderByRaw
 
 from models.tables import (
     Assessment,
     Certification,
     Contract,
     ProductService,
+    SavedFilter,
+    StaffMember,
     SubProcessor,
     Supplier,
     SupplierContact,
@@ -21,7 +24,7 @@ from models.tables import (
 )
 from portal.core import audit, records
 from portal.core.db import write_transaction
-from portal.core.errors import Conflict, InvalidInput, Unprocessable
+from portal.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from portal.suppliers.schemas import (
     ContactCreate,
     ContactPatch,
@@ -37,19 +40,69 @@ from questionnaires import states
 # Suppliers ---------------------------------------------------------------------------
 
 
+SORTS: dict[str, str] = {
+    "name": "Name", "tier": "Tier", "rating": "Rating", "score": "Score",
+    "contract_end": "Next contract end", "cert_expiry": "Next certificate expiry",
+}
+MAX_SEARCH_WORDS = 8
+_FAR_FUTURE, _FAR_PAST = "9999-12-31", "0001-01-01"
+
+
+def search_words(q: str | None) -> list[str]:
+    """The words of a search, each to match somewhere (LIKE wildcards taken out)."""
+    cleaned = (q or "").replace("\\", " ").replace("%", " ").replace("_", " ")
+    return list(dict.fromkeys(w.lower() for w in cleaned.split()))[:MAX_SEARCH_WORDS]
+
+
 def _search(q: str | None):
-    if not q:
-        return None
-    pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
-    return Or(Or(Supplier.name.ilike(pattern), Supplier.legal_name.ilike(pattern)),
-              Supplier.ods_code.ilike(pattern))
+    """Every word must match the name, legal name, ODS code or a product or service name
+    (one indexed sub-select per word on product_service.supplier; same SQL on both engines)."""
+    conditions = []
+    for word in search_words(q):
+        pattern = f"%{word}%"
+        conditions.append(Or(Or(Or(Supplier.name.ilike(pattern), Supplier.legal_name.ilike(pattern)),
+                                Supplier.ods_code.ilike(pattern)),
+                             Supplier.id.is_in(ProductService.select(ProductService.supplier)
+                                               .where(ProductService.name.ilike(pattern)))))
+    return conditions
+
+
+def _order(sort: str) -> OrderByRaw:
+    """ORDER BY for the list's sortable columns (the caller adds the direction and the
+    name, id tiebreak), unknown values last whichever way."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key in ("contract_end", "cert_expiry"):
+        sentinel = _FAR_PAST if descending else _FAR_FUTURE
+        table, column, archived = (("contract", "end_date", "archived_at") if key == "contract_end"
+                                   else ("certification", "expires_on", "archived_at"))
+        # Every piece below is one of our constants; no request text reaches the SQL.
+        sql = (f'COALESCE((SELECT MIN(x.{column}) FROM {table} x WHERE x.supplier = supplier.id '  # noqa: S608
+               f"AND x.{archived} IS NULL AND x.{column} >= CURRENT_DATE), '{sentinel}')")
+        return OrderByRaw(sql)
+    ranks = {"tier": ("tier", ("critical", "elevated", "baseline")),
+             "rating": ("rating", ("red", "amber", "green"))}
+    column, values = ranks[key]
+    cases = " ".join(f"WHEN '{v}' THEN {n}" for n, v in enumerate(values))
+    missing = -1 if descending else len(values)
+    sql = (f"COALESCE((SELECT CASE s.{column} {cases} END FROM supplier_score s "  # noqa: S608
+           f"WHERE s.supplier = supplier.id), {missing})")
+    return OrderByRaw(sql)
 
 
 async def list_suppliers(*, q: str | None, limit: int, offset: int,
                          include_archived: bool = False, rating: str | None = None,
                          tier: str | None = None, sort: str = "name",
-                         overdue: bool = False, certification: str | None = None
+                         overdue: bool = False, certification: str | None = None,
+                         contract_end_from: dt.date | None = None,
+                         contract_end_to: dt.date | None = None,
+                         cert_expiry_before: dt.date | None = None,
+                         owner: int | str | None = None,
                          ) -> tuple[list[dict[str, Any]], int]:
+    """One page of the register and how many match. `sort` is a key of SORTS, "-" first for
+    descending; `owner` a user id or "none" (nobody looks after it)."""
+    if sort.lstrip("-") not in SORTS:
+        raise InvalidInput(f"Sort by one of: {', '.join(SORTS.values()).lower()}.")
     conditions = []
     if overdue:
         conditions.append(Supplier.id.is_in(Assessment.select(Assessment.supplier).where(
@@ -61,10 +114,24 @@ async def list_suppliers(*, q: str | None, limit: int, offset: int,
         conditions.append(with_certs if certification == "recorded" else
                           Supplier.id.not_in(Certification.select(Certification.supplier).where(
                               Certification.archived_at.is_null())))
+    if contract_end_from or contract_end_to:
+        ending = Contract.select(Contract.supplier).where(Contract.archived_at.is_null())
+        if contract_end_from:
+            ending = ending.where(Contract.end_date >= contract_end_from)
+        if contract_end_to:
+            ending = ending.where(Contract.end_date <= contract_end_to)
+        conditions.append(Supplier.id.is_in(ending))
+    if cert_expiry_before:
+        conditions.append(Supplier.id.is_in(Certification.select(Certification.supplier).where(
+            Certification.archived_at.is_null() & Certification.expires_on.is_not_null()
+            & (Certification.expires_on < cert_expiry_before))))
+    if owner == "none":
+        conditions.append(Supplier.owner.is_null())
+    elif isinstance(owner, int):
+        conditions.append(Supplier.owner == owner)
     if not include_archived:
         conditions.append(Supplier.archived_at.is_null())
-    if (search := _search(q)) is not None:
-        conditions.append(search)
+    conditions.extend(_search(q))
     score_filter = []
     if rating:
         score_filter.append(SupplierScore.rating == rating)
@@ -97,8 +164,37 @@ async def list_suppliers(*, q: str | None, limit: int, offset: int,
         query = Supplier.select()
         for condition in conditions:
             query = query.where(condition)
-        items = await query.order_by(Supplier.name).order_by(Supplier.id).limit(limit).offset(offset)
+        if sort == "name":
+            query = query.order_by(Supplier.name).order_by(Supplier.id)
+        elif sort == "-name":
+            query = query.order_by(Supplier.name, ascending=False).order_by(Supplier.id)
+        else:
+            query = query.order_by(_order(sort), ascending=not sort.startswith("-")).order_by(
+                Supplier.name).order_by(Supplier.id)
+        items = await query.limit(limit).offset(offset)
     return await _with_scores(items), await count
+
+
+async def next_dates(supplier_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each supplier's next contract end and next certificate expiry (today or later), in one
+    statement for a page of the list."""
+    if not supplier_ids:
+        return {}
+    marks = ", ".join("{}" for _ in supplier_ids)
+    rows = await Supplier.raw(
+        "SELECT supplier, 'contract_end' AS kind, MIN(end_date) AS on_date FROM contract "  # noqa: S608 (placeholders only)
+        f"WHERE supplier IN ({marks}) AND archived_at IS NULL AND end_date >= CURRENT_DATE "
+        "GROUP BY supplier UNION ALL "
+        "SELECT supplier, 'cert_expiry' AS kind, MIN(expires_on) AS on_date FROM certification "
+        f"WHERE supplier IN ({marks}) AND archived_at IS NULL AND expires_on >= CURRENT_DATE "
+        "GROUP BY supplier", *supplier_ids, *supplier_ids)
+    found: dict[int, dict[str, Any]] = {i: {"contract_end": None, "cert_expiry": None}
+                                        for i in supplier_ids}
+    for row in rows:
+        value = row["on_date"]
+        found[row["supplier"]][row["kind"]] = dt.date.fromisoformat(value) \
+            if isinstance(value, str) else value
+    return found
 
 
 async def _with_scores(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -137,17 +233,39 @@ async def _check_supplier_key(key: str | None, *, exclude_id: int | None = None)
         raise Conflict(f"Another supplier already has supplier_key {key!r}.")
 
 
+async def _check_owner(user_id: int | None) -> None:
+    if user_id is None:
+        return
+    found = await StaffMember.exists().where((StaffMember.user == user_id)
+                                             & (StaffMember.user.active == True))  # noqa: E712
+    if not found:
+        raise InvalidInput("The owner must be an active member of staff.")
+
+
+async def staff_owners() -> list[dict[str, Any]]:
+    """Who can be named as a supplier's owner: active staff, by username."""
+    return await StaffMember.select(StaffMember.user.as_alias("id"),
+                                    StaffMember.user.username.as_alias("username")).where(
+        StaffMember.user.active == True).order_by(StaffMember.user.username)  # noqa: E712
+
+
 async def create_supplier(data: SupplierCreate) -> dict[str, Any]:
+    values = data.model_dump(mode="json")
+    values["owner"] = values.pop("owner_id", None)
     async with write_transaction():
         await _check_supplier_key(data.supplier_key)
-        created = await records.create_row(Supplier, data.model_dump(mode="json"),
-                                           action="supplier.created")
+        await _check_owner(values["owner"])
+        created = await records.create_row(Supplier, values, action="supplier.created")
     return await read_supplier(created["id"])
 
 
 async def update_supplier(supplier_id: int, patch: SupplierPatch) -> dict[str, Any]:
     changes = {k: v.value if isinstance(v, StrEnum) else v for k, v in patch.changes().items()}
+    if "owner_id" in changes:
+        changes["owner"] = changes.pop("owner_id")
     async with write_transaction():
+        if "owner" in changes:
+            await _check_owner(changes["owner"])
         current = await get_supplier(supplier_id)
         await _check_supplier_key(changes.get("supplier_key"), exclude_id=supplier_id)
         personal = changes.get("handles_personal_data", current["handles_personal_data"])
@@ -366,3 +484,49 @@ async def archive_subprocessor(subprocessor_id: int) -> dict[str, Any]:
         return await records.archive_row(SubProcessor, subprocessor_id, what="sub-processor",
                                          action="subprocessor.archived",
                                          supplier_id=current["supplier"])
+
+
+# Saved list filters (per staff user) ---------------------------------------------------
+
+MAX_SAVED_FILTERS = 50
+
+
+async def saved_filters(user_id: int | None) -> list[dict[str, Any]]:
+    if user_id is None:
+        return []
+    return await SavedFilter.select(SavedFilter.id, SavedFilter.name, SavedFilter.query).where(
+        SavedFilter.user == user_id).order_by(SavedFilter.name)
+
+
+async def save_filter(*, user_id: int | None, name: str, query: str) -> dict[str, Any]:
+    """Save (or, under a name already used, replace) one of this person's list filters; the
+    name is theirs alone (a unique index on user and name, written with one upsert)."""
+    name = " ".join(name.split())
+    if user_id is None:
+        raise InvalidInput("Only a signed-in member of staff can save filters.")
+    if not name:
+        raise InvalidInput("Give the filter a name, for example 'Critical, contract ending'.")
+    if len(name) > 80:
+        raise InvalidInput("Give the filter a name of 80 characters or fewer.")
+    async with write_transaction():
+        if await SavedFilter.count().where(SavedFilter.user == user_id) >= MAX_SAVED_FILTERS:
+            raise InvalidInput(f"You can keep up to {MAX_SAVED_FILTERS} saved filters; delete "
+                               "one first.")
+        await SavedFilter.insert(SavedFilter(user=user_id, name=name, query=query)).on_conflict(
+            target=(SavedFilter.user, SavedFilter.name), action="DO UPDATE",
+            values=[(SavedFilter.query, query)])
+        row = await SavedFilter.select().where((SavedFilter.user == user_id)
+                                               & (SavedFilter.name == name)).first()
+        await audit.record("saved_filter.saved", target_type="saved_filter", target_id=row["id"],
+                           after={"name": name, "query": query})
+    return row
+
+
+async def delete_filter(*, user_id: int | None, filter_id: int) -> None:
+    async with write_transaction():
+        deleted = await SavedFilter.delete().where(
+            (SavedFilter.id == filter_id) & (SavedFilter.user == user_id)).returning(SavedFilter.name)
+        if not deleted:
+            raise NotFound("That saved filter doesn't exist (it may have been deleted already).")
+        await audit.record("saved_filter.deleted", target_type="saved_filter",
+                           target_id=filter_id, before={"name": deleted[0]["name"]})
