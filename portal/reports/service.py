@@ -20,19 +20,17 @@ from models.tables import (
     Assessment,
     Certification,
     Contract,
-    ContractClause,
     Organisation,
-    ProductService,
     Risk,
     Supplier,
     SupplierContact,
-    SupplierScore,
 )
 from portal.certifications.rules import validity
 from portal.contracts.library import library, required_keys
 from portal.core.downloads import csv_text
 from portal.core.errors import InvalidInput, NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
+from portal.reports import snapshot
 from questionnaires.states import State
 
 TOOLKIT_FILE = Path(__file__).parent / "toolkit_items.yaml"
@@ -54,34 +52,21 @@ def _date(value: Any) -> str:
     return value.strftime("%d %b %Y") if value else "–"
 
 
-async def _portfolio() -> dict[str, Any]:
-    """Every record the reports summarise, loaded in a fixed number of queries."""
-    suppliers = await Supplier.select().where(Supplier.archived_at.is_null()).order_by(Supplier.name)
-    contacts = await SupplierContact.select().where(SupplierContact.archived_at.is_null()) \
-        .order_by(SupplierContact.id)
-    contracts = await Contract.select().where(Contract.archived_at.is_null()).order_by(Contract.id)
-    products = await ProductService.select(ProductService.supplier, ProductService.contract,
-                                           ProductService.name).order_by(ProductService.id)
-    clauses = await ContractClause.select(ContractClause.contract, ContractClause.key,
-                                          ContractClause.status).order_by(ContractClause.id)
-    certifications = await Certification.select().where(Certification.archived_at.is_null()) \
-        .order_by(Certification.id)
-    assessments = await Assessment.select(
-        Assessment.id, Assessment.supplier, Assessment.status, Assessment.sent_at,
-        Assessment.submitted_at, Assessment.decided_at, Assessment.due_date,
-        Assessment.definition.title.as_alias("questionnaire")).order_by(Assessment.id)
-    risks = await Risk.select().order_by(Risk.id)
-    scores = await SupplierScore.select().order_by(SupplierScore.supplier)
-    return {"suppliers": suppliers, "contacts": contacts, "contracts": contracts,
-            "products": products, "clauses": clauses, "certifications": certifications,
-            "assessments": assessments, "risks": risks, "scores": scores}
+async def _portfolio(as_at: dt.date | None = None) -> dict[str, Any]:
+    return await snapshot.portfolio(as_at)
 
 
-def manifest(data: dict[str, list[dict]]) -> list[tuple[str, int, str]]:
+def manifest(data: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """SHA-256 of each record type in a portfolio (today's or as at a date: the same rows
+    hash the same), canonical JSON ordered as the portfolio lists them."""
     rows = []
     for name in sorted(data):
-        payload = json.dumps(data[name], sort_keys=True, default=str).encode()
-        rows.append((name, len(data[name]), hashlib.sha256(payload).hexdigest()))
+        if name in snapshot.ABOUT:
+            continue  # what the portfolio says about itself, not records
+        records = data[name]
+        records = records if isinstance(records, list) else [records] if records else []
+        payload = json.dumps(records, sort_keys=True, default=str).encode()
+        rows.append((name, len(records), hashlib.sha256(payload).hexdigest()))
     return rows
 
 
