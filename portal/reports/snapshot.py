@@ -97,6 +97,8 @@ async def _today() -> dict[str, Any]:
         *(SupplierScore._meta.get_column_by_name(c) for c in SCORE_COLUMNS)).order_by(
         SupplierScore.supplier)
     organisation = await Organisation.select().order_by(Organisation.id).first()
+    listed = {s["id"] for s in suppliers}
+    scores = [r for r in scores if r["supplier"] in listed]
     return {"suppliers": [_plain(r) for r in suppliers], "contacts": [_plain(r) for r in contacts],
             "contracts": [_plain(r) for r in contracts], "products": products, "clauses": clauses,
             "certifications": [_plain(r) for r in certifications], "assessments": assessments,
@@ -208,7 +210,8 @@ async def _as_at(day: dt.date) -> dict[str, Any]:
         if kind in loaded:
             return loaded[kind]
         table = _FOLDED[kind]
-        columns = {c._meta.name for c in table._meta.columns} - set(BOOKKEEPING)
+        columns = {c._meta.name for c in table._meta.columns if not c._meta.secret} \
+            - set(BOOKKEEPING)  # the audit never carries secrets
         now = {r["id"]: _plain(r) for r in await table.select()}
         folded = trail.rows[kind]
         rows, partial = {}, 0
