@@ -126,12 +126,16 @@ async def register_csv(*, today: dt.date | None = None) -> str:
     return csv_text(header, rows)
 
 
-async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[str, bytes]:
+async def evidence_pack(*, toolkit: str, as_at: str | dt.date | None = None,
+                        today: dt.date | None = None) -> tuple[str, bytes]:
+    """The pack for a toolkit year; with `as_at` (a date or YYYY-MM-DD), from the records as
+    they stood at the end of that day (UK time), every figure judged as at that day."""
     items = toolkit_items()
     if toolkit not in items:
         raise InvalidInput(f"Unknown toolkit year {toolkit!r}; choose one of {', '.join(items)}.")
-    today = today or dt.date.today()
-    data = await _portfolio()
+    as_at = await snapshot.as_at_date(as_at)
+    today = as_at or today or dt.date.today()
+    data = await _portfolio(as_at)
     idx = _index(data, today)
     organisation = await Organisation.select().first() or {
         "name": "Your organisation", "dspt_category": 1, "ig_lead_name": "", "ods_code": ""}
@@ -220,9 +224,11 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
     document.add_paragraph(
         f"{organisation['name']}"
         + (f" (ODS {organisation['ods_code']})" if organisation.get("ods_code") else "")
-        + f". Toolkit {toolkit}, organisation category {category}. Prepared from the supplier "
-        f"assurance portal on {today:%d %B %Y}. Every figure traces to the records listed in the "
-        "manifest at the end.")
+        + f". Toolkit {toolkit}, organisation category {category}. "
+        + (f"As the records stood at the end of {as_at:%d %B %Y} (UK time), rebuilt from the "
+           "audit trail. " if as_at else "")
+        + f"Prepared from the supplier assurance portal on {dt.date.today():%d %B %Y}. Every "
+        "figure traces to the records listed in the manifest at the end.")
     ratings = Counter(r["rating"] for r in data["scores"])
     document.add_heading("Summary", level=1)
     table(document, ["Measure", "Figure"], [
@@ -291,7 +297,8 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
     document.add_paragraph("SHA-256 of the records this pack summarises (canonical JSON, "
                            "ordered by id).")
     table(document, ["Records", "Count", "SHA-256"], manifest(data))
-    return f"dspt-standard-10-evidence-{toolkit}-{today:%Y%m%d}.docx", to_bytes(document)
+    stamped = f"as-at-{as_at:%Y%m%d}" if as_at else f"{today:%Y%m%d}"
+    return f"dspt-standard-10-evidence-{toolkit}-{stamped}.docx", to_bytes(document)
 
 
 async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> tuple[str, bytes]:

@@ -44,7 +44,8 @@ from models.tables import (
     SupplierContact,
     SupplierScore,
 )
-from portal.core.dates import end_of_uk_day
+from portal.core.dates import UK, end_of_uk_day, uk_today
+from portal.core.errors import InvalidInput
 from questionnaires.states import State
 
 BOOKKEEPING = ("version", "updated_at")
@@ -189,8 +190,6 @@ async def _events_before(moment: dt.datetime) -> list[dict[str, Any]]:
 
 async def first_record_day() -> dt.date | None:
     """The UK date of the organisation's first audited record, if any."""
-    from portal.core.dates import UK
-
     first = await AuditEvent.select(AuditEvent.occurred_at).where(
         AuditEvent.target_type.is_in(list(_FOLDED))).order_by(AuditEvent.occurred_at).first()
     return first["occurred_at"].astimezone(UK).date() if first else None
@@ -347,3 +346,28 @@ async def portfolio(as_at: dt.date | None = None) -> dict[str, Any]:
     if as_at is None:
         return await _today()
     return await _as_at(as_at)
+
+
+async def as_at_date(value: str | dt.date | None) -> dt.date | None:
+    """The "as at" date a person asked for, checked: a real date (YYYY-MM-DD), not in the
+    future, not before the organisation's first record. None or "" means today's records."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(f"'{value[:20]}' is not a date: give the 'as at' date as "
+                               "YYYY-MM-DD, for example 2026-06-30.") from None
+    else:
+        day = value
+    today = uk_today()
+    if day > today:
+        raise InvalidInput(f"The 'as at' date {day:%d %B %Y} is in the future; choose today "
+                           f"({today:%d %B %Y}) or an earlier date.")
+    first = await first_record_day()
+    if first is None or day < first:
+        since = f"the first was made on {first:%d %B %Y}" if first else "there are none yet"
+        raise InvalidInput(f"There are no records as at {day:%d %B %Y} ({since}); choose a date "
+                           "on or after the organisation's first record.")
+    return None if day == today else day
