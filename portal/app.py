@@ -34,7 +34,13 @@ from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, permission_guard, wrap_app
 from portal.core.logging import configure_logging
 from portal.imports.controllers import ImportController
-from portal.reports.controllers import dspt_evidence, register_csv, supplier_report
+from portal.reports.controllers import (
+    approve_pack,
+    dspt_evidence,
+    pack_approvals,
+    register_csv,
+    supplier_report,
+)
 from portal.risks.api import RiskController
 from portal.schedules.controllers import ScheduleController
 from portal.scoring.controllers import supplier_score
@@ -67,7 +73,8 @@ def api_router() -> Router:
                         QuestionnaireController, AssessmentController, EvidenceController,
                         RespondController, ContractClauseController, ScheduleController,
                         supplier_score,
-                        dspt_evidence, supplier_report, register_csv, RiskController,
+                        dspt_evidence, supplier_report, register_csv, approve_pack, pack_approvals,
+                        RiskController,
                         ImportController],
         security=[{"bearer": []}, {"session": []}],
     )

@@ -316,12 +316,14 @@ def report() -> None:
 
 @report.command("dspt-evidence")
 @click.option("--toolkit", default="2025-26", show_default=True)
+@click.option("--as-at", "as_at", default=None, metavar="YYYY-MM-DD",
+              help="Build the pack from the records as they stood at the end of that day")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def report_dspt(toolkit: str, output: Path | None) -> None:
+def report_dspt(toolkit: str, as_at: str | None, output: Path | None) -> None:
     """The DSPT standard 10 evidence pack (.docx)."""
     from portal.reports.service import evidence_pack
 
-    filename, data = _run(lambda: evidence_pack(toolkit=toolkit))
+    filename, data = _run(lambda: evidence_pack(toolkit=toolkit, as_at=as_at))
     target = output or Path(filename)
     target.write_bytes(data)
     click.echo(str(target))

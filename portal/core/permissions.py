@@ -23,6 +23,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "risks.write": frozenset({"admin", "reviewer"}),
     "imports.run": frozenset({"admin", "procurement", "reviewer"}),
     "organisation.write": frozenset({"admin"}),
+    # the IG lead and the SIRO sign the evidence pack (each a reviewer or an admin here)
+    "pack.approve": frozenset({"admin", "reviewer"}),
     "staff.manage": frozenset({"admin"}),
 }
 
@@ -36,6 +38,7 @@ DESCRIPTIONS: dict[str, str] = {
     "risks.write": "log and manage risks, disputes and incidents",
     "imports.run": "import the DSPT register and supplier spreadsheets",
     "organisation.write": "edit the organisation profile",
+    "pack.approve": "record the IG lead's or SIRO's approval of the DSPT evidence pack",
     "staff.manage": "manage staff users and API tokens",
 }
 

@@ -20,13 +20,10 @@ from models.tables import (
     Assessment,
     Certification,
     Contract,
-    ContractClause,
     Organisation,
-    ProductService,
     Risk,
     Supplier,
     SupplierContact,
-    SupplierScore,
 )
 from portal.certifications.rules import validity
 from portal.contracts.library import library
@@ -34,6 +31,7 @@ from portal.contracts.rules import required_for
 from portal.core.downloads import csv_text
 from portal.core.errors import InvalidInput, NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
+from portal.reports import snapshot
 from questionnaires.states import State
 
 TOOLKIT_FILE = Path(__file__).parent / "toolkit_items.yaml"
@@ -55,34 +53,21 @@ def _date(value: Any) -> str:
     return value.strftime("%d %b %Y") if value else "–"
 
 
-async def _portfolio() -> dict[str, Any]:
-    """Every record the reports summarise, loaded in a fixed number of queries."""
-    suppliers = await Supplier.select().where(Supplier.archived_at.is_null()).order_by(Supplier.name)
-    contacts = await SupplierContact.select().where(SupplierContact.archived_at.is_null()) \
-        .order_by(SupplierContact.id)
-    contracts = await Contract.select().where(Contract.archived_at.is_null()).order_by(Contract.id)
-    products = await ProductService.select(ProductService.supplier, ProductService.contract,
-                                           ProductService.name).order_by(ProductService.id)
-    clauses = await ContractClause.select(ContractClause.contract, ContractClause.key,
-                                          ContractClause.status).order_by(ContractClause.id)
-    certifications = await Certification.select().where(Certification.archived_at.is_null()) \
-        .order_by(Certification.id)
-    assessments = await Assessment.select(
-        Assessment.id, Assessment.supplier, Assessment.status, Assessment.sent_at,
-        Assessment.submitted_at, Assessment.decided_at, Assessment.due_date,
-        Assessment.definition.title.as_alias("questionnaire")).order_by(Assessment.id)
-    risks = await Risk.select().order_by(Risk.id)
-    scores = await SupplierScore.select().order_by(SupplierScore.supplier)
-    return {"suppliers": suppliers, "contacts": contacts, "contracts": contracts,
-            "products": products, "clauses": clauses, "certifications": certifications,
-            "assessments": assessments, "risks": risks, "scores": scores}
+async def _portfolio(as_at: dt.date | None = None) -> dict[str, Any]:
+    return await snapshot.portfolio(as_at)
 
 
-def manifest(data: dict[str, list[dict]]) -> list[tuple[str, int, str]]:
+def manifest(data: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """SHA-256 of each record type in a portfolio (today's or as at a date: the same rows
+    hash the same), canonical JSON ordered as the portfolio lists them."""
     rows = []
     for name in sorted(data):
-        payload = json.dumps(data[name], sort_keys=True, default=str).encode()
-        rows.append((name, len(data[name]), hashlib.sha256(payload).hexdigest()))
+        if name in snapshot.ABOUT:
+            continue  # what the portfolio says about itself, not records
+        records = data[name]
+        records = records if isinstance(records, list) else [records] if records else []
+        payload = json.dumps(records, sort_keys=True, default=str).encode()
+        rows.append((name, len(records), hashlib.sha256(payload).hexdigest()))
     return rows
 
 
@@ -141,12 +126,16 @@ async def register_csv(*, today: dt.date | None = None) -> str:
     return csv_text(header, rows)
 
 
-async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[str, bytes]:
+async def evidence_pack(*, toolkit: str, as_at: str | dt.date | None = None,
+                        today: dt.date | None = None) -> tuple[str, bytes]:
+    """The pack for a toolkit year; with `as_at` (a date or YYYY-MM-DD), from the records as
+    they stood at the end of that day (UK time), every figure judged as at that day."""
     items = toolkit_items()
     if toolkit not in items:
         raise InvalidInput(f"Unknown toolkit year {toolkit!r}; choose one of {', '.join(items)}.")
-    today = today or dt.date.today()
-    data = await _portfolio()
+    as_at = await snapshot.as_at_date(as_at)
+    today = as_at or today or dt.date.today()
+    data = await _portfolio(as_at)
     idx = _index(data, today)
     organisation = await Organisation.select().first() or {
         "name": "Your organisation", "dspt_category": 1, "ig_lead_name": "", "ods_code": ""}
@@ -235,9 +224,11 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
     document.add_paragraph(
         f"{organisation['name']}"
         + (f" (ODS {organisation['ods_code']})" if organisation.get("ods_code") else "")
-        + f". Toolkit {toolkit}, organisation category {category}. Prepared from the supplier "
-        f"assurance portal on {today:%d %B %Y}. Every figure traces to the records listed in the "
-        "manifest at the end.")
+        + f". Toolkit {toolkit}, organisation category {category}. "
+        + (f"As the records stood at the end of {as_at:%d %B %Y} (UK time), rebuilt from the "
+           "audit trail. " if as_at else "")
+        + f"Prepared from the supplier assurance portal on {dt.date.today():%d %B %Y}. Every "
+        "figure traces to the records listed in the manifest at the end.")
     ratings = Counter(r["rating"] for r in data["scores"])
     document.add_heading("Summary", level=1)
     table(document, ["Measure", "Figure"], [
@@ -306,7 +297,8 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
     document.add_paragraph("SHA-256 of the records this pack summarises (canonical JSON, "
                            "ordered by id).")
     table(document, ["Records", "Count", "SHA-256"], manifest(data))
-    return f"dspt-standard-10-evidence-{toolkit}-{today:%Y%m%d}.docx", to_bytes(document)
+    stamped = f"as-at-{as_at:%Y%m%d}" if as_at else f"{today:%Y%m%d}"
+    return f"dspt-standard-10-evidence-{toolkit}-{stamped}.docx", to_bytes(document)
 
 
 async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> tuple[str, bytes]:
