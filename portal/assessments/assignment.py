@@ -8,6 +8,7 @@ so two submissions at once in two workers take turns and the second sees the fir
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
@@ -60,7 +61,16 @@ async def loads(user_ids: list[int]) -> list[ReviewerLoad]:
         Assessment.assigned_to, Max(Assessment.assigned_at, alias="at")).where(
         Assessment.assigned_to.is_in(user_ids)).group_by(Assessment.assigned_to)}
     return [ReviewerLoad(user_id=u, open_items=open_counts.get(u, 0),
-                         last_assigned_at=latest.get(u)) for u in user_ids]
+                         last_assigned_at=_moment(latest.get(u))) for u in user_ids]
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """SQLite hands an aggregate (MAX) of a timestamp back as text, PostgreSQL as a datetime."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
 
 
 async def policy() -> str:
