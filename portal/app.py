@@ -33,8 +33,14 @@ from portal.core.db import close_pool, start_pool
 from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, permission_guard, wrap_app
 from portal.core.logging import configure_logging
+from portal.core.organisation import OrganisationController
 from portal.imports.controllers import ImportController
-from portal.reports.controllers import dspt_evidence, register_csv, supplier_report
+from portal.reports.controllers import (
+    AttestationController,
+    dspt_evidence,
+    register_csv,
+    supplier_report,
+)
 from portal.risks.api import RiskController
 from portal.scoring.controllers import supplier_score
 from portal.settings import Settings, get_settings
@@ -66,7 +72,7 @@ def api_router() -> Router:
                         QuestionnaireController, AssessmentController, EvidenceController,
                         RespondController, ContractClauseController, supplier_score,
                         dspt_evidence, supplier_report, register_csv, RiskController,
-                        ImportController],
+                        ImportController, OrganisationController, AttestationController],
         security=[{"bearer": []}, {"session": []}],
     )
 

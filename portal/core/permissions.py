@@ -23,6 +23,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "risks.write": frozenset({"admin", "reviewer"}),
     "imports.run": frozenset({"admin", "procurement", "reviewer"}),
     "organisation.write": frozenset({"admin"}),
+    "attestations.write": frozenset({"admin", "reviewer"}),  # the IG lead reviews
     "staff.manage": frozenset({"admin"}),
 }
 
@@ -35,7 +36,8 @@ DESCRIPTIONS: dict[str, str] = {
     "clauses.write": "scan contracts and set clause status",
     "risks.write": "log and manage risks, disputes and incidents",
     "imports.run": "import the DSPT register and supplier spreadsheets",
-    "organisation.write": "edit the organisation profile",
+    "organisation.write": "edit the organisation profile (its DSPT category included)",
+    "attestations.write": "attest the CAF statements the records can't show (the IG lead)",
     "staff.manage": "manage staff users and API tokens",
 }
 
