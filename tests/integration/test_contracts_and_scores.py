@@ -54,7 +54,7 @@ async def test_scan_records_clauses_and_manual_status_survives_rescans(client, p
                                headers=reviewer)).json()
     subject = next(c for c in listed["clauses"] if c["key"] == "art28.subject_matter")
     assert subject["status"] == "present" and subject["source"] == "manual"
-    assert len(listed["clauses"]) == 21
+    assert len(listed["clauses"]) == 26
 
 
 async def test_a_signed_pdf_contract_is_scanned_with_page_locations(client, procurement,
@@ -164,7 +164,7 @@ def test_cli_scan_prints_every_key_as_json(tmp_path):
                              "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
-    assert len(body["clauses"]) == 21 and body["breach_notification_hours"] == 48
+    assert len(body["clauses"]) == 26 and body["breach_notification_hours"] == 48
     assert {"key", "present", "location", "excerpt"} <= set(body["clauses"][0])
     bad = tmp_path / "bad.docx"
     bad.write_bytes(b"nope")
