@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from portal.core.downloads import content_disposition
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
-from portal.reports import attestations, service
+from portal.reports import attestations, evidence, service
 from portal.reports.attestations import AttestationCreate, AttestationOut, attestation_out
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -34,7 +34,7 @@ async def dspt_evidence(
             description="Rebuild the pack as the records stood at the end of this day "
                         "(YYYY-MM-DD), e.g. the 30 June deadline")] = None,
 ) -> Response[bytes]:
-    filename, data = await service.evidence_pack(toolkit=toolkit, annex=annex, as_at=as_at)
+    filename, data = await evidence.evidence_pack(toolkit=toolkit, annex=annex, as_at=as_at)
     return _download(filename, data, DOCX)
 
 

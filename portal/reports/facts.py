@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.certifications.rules import validity
-from portal.contracts.library import required_keys
+from portal.contracts.rules import required_for
 
 NATIONAL_SCHEMES = ("cyber_essentials", "cyber_essentials_plus", "iso27001", "dspt")
 SCHEME_LABELS = {"dspt": "own DSPT", "cyber_essentials": "Cyber Essentials",
@@ -74,10 +74,20 @@ def _current(contract: dict, today: dt.date) -> bool:
 
 def contract_required(contract: dict, supplier: dict) -> list[str]:
     """The clauses this contract must carry (the clause library's one rule)."""
-    return required_keys(data_role=contract.get("data_role") or "none",
-                         personal_data=bool(contract.get("personal_data")),
-                         patient_data=bool(contract.get("patient_data")),
-                         affects_care=bool(supplier.get("affects_care")))
+    return list(required_for(contract, supplier))
+
+
+def certificate_validity(c: dict, supplier: dict, today: dt.date, basic_ce: tuple = ()):
+    """The certification rules' verdict on one certificate row for this supplier."""
+    cleared = _loads(c.get("flags_cleared") or "[]") or []
+    return validity(scheme=c.get("scheme") or "other", today=today, status=c.get("status") or "",
+                    issued_on=c.get("issued_on"), expires_on=c.get("expires_on"),
+                    edition=c.get("edition") or "", legal_entity=c.get("legal_entity") or "",
+                    scope=c.get("scope") or "",
+                    supplier_legal_name=supplier.get("legal_name") or supplier["name"],
+                    accreditation_body=c.get("accreditation_body") or "",
+                    audited_on=c.get("audited_on"), basic_ce_issued=basic_ce,
+                    cleared=tuple(i["flag"] for i in cleared if isinstance(i, dict) and "flag" in i))
 
 
 def _national(supplier: dict, certs: list[dict], today: dt.date) -> list[str]:
@@ -96,15 +106,7 @@ def _national(supplier: dict, certs: list[dict], today: dt.date) -> list[str]:
             continue
         if scheme not in NATIONAL_SCHEMES:
             continue
-        cleared = _loads(c.get("flags_cleared") or "[]") or []
-        v = validity(scheme=scheme, today=today, status=c.get("status") or "",
-                     issued_on=c.get("issued_on"), expires_on=c.get("expires_on"),
-                     edition=c.get("edition") or "", legal_entity=c.get("legal_entity") or "",
-                     scope=c.get("scope") or "",
-                     supplier_legal_name=supplier.get("legal_name") or supplier["name"],
-                     accreditation_body=c.get("accreditation_body") or "",
-                     audited_on=c.get("audited_on"), basic_ce_issued=basic_ce,
-                     cleared=tuple(i["flag"] for i in cleared if isinstance(i, dict) and "flag" in i))
+        v = certificate_validity(c, supplier, today, basic_ce)
         if v.satisfies:
             held.append(SCHEME_LABELS[scheme])
     return list(dict.fromkeys(held))

@@ -30,7 +30,7 @@ async def test_procurement_walks_the_workspace(server, tmp_path):
         browser = await launch(p)
         page = await signed_in_page(browser, server, "demo-procurement", password)
         content = await page.content()
-        assert "Suppliers by rating" in content and "DSPT standard 10 readiness" in content
+        assert "Suppliers by rating" in content and "DSPT 2026-27 readiness" in content
         assert await page.locator("svg[role=img]").count() == 2
         await page.screenshot(path=ARTIFACTS / "staff-dashboard.png", full_page=True)
         assert await axe_violations(page) == []

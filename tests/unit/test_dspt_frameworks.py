@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import yaml
 
+from portal.contracts.library import library
 from portal.reports import answers, caf, facts, frameworks
 from portal.reports.frameworks import FRAMEWORKS_FILE, FrameworkError
 
@@ -94,7 +95,9 @@ def cert(s, scheme="cyber_essentials", **kw):
 def portfolio(**kw):
     base = {"suppliers": [supplier(1, "Acme")], "contracts": [contract(10, 1)],
             "contacts": [{"supplier": 1, "name": "A", "email": "a@x.test", "archived_at": None}],
-            "products": [{"supplier": 1, "name": "Payroll"}], "clauses": [],
+            "products": [{"supplier": 1, "name": "Payroll"}],
+            "clauses": [{"contract": c, "key": k, "status": "present"} for c in (10, 11)
+                        for k in library()],
             "certifications": [cert(1)], "assessments": [], "risks": [], "scores": [],
             "subprocessors": []}
     base.update(kw)
