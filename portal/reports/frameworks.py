@@ -83,7 +83,8 @@ class View:
     source: str = ""
     source_date: str = ""
     confirmed: bool = True
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)  # unconfirmed wording: cover note
+    info: str = ""  # set when this is not the view the category answers (an annex)
 
     @property
     def label(self) -> str:
@@ -143,28 +144,29 @@ def resolve(year: str, category: int, *, framework: str | None = None,
         if spec["framework"] == "caf" and not spec.get("confirmed", True):
             confirmed = False
             notes.append(spec["note"])
-        if spec["framework"] != "caf":
-            notes.append(f"Category {category} does not answer the CAF-aligned toolkit in {year}: "
-                         "this view is for information only.")
+        info = "" if spec["framework"] == "caf" else (
+            f"Category {category} does not answer the CAF-aligned toolkit in {year}: this view "
+            "is for information only.")
         return View(year=year, category=int(category), framework="caf",
                     deadline=spec_year["deadline"], outcome=the_outcome,
                     source=the_outcome.source, source_date=the_outcome.source_date,
-                    confirmed=confirmed, notes=tuple(notes))
+                    confirmed=confirmed, notes=tuple(notes), info=info)
     item_set_key = spec["items"] if spec["framework"] == "ndg" else _nearest_ndg(data, year)
     item_set = data["item_sets"][item_set_key]
     if not item_set.get("confirmed", True):
         confirmed = False
         notes.append(item_set["note"])
-    if spec["framework"] != "ndg":
-        notes.append(f"Category {category} answers the CAF-aligned toolkit in {year}: the standard "
-                     "10 items are shown for information only.")
+    info = "" if spec["framework"] == "ndg" else (
+        f"Category {category} answers the CAF-aligned toolkit in {year}: the standard 10 items "
+        "are shown for information only.")
     title, date = _source(data, item_set["source"])
     items = tuple(Item(ref=str(i["ref"]), assertion=str(i["assertion"]), text=i["text"],
                        mandatory=bool(i["mandatory"]), answer=i["answer"], measure=i["measure"],
                        scope=i.get("scope", "all"), scope_rule=i.get("scope_rule", ""))
                   for i in item_set["items"])
     return View(year=year, category=int(category), framework="ndg", deadline=spec_year["deadline"],
-                items=items, source=title, source_date=date, confirmed=confirmed, notes=tuple(notes))
+                items=items, source=title, source_date=date, confirmed=confirmed, notes=tuple(notes),
+                info=info)
 
 
 def _nearest_ndg(data: dict, year: str) -> str:

@@ -37,6 +37,15 @@ LEVEL_NAMES = {"not_achieved": "Not achieved statements (any true: not achieved)
                "partially_achieved": "Partially achieved statements (all must be true)",
                "achieved": "Achieved statements (all must be true)"}
 WIDTH = 17.0  # cm between the margins
+RECORD_NAMES = {"subprocessors": "Sub-processors", "clauses": "Contract clauses",
+                "products": "Products and services", "scores": "Scores",
+                "assessments": "Assessments", "certifications": "Certifications",
+                "contacts": "Contacts", "contracts": "Contracts", "risks": "Risks, disputes and incidents",
+                "suppliers": "Suppliers"}
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @dataclass
@@ -101,7 +110,7 @@ def build(p: PackInputs) -> bytes:
     # Cover ------------------------------------------------------------------------------
     document.add_heading("Data Security and Protection Toolkit: supplier evidence", level=0)
     org = p.organisation
-    _t(document, ["", ""], [
+    _t(document, ["This pack", "Details"], [
         ("Organisation", org["name"] + (f" (ODS {org['ods_code']})" if org.get("ods_code") else "")),
         ("DSPT organisation category", str(org.get("dspt_category", 1))),
         ("Toolkit year", f"{p.toolkit} (deadline {_d(view.deadline)})"),
@@ -132,8 +141,7 @@ def build(p: PackInputs) -> bytes:
     for i, name in enumerate(sections, 1):
         document.add_paragraph(f"{i}. {name}")
 
-    document.add_page_break()
-    _summary(document, r)
+    _summary(document, r, new_page=True)
     if view.framework == "caf":
         _caf_sections(document, r, number="2")
     else:
@@ -156,14 +164,16 @@ def build(p: PackInputs) -> bytes:
     _para(document, "SHA-256 of each set of records this pack summarises "
                     + (f"as they stood at the end of {_d(p.as_at)}" if p.as_at else "at generation")
                     + ". Recomputing it from the same records gives the same digests.")
-    _t(document, ["Records", "Rows", "SHA-256"], p.manifest, (1.6, 0.6, 5.2))
+    _t(document, ["Records", "Rows", "SHA-256"],
+       [(RECORD_NAMES.get(n, n.replace("_", " ").capitalize()), c, h) for n, c, h in p.manifest],
+       (1.8, 0.7, 5.0))
 
     if p.annex:
-        document.add_page_break()
-        document.add_heading(f"Annex A: {p.annex.view.label}", level=1)
-        _para(document, f"For information only: category {org.get('dspt_category', 1)} answers "
-                        f"{view.label} in {p.toolkit}. This annex shows the other view of the same "
-                        "records.", italic=True)
+        annex = document.add_heading(f"Annex A: {p.annex.view.label}", level=1)
+        annex.paragraph_format.page_break_before = True
+        _para(document, f"For information only: {p.annex.view.info} This annex shows the other "
+                        "view of the same records; the answers above are the organisation's.",
+              italic=True)
         _summary(document, p.annex, number="A.1", heading=False)
         if p.annex.view.framework == "caf":
             _caf_sections(document, p.annex, number="A.2")
@@ -172,13 +182,16 @@ def build(p: PackInputs) -> bytes:
     return to_bytes(document)
 
 
-def _summary(document, r: Readiness, *, number: str = "1", heading: bool = True) -> None:
-    document.add_heading(f"{number}. Readiness summary" if heading else f"{number} Summary", level=1)
+def _summary(document, r: Readiness, *, number: str = "1", heading: bool = True,
+             new_page: bool = False) -> None:
+    title = document.add_heading(f"{number}. Readiness summary" if heading else f"{number} Summary",
+                                 level=1)
+    title.paragraph_format.page_break_before = new_page
     _para(document, r.headline, bold=True)
     if r.caf is not None:
         _t(document, ["Statement", "Level", "Result", "Decided by"], [
             (f"{x.statement.id}: {x.statement.text}", frameworks.LEVEL_LABELS[x.statement.level],
-             x.shown, x.basis) for x in r.caf.results], (5.2, 1.6, 1.1, 2.6))
+             x.shown, x.basis) for x in r.caf.results], (5.0, 1.7, 1.6, 2.5))
         _para(document, "Outcome: " + r.caf.level_label + ". " + " ".join(
             s[0].upper() + s[1:] + "." for s in r.caf.reasons))
     else:
@@ -236,7 +249,8 @@ def _caf_sections(document, r: Readiness, *, number: str) -> None:
                                 f"({att.role}) on {_d(att.attested_at)}"
                                 + (f": {att.note}" if att.note else "."))
             if x.records:
-                _t(document, ["Supplier", "Record behind the result"], x.records, (2, 5))
+                _t(document, ["Supplier", "Record behind the result"],
+                   [(n, _sentence(w)) for n, w in x.records], (2, 5))
 
 
 def _register(document, r: Readiness, *, number: str) -> None:
@@ -252,7 +266,7 @@ def _register(document, r: Readiness, *, number: str) -> None:
                      _d(max((c["end_date"] for c in contracts if c.get("end_date")), default=None)),
                      "Current" if v.current else ("Ended" if v.contracts else "No contract")))
     _t(document, ["Supplier", "Products and services", "Contacts", "Contracts", "Start", "End",
-                  "Contract"], rows, (2.2, 2.4, 2.6, 2.2, 1.3, 1.3, 1.2))
+                  "Contract"], rows, (2.0, 2.1, 2.6, 2.0, 1.4, 1.4, 1.6))
     document.add_heading("Where our data is held and who else handles it", level=2)
     rows = []
     for v in in_scope(r.suppliers):
@@ -300,5 +314,5 @@ def _clauses(document, r: Readiness, p: PackInputs, *, number: str) -> None:
                          str(len(required)), str(len(required) - len(gaps)),
                          "; ".join(p.clause_title(k) for k in gaps) or "None"))
     _t(document, ["Supplier", "Contract", "Data role", "Required", "Present", "Missing or partial"],
-       rows, (2.0, 2.0, 1.7, 1.1, 1.1, 4.0))
+       rows, (2.0, 2.0, 1.8, 1.6, 1.5, 4.0))
 
