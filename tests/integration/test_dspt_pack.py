@@ -219,3 +219,33 @@ async def test_pack_converts_to_pdf(client, admin, reviewer):
         keep = os.environ.get("KEEP_PACK_PDF")  # to look at the pages by hand
         if keep:
             shutil.copy(pdf, keep)
+
+
+async def test_the_ig_lead_attests_in_the_workspace(client):
+    import re
+
+    from tests.integration.conftest import staff_session
+
+    client.cookies.set("id", await staff_session("reviewer", username="ig-lead"))
+    listing = await client.get("/staff/attestations")
+    assert listing.status_code == 200 and "NA5" in listing.text and "Not yet" in listing.text
+    form = await client.get("/staff/attestations/2026-27/NA5")
+    assert form.status_code == 200
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)[1]
+    bad = await client.post("/staff/attestations/2026-27/NA5", data={
+        "csrf": csrf, "value": "", "note": "Procurement policy 4.2", "role": "I"})
+    assert bad.status_code == 400
+    assert "Choose whether the statement is true" in bad.text and "Enter your role" in bad.text
+    assert "Procurement policy 4.2" in bad.text  # what was typed is kept
+    assert "nhsuk-error-summary" in bad.text
+    good = await client.post("/staff/attestations/2026-27/NA5", data={
+        "csrf": csrf, "value": "no", "note": "Procurement policy 4.2", "role": "IG lead"})
+    assert good.status_code == 303
+    listing = await client.get("/staff/attestations?year=2026-27")
+    assert "False" in listing.text and "Procurement policy 4.2" in listing.text
+    row = (await Attestation.select().first())
+    assert row["value"] is False and row["statement_id"] == "NA5" and row["role"] == "IG lead"
+    assert (await client.get("/staff/attestations/2026-27/NA6")).status_code == 404  # from records
+    client.cookies.set("id", await staff_session("auditor", username="aud-att"))
+    assert (await client.get("/staff/attestations/2026-27/NA5")).status_code in (403, 303)
+    assert (await client.get("/staff/attestations")).status_code == 200
