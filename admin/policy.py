@@ -16,6 +16,7 @@ SHARED_TABLES: frozenset[str] = frozenset({
     "assessment", "answer", "answer_review", "questionnaire_definition", "evidence_file",
     "contract_document", "dspt_register_entry", "audit_event", "sub_processor",
     "attestation",
+    "pack_approval",
 })
 
 READABLE: dict[str, frozenset[str]] = {

@@ -387,6 +387,23 @@ class Attestation(Table):
     attested_by = Varchar(length=150, required=True)
     role = Varchar(length=60, default="IG lead")
     attested_at = Timestamptz(default=TimestamptzNow(), index=True)
+class PackApproval(Table):
+    """A sign-off of the DSPT evidence pack: which version (per toolkit year, numbered in
+    order; one version is one content: category, "as at" date and manifest hash) was approved,
+    by whom and in which capacity. One approval per role per version."""
+
+    toolkit = Varchar(length=7, required=True, index=True, help_text="toolkit year, e.g. 2026-27")
+    category = Integer(default=1, help_text="DSPT organisation category the pack answered for")
+    as_at = Date(required=True, help_text="the date the pack's records stood at")
+    version = Integer(required=True, help_text="version of the pack for this toolkit year")
+    manifest_sha256 = Varchar(length=64, required=True,
+                              help_text="SHA-256 over the pack's manifest: what was signed")
+    approver_name = Varchar(length=200, required=True)
+    role = Varchar(length=10, required=True, help_text="ig_lead or siro")
+    approved_at = Timestamptz(default=TimestamptzNow())
+    approved_by = Varchar(length=150, default="", help_text="the staff user who recorded it")
+    approval_key = Varchar(length=40, unique=True, required=True,
+                           help_text="toolkit:version:role (one approval per role per version)")
 
 
 class SupplierScore(Table):
@@ -473,6 +490,7 @@ ALL_TABLES: list[type[Table]] = [
     Risk,
     SubProcessor,
     Attestation,
+    PackApproval,
     SupplierScore,
     AuditEvent,
     OutboundEmail,

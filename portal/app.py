@@ -37,7 +37,9 @@ from portal.core.organisation import OrganisationController
 from portal.imports.controllers import ImportController
 from portal.reports.controllers import (
     AttestationController,
+    approve_pack,
     dspt_evidence,
+    pack_approvals,
     register_csv,
     supplier_report,
 )
@@ -71,8 +73,9 @@ def api_router() -> Router:
                         CertificationController,
                         QuestionnaireController, AssessmentController, EvidenceController,
                         RespondController, ContractClauseController, supplier_score,
-                        dspt_evidence, supplier_report, register_csv, RiskController,
-                        ImportController, OrganisationController, AttestationController],
+                        dspt_evidence, supplier_report, register_csv, approve_pack, pack_approvals,
+                        RiskController, ImportController, OrganisationController,
+                        AttestationController],
         security=[{"bearer": []}, {"session": []}],
     )
 

@@ -318,16 +318,15 @@ def report() -> None:
 @click.option("--toolkit", default="2026-27", show_default=True)
 @click.option("--annex", type=click.Choice(["ndg", "caf"]), default=None,
               help="Add the other view (standard 10 items or CAF A4.a) as an annex")
-@click.option("--as-at", "as_at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Rebuild the pack as the records stood at the end of this day (YYYY-MM-DD)")
+@click.option("--as-at", "as_at", default=None, metavar="YYYY-MM-DD",
+              help="Build the pack from the records as they stood at the end of that day")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def report_dspt(toolkit: str, annex: str | None, as_at, output: Path | None) -> None:
+def report_dspt(toolkit: str, annex: str | None, as_at: str | None, output: Path | None) -> None:
     """The DSPT evidence pack (.docx) for the organisation's category: standard 10 items or
     CAF A4.a."""
     from portal.reports.evidence import evidence_pack
 
-    day = as_at.date() if as_at else None
-    filename, data = _run(lambda: evidence_pack(toolkit=toolkit, annex=annex, as_at=day))
+    filename, data = _run(lambda: evidence_pack(toolkit=toolkit, annex=annex, as_at=as_at))
     target = output or Path(filename)
     target.write_bytes(data)
     click.echo(str(target))

@@ -240,13 +240,15 @@ async def _set_status(assessment: dict, status: str, *, action: str, extra: dict
     ).returning(Assessment.id)
     if not updated:
         raise Conflict("This assessment was changed at the same moment; reload and try again.")
-    after = {"status": status, **(after or {})}
+    row = await _get_assessment(assessment["id"])
+    # the whole row (secrets left out by the audit writer), so the trail can rebuild it as at a date
+    after = {**row, "status": status, **(after or {})}
     if comment:
         after["comment"] = comment
     await audit.record(action, target_type="assessment", target_id=assessment["id"],
                        supplier_id=assessment["supplier"], before={"status": assessment["status"]},
                        after=after)
-    return await _get_assessment(assessment["id"])
+    return row
 
 
 async def revoke(assessment_id: int) -> dict[str, Any]:
@@ -565,7 +567,8 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
                                extra={"question_id": question_id})
         await audit.record("answer.saved", target_type="assessment", target_id=assessment["id"],
                            supplier_id=assessment["supplier"],
-                           after={"question_id": question_id, "version": new_version})
+                           after={"question_id": question_id, "version": new_version,
+                                  "value": clean, "comment": comment})
         if assessment["status"] in (State.sent, State.opened):
             await _set_status(assessment, State.in_progress, action="assessment.started")
     return new_version
@@ -779,7 +782,8 @@ async def review_answer(assessment_id: int, question_id: str, *, decision: str, 
                                                reviewer=reviewer))
         await audit.record("answer.reviewed", target_type="assessment", target_id=assessment_id,
                            supplier_id=assessment["supplier"],
-                           after={"question_id": question_id, "decision": decision})
+                           after={"question_id": question_id, "decision": decision,
+                                  "comment": comment, "reviewer": reviewer})
 
 
 async def review(assessment_id: int, *, decision: str, comment: str,

@@ -93,7 +93,9 @@ async def gap_summary(contracts: list[dict[str, Any]], *, supplier: dict[str, An
     return summary
 
 
-async def _record_scan(contract: dict, result: ScanResult, *, actor: str) -> None:
+async def _record_scan(contract: dict, result: ScanResult, *, actor: str) -> dict[str, str]:
+    """Write the scan's findings; returns {key: status} of the clauses it set (for the audit)."""
+    written: dict[str, str] = {}
     existing = {r["key"]: r for r in await ContractClause.select().where(
         ContractClause.contract == contract["id"])}
     for finding in result.clauses:
@@ -108,12 +110,15 @@ async def _record_scan(contract: dict, result: ScanResult, *, actor: str) -> Non
             await ContractClause.insert(ContractClause(contract=contract["id"], key=finding.key,
                                                        **values)).on_conflict(
                 target=(ContractClause.contract, ContractClause.key), action="DO NOTHING")
+            written[finding.key] = finding.status
         elif (row["status"], row["location"], row["excerpt"]) != (
                 values["status"], values["location"], values["excerpt"]):
             await ContractClause.update({
                 **{ContractClause._meta.get_column_by_name(k): v for k, v in values.items()},
                 ContractClause.version: row["version"] + 1, ContractClause.updated_at: now(),
             }).where(ContractClause.id == row["id"])
+            written[finding.key] = finding.status
+    return written
 
 
 async def upload_document(contract_id: int, *, filename: str | None, data: bytes,
@@ -137,10 +142,10 @@ async def upload_document(contract_id: int, *, filename: str | None, data: bytes
                                     breach_notification_hours=result.breach_notification_hours,
                                     scanned_at=now())
         await document.save()
-        await _record_scan(contract, result, actor=actor)
+        clauses = await _record_scan(contract, result, actor=actor)
         await audit.record("contract.document_scanned", target_type="contract",
                            target_id=contract_id, supplier_id=contract["supplier"],
-                           after={"document_id": document.id, "sha256": digest,
+                           after={"document_id": document.id, "sha256": digest, "clauses": clauses,
                                   "found": [f.key for f in result.clauses if f.present],
                                   "breach_notification_hours": result.breach_notification_hours})
     return {"document_id": document.id, "evidence_id": evidence.id,

@@ -27,15 +27,17 @@ import structlog
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from models.tables import AuditEvent
-from portal.core import changes
+from models.tables import ALL_TABLES, AuditEvent
+from portal.core import changes, dates
 from portal.core.context import current_actor, current_request_id
 from portal.core.db import engine, write_transaction
 
 log = structlog.get_logger("portal.audit")
 
 # Never copied into the audit trail, whatever table they sit in.
-_SECRET_FIELDS = {"token_hash", "link_hash", "password", "secret"}
+_SECRET_FIELDS = {"token_hash", "link_hash", "password", "secret"} | {
+    column._meta.name for table in ALL_TABLES for column in table._meta.columns
+    if column._meta.secret}  # every column the models mark secret (link nonce, TOTP secrets)
 _CHAIN_LOCK = 7_470_001  # PostgreSQL advisory lock id: one sealer extends the chain at a time
 
 
@@ -88,7 +90,7 @@ async def record(
 ) -> None:
     actor = current_actor()
     event = {
-        "occurred_at": dt.datetime.now(dt.UTC),
+        "occurred_at": dates.now(),
         "actor": actor.name[:150], "actor_type": actor.kind, "action": action,
         "target_type": target_type, "target_id": str(target_id), "supplier_id": supplier_id,
         "before": snapshot(before), "after": snapshot(after), "request_id": current_request_id(),

@@ -24,6 +24,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "imports.run": frozenset({"admin", "procurement", "reviewer"}),
     "organisation.write": frozenset({"admin"}),
     "attestations.write": frozenset({"admin", "reviewer"}),  # the IG lead reviews
+    # the IG lead and the SIRO sign the evidence pack (each a reviewer or an admin here)
+    "pack.approve": frozenset({"admin", "reviewer"}),
     "staff.manage": frozenset({"admin"}),
 }
 
@@ -38,6 +40,8 @@ DESCRIPTIONS: dict[str, str] = {
     "imports.run": "import the DSPT register and supplier spreadsheets",
     "organisation.write": "edit the organisation profile (its DSPT category included)",
     "attestations.write": "attest the CAF statements the records can't show (the IG lead)",
+    "organisation.write": "edit the organisation profile",
+    "pack.approve": "record the IG lead's or SIRO's approval of the DSPT evidence pack",
     "staff.manage": "manage staff users and API tokens",
 }
 

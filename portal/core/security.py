@@ -11,6 +11,7 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 
 from models.tables import ApiToken, StaffMember, VerifiedSession
+from portal.core import dates
 from portal.core.context import Actor
 from portal.core.permissions import needs_mfa
 
@@ -35,7 +36,7 @@ def constant_time_equal(a: str, b: str) -> bool:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return dates.now()
 
 
 async def actor_from_bearer(token: str) -> Actor | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
@@ -11,8 +10,9 @@ from litestar.params import Parameter
 from portal.core.downloads import content_disposition
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
-from portal.reports import attestations, evidence, service
+from portal.reports import approvals, attestations, evidence, service, snapshot
 from portal.reports.attestations import AttestationCreate, AttestationOut, attestation_out
+from portal.reports.schemas import ApprovalBlock, ApprovalCreate, ApprovalOut
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -30,9 +30,9 @@ async def dspt_evidence(
         annex: Annotated[Literal["ndg", "caf"] | None, Parameter(
             description="Add the other view as an annex labelled as such: ndg (standard 10 "
                         "items) or caf (CAF A4.a)")] = None,
-        as_at: Annotated[dt.date | None, Parameter(
-            description="Rebuild the pack as the records stood at the end of this day "
-                        "(YYYY-MM-DD), e.g. the 30 June deadline")] = None,
+        as_at: Annotated[str | None, Parameter(
+            max_length=20, description="YYYY-MM-DD: the pack as the records stood at the end of "
+                                       "that day (UK time), e.g. the 30 June deadline")] = None,
 ) -> Response[bytes]:
     filename, data = await evidence.evidence_pack(toolkit=toolkit, annex=annex, as_at=as_at)
     return _download(filename, data, DOCX)
@@ -66,3 +66,21 @@ class AttestationController(Controller):
           summary="Attest a CAF statement the records can't show (audited; the latest counts)")
     async def create(self, data: AttestationCreate) -> AttestationOut:
         return attestation_out(await attestations.attest(data))
+
+
+@post("/api/v1/reports/dspt-evidence/approvals", opt={"permission": "pack.approve"},
+      tags=["Reports"], summary="Approve the DSPT evidence pack as it stands (IG lead or SIRO)")
+async def approve_pack(data: ApprovalCreate) -> ApprovalOut:
+    row = await approvals.approve(toolkit=data.toolkit, as_at=await snapshot.as_at_date(data.as_at),
+                                  role=data.role, approver_name=data.approver_name)
+    return ApprovalOut.model_validate(row)
+
+
+@get("/api/v1/reports/dspt-evidence/approvals", opt={"permission": READ}, tags=["Reports"],
+     summary="The pack's current version and who approved it")
+async def pack_approvals(toolkit: Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$",
+                                                           description="e.g. 2026-27")] = "2025-26",
+                         as_at: Annotated[str | None, Parameter(max_length=20)] = None
+                         ) -> ApprovalBlock:
+    return ApprovalBlock.model_validate(await approvals.approval_block(
+        toolkit=toolkit, as_at=await snapshot.as_at_date(as_at)))

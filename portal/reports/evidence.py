@@ -9,9 +9,19 @@ import datetime as dt
 from typing import Any
 
 from portal.contracts.library import clause_title
+from portal.core.dates import now, uk_today
 from portal.core.errors import InvalidInput
 from portal.core.organisation import get_organisation
-from portal.reports import attestations, frameworks, pack, readiness, service
+from portal.reports import (
+    actions,
+    approvals,
+    attestations,
+    frameworks,
+    pack,
+    readiness,
+    service,
+    snapshot,
+)
 from portal.reports.facts import NATIONAL_SCHEMES, certificate_validity, in_scope
 
 ORGANISATION_WIDE = "Organisation-wide"
@@ -22,9 +32,7 @@ _AS_CLAUSES = {"NA3", "PA4", "A6"}
 
 
 async def load(as_at: dt.date | None) -> dict[str, Any]:
-    if as_at is not None:
-        raise InvalidInput("A pack as at a date needs the audit-trail snapshot, not available yet.")
-    return await service.portfolio()
+    return await snapshot.portfolio(as_at)
 
 
 def _category(organisation: dict[str, Any]) -> int:
@@ -84,39 +92,31 @@ def gaps(r: readiness.Readiness) -> list[tuple[str, str | None, str, str, str, s
     return out
 
 
-_OWNERS = {"clause": "Contract manager", "contract": "Procurement", "register": "Procurement",
-           "certificate": "Reviewer", "due_diligence": "Procurement", "attestation": "IG lead",
-           "statement": "IG lead", "risk": "Risk owner"}
-_PRIORITY = {"critical": ("High", 30), "elevated": ("Medium", 60), "baseline": ("Low", 90)}
-
-
 def _plan_rows(found, *, as_at: dt.date) -> list[tuple[str, str, str, str, str]]:
-    grouped: dict[tuple[str, str, str], list] = {}
-    for gap in found:
-        grouped.setdefault((gap[0], gap[2], gap[4]), []).append(gap)
+    plans = actions.plan([actions.Gap(supplier=s, tier=t, kind=k, subject=sub, contract=c, detail=d)
+                          for s, t, k, sub, c, d in found], as_at=as_at)
+    return [(s, a, o, p.capitalize(), due) for s, a, o, p, due in actions.rows(plans)]
+
+
+async def _approval(*, toolkit: str, as_at: dt.date | None, data: dict[str, Any],
+                    organisation: dict[str, Any]) -> dict[str, Any]:
+    block = await approvals.approval_block(toolkit=toolkit, as_at=as_at, data=data)
+    signed = {a["role"]: a for a in block["approvals"]}
     rows = []
-    for (supplier, kind, contract), items in grouped.items():
-        priority, days = _PRIORITY.get(items[0][1] or "", ("High", 30) if not supplier else ("Low", 90))
-        subjects = "; ".join(dict.fromkeys(clause_title(g[3]) if kind == "clause" else g[3]
-                                           for g in items if g[3]))
-        details = "; ".join(dict.fromkeys(g[5] for g in items if g[5]))
-        text = {"clause": f"Agree a contract variation to '{contract}' adding: {subjects}.",
-                "contract": f"Put a current contract in place with the terms it needs ({details}).",
-                "attestation": f"Make the attestation: {subjects}.",
-                "statement": f"Meet CAF A4.a {subjects}: {details}."}.get(
-            kind, f"Fix: {subjects or details}.")
-        rows.append((supplier or ORGANISATION_WIDE, text, _OWNERS[kind], priority,
-                     as_at + dt.timedelta(days=days)))
-    order = {"High": 0, "Medium": 1, "Low": 2}
-    rows.sort(key=lambda r: (r[0] != ORGANISATION_WIDE, order[r[3]], r[0]))
-    return [(s, t, o, p, pack._d(d)) for s, t, o, p, d in rows]
-
-
-async def _approval(*, organisation: dict[str, Any]) -> dict[str, Any]:
-    return {"version": "Draft", "note": "Not yet approved in the portal. The IG lead and the SIRO "
-                                        "approve this version before submission.",
-            "rows": [("IG lead", organisation.get("ig_lead_name") or "–", "Not yet approved", "–"),
-                     ("SIRO", organisation.get("siro_name") or "–", "Not yet approved", "–")]}
+    for role, label, default in (("ig_lead", "IG lead", organisation.get("ig_lead_name")),
+                                 ("siro", "SIRO", organisation.get("siro_name"))):
+        a = signed.get(role)
+        rows.append((label, a["approver_name"] if a else (default or "–"),
+                     f"Approved version {block['version']}" if a else "Not yet approved",
+                     pack._d(a["approved_at"]) if a else "–"))
+    note = (f"Version {block['version']} of the {toolkit} pack, records as at "
+            f"{pack._d(block['as_at'])}, manifest digest {block['manifest_sha256']}. "
+            + ("Approvals recorded in the portal for this very version are below."
+               if block["approved"] else
+               "Not yet approved: the IG lead and the SIRO record their approval of this "
+               "version in the portal (POST /api/v1/reports/dspt-evidence/approvals)."))
+    return {"version": str(block["version"]) + ("" if block["approved"] else " (draft)"),
+            "note": note, "rows": rows}
 
 
 def _validity_of(day: dt.date):
@@ -129,27 +129,32 @@ def _validity_of(day: dt.date):
     return check
 
 
-async def evidence_pack(*, toolkit: str, annex: str | None = None, as_at: dt.date | None = None,
-                        today: dt.date | None = None) -> tuple[str, bytes]:
+async def evidence_pack(*, toolkit: str, annex: str | None = None,
+                        as_at: str | dt.date | None = None, today: dt.date | None = None
+                        ) -> tuple[str, bytes]:
+    """The pack for a toolkit year and the organisation's category; with `as_at` (a date or
+    YYYY-MM-DD), from the records as they stood at the end of that day (UK time)."""
     if annex not in (None, "ndg", "caf"):
         raise InvalidInput("annex must be ndg (standard 10 items) or caf (CAF A4.a).")
-    generated = dt.datetime.now(dt.UTC)
-    day = as_at or today or generated.date()
-    if as_at is not None and as_at > generated.date():
-        raise InvalidInput("as_at can't be in the future: the records of that day don't exist yet.")
-    organisation = await get_organisation()
+    if toolkit not in frameworks.years():
+        raise InvalidInput(f"Unknown toolkit year {toolkit!r}; choose one of "
+                           f"{', '.join(frameworks.years())}.")
+    as_at = await snapshot.as_at_date(as_at)
+    generated = now()
+    day = as_at or today or uk_today()
     data = await load(as_at)
+    organisation = {**await get_organisation(), **(data.get("organisation") or {})}
     primary = await evaluate(toolkit=toolkit, as_at=as_at, today=day, data=data,
                              organisation=organisation)
     other = None
     if annex is not None and annex != primary.view.framework:
         other = await evaluate(toolkit=toolkit, as_at=as_at, today=day, data=data,
                                organisation=organisation, framework=annex)
-    approval = await _approval(organisation=organisation)
+    approval = await _approval(toolkit=toolkit, as_at=as_at, data=data, organisation=organisation)
     inputs = pack.PackInputs(
         organisation=organisation, toolkit=toolkit, readiness=primary, annex=other, data=data,
         as_at=as_at, generated_at=generated, version=approval["version"],
-        manifest=service.manifest({k: v for k, v in data.items() if isinstance(v, list)}),
+        manifest=service.manifest(data),
         plan_rows=_plan_rows(gaps(primary), as_at=day), approvals=approval["rows"],
         approval_note=approval["note"], clause_title=clause_title,
         validity_of=_validity_of(day), unaudited=data.get("unaudited") or {})

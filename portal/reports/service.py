@@ -10,39 +10,31 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from models.tables import (
     Assessment,
     Certification,
     Contract,
-    ContractClause,
-    ProductService,
     Risk,
-    SubProcessor,
     Supplier,
     SupplierContact,
-    SupplierScore,
 )
 from portal.contracts.library import library
 from portal.contracts.rules import required_for
 from portal.core.downloads import csv_text
 from portal.core.errors import NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
+from portal.reports import frameworks, snapshot
 
-TOOLKIT_FILE = Path(__file__).parent / "toolkit_items.yaml"
 SCHEME_LABELS = {"dspt": "DSPT", "cyber_essentials": "Cyber Essentials",
                  "cyber_essentials_plus": "Cyber Essentials Plus", "iso27001": "ISO/IEC 27001",
                  "other": "Other"}
 
 
-@lru_cache(maxsize=1)
 def toolkit_items() -> dict[str, Any]:
-    return yaml.safe_load(TOOLKIT_FILE.read_text(encoding="utf-8"))
+    """The toolkit years the portal knows (frameworks.yaml), each with what it answers."""
+    return frameworks.load()["years"]
 
 
 def _json(value: Any) -> Any:
@@ -53,36 +45,22 @@ def _date(value: Any) -> str:
     return value.strftime("%d %b %Y") if value else "–"
 
 
-async def portfolio() -> dict[str, Any]:
-    """Every record the reports summarise, loaded in a fixed number of queries."""
-    suppliers = await Supplier.select().where(Supplier.archived_at.is_null()).order_by(Supplier.name)
-    contacts = await SupplierContact.select().where(SupplierContact.archived_at.is_null()) \
-        .order_by(SupplierContact.id)
-    contracts = await Contract.select().where(Contract.archived_at.is_null()).order_by(Contract.id)
-    products = await ProductService.select(ProductService.supplier, ProductService.contract,
-                                           ProductService.name).order_by(ProductService.id)
-    clauses = await ContractClause.select(ContractClause.contract, ContractClause.key,
-                                          ContractClause.status).order_by(ContractClause.id)
-    certifications = await Certification.select().where(Certification.archived_at.is_null()) \
-        .order_by(Certification.id)
-    assessments = await Assessment.select(
-        Assessment.id, Assessment.supplier, Assessment.status, Assessment.sent_at,
-        Assessment.submitted_at, Assessment.decided_at, Assessment.due_date,
-        Assessment.definition.title.as_alias("questionnaire")).order_by(Assessment.id)
-    risks = await Risk.select().order_by(Risk.id)
-    scores = await SupplierScore.select().order_by(SupplierScore.supplier)
-    subprocessors = await SubProcessor.select().where(SubProcessor.archived_at.is_null()) \
-        .order_by(SubProcessor.supplier).order_by(SubProcessor.name)
-    return {"subprocessors": subprocessors, "suppliers": suppliers, "contacts": contacts, "contracts": contracts,
-            "products": products, "clauses": clauses, "certifications": certifications,
-            "assessments": assessments, "risks": risks, "scores": scores}
+async def portfolio(as_at: dt.date | None = None) -> dict[str, Any]:
+    """Every record the reports summarise (today's, or as at the end of a day): the snapshot's."""
+    return await snapshot.portfolio(as_at)
 
 
-def manifest(data: dict[str, list[dict]]) -> list[tuple[str, int, str]]:
+def manifest(data: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """SHA-256 of each record type in a portfolio (today's or as at a date: the same rows
+    hash the same), canonical JSON ordered as the portfolio lists them."""
     rows = []
     for name in sorted(data):
-        payload = json.dumps(data[name], sort_keys=True, default=str).encode()
-        rows.append((name, len(data[name]), hashlib.sha256(payload).hexdigest()))
+        if name in snapshot.ABOUT:
+            continue  # what the portfolio says about itself, not records
+        records = data[name]
+        records = records if isinstance(records, list) else [records] if records else []
+        payload = json.dumps(records, sort_keys=True, default=str).encode()
+        rows.append((name, len(records), hashlib.sha256(payload).hexdigest()))
     return rows
 
 

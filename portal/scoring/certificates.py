@@ -119,7 +119,6 @@ async def create_pending_certifications(supplier_ids: list[int]) -> int:
                 created += 1
                 await audit.record("certification.from_answers", target_type="certification",
                                    target_id=inserted[0]["id"], supplier_id=row["supplier"],
-                                   after={"source_key": key, "scheme": record["scheme"],
-                                          "certificate_number": record["certificate_number"],
-                                          "evidence": record["evidence"]})
+                                   after=await Certification.select().where(
+                                       Certification.id == inserted[0]["id"]).first())
     return created

@@ -79,6 +79,7 @@ async def open_knockout_risks(supplier_ids: list[int]) -> int:
                 opened += 1
                 await audit.record("risk.knockout_opened", target_type="risk",
                                    target_id=inserted[0]["id"], supplier_id=row["supplier"],
-                                   after={"source_key": key, "question_id": hit.question_id,
-                                          "criterion": hit.criterion, "answer": hit.answer})
+                                   after={**(await Risk.select().where(
+                                       Risk.id == inserted[0]["id"]).first()),
+                                       "answer": hit.answer})
     return opened

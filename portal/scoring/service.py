@@ -78,6 +78,11 @@ async def assessment_reading(assessment_id: int, definition_id: int):
         (EvidenceFile.assessment == assessment_id) & EvidenceFile.withdrawn_at.is_null())}
     checked = {r["question_id"] for r in await AnswerReview.select(AnswerReview.question_id).where(
         (AnswerReview.assessment == assessment_id) & (AnswerReview.decision == "accepted"))}
+    return reading_of(definition, values, evidenced=evidenced, checked=checked)
+
+
+def reading_of(definition, values: dict[str, Any], *, evidenced: set[str], checked: set[str]):
+    """The reading of answers under the policy's assurance factors (plain values)."""
     return read(definition, values, evidence_questions=evidenced, checked=checked,
                 factors=load_policy()["answer_assurance"])
 
@@ -175,7 +180,17 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     for a in assessments:
         if a["status"] == State.accepted and a["decided_at"] and a["decided_at"] >= window:
             readings[a["id"]] = await assessment_reading(a["id"], a["definition"])
+    return facts_from_rows(suppliers=suppliers, contacts=contacts, contracts=contracts,
+                           products=products, clauses=clauses, breach=breach, certs=certs,
+                           assessments=assessments, risks=risks, readings=readings)
 
+
+def facts_from_rows(*, suppliers: list[dict], contacts: dict[int, int], contracts: list[dict],
+                    products: dict[int, int], clauses: dict[int, dict[str, str]],
+                    breach: dict[int, int | None], certs: list[dict], assessments: list[dict],
+                    risks: list[dict], readings: dict[int, Any]) -> list[SupplierFacts]:
+    """The scoring facts from plain rows: today's tables (`load_facts`) or the records as they
+    stood at a date (`portal.reports.snapshot`), so both are scored by the same rules."""
     by_supplier: dict[str, dict[int, list]] = {k: defaultdict(list) for k in
                                                ("contracts", "certs", "assessments", "risks")}
     supplier_rows = {s["id"]: s for s in suppliers}
@@ -227,10 +242,18 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
         risks=tuple(by_supplier["risks"][s["id"]])) for s in suppliers]
 
 
+
 def _cleared(value) -> tuple[str, ...]:
     """Flag codes a reviewer cleared (stored as [{flag, by, at, note}, ...])."""
     items = json.loads(value) if isinstance(value, str) else (value or [])
     return tuple(i["flag"] if isinstance(i, dict) else str(i) for i in items or [])
+
+
+def breakdown_json(result: Score) -> str:
+    """The stored form of a score's breakdown (also what a pack as at a date shows)."""
+    return json.dumps({"criteria": result.breakdown(), "gates": result.gates,
+                       "caps": [c.as_dict() for c in result.caps],
+                       "tier_reasons": result.tier_reasons}, separators=(",", ":"), default=str)
 
 
 async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = False) -> int:
@@ -238,10 +261,7 @@ async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = Fal
     stamp = now()
     prepared = []
     for supplier_id, result in results:
-        breakdown = json.dumps({"criteria": result.breakdown(), "gates": result.gates,
-                                "caps": [c.as_dict() for c in result.caps],
-                                "tier_reasons": result.tier_reasons},
-                               separators=(",", ":"), default=str)
+        breakdown = breakdown_json(result)
         fingerprint = hashlib.sha1(  # noqa: S324 - change detection, not security
             f"{result.score}|{result.rating}|{result.tier}|{breakdown}".encode()).hexdigest()
         prepared.append((supplier_id, result, breakdown, fingerprint))
