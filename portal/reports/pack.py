@@ -121,6 +121,10 @@ def build(p: PackInputs) -> bytes:
         ("Version", p.version),
         ("Generated", _d(p.generated_at)),
     ], (1, 2.6))
+    if p.as_at:
+        _para(document, f"This pack is rebuilt from the audit trail as the records stood at the "
+                        f"end of {p.as_at:%d %B %Y} (UK time); every figure is judged as at that "
+                        "day.", bold=True)
     if p.unaudited:
         _para(document, "Records with no audit history appear as they are now: "
               + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(p.unaudited.items())) + ".",

@@ -249,3 +249,27 @@ async def test_the_ig_lead_attests_in_the_workspace(client):
     client.cookies.set("id", await staff_session("auditor", username="aud-att"))
     assert (await client.get("/staff/attestations/2026-27/NA5")).status_code in (403, 303)
     assert (await client.get("/staff/attestations")).status_code == 200
+
+
+async def test_pack_as_at_a_date_answers_from_the_records_of_that_day(client, admin, reviewer,
+                                                                      monkeypatch):
+    from portal.core import dates
+
+    real = dates.now
+    last_week = real() - dt.timedelta(days=7)
+    monkeypatch.setattr(dates, "now", lambda: last_week)
+    await an_organisation(client, admin, 4)
+    supplier = await factories.supplier(name="Northern Couriers")
+    await factories.contract(supplier["id"], title="Courier service", data_role="processor")
+    monkeypatch.setattr(dates, "now", real)
+    await factories.contact(supplier["id"])  # added today: 10.1.2 could only say Yes since
+    day = last_week.astimezone(dates.UK).date()
+
+    def register_answer(document):
+        return {r.cells[0].text: r.cells[2].text for r in document.tables[1].rows[1:]}["10.1.2"]
+
+    _, then = await pack(client, reviewer, toolkit="2025-26", as_at=day.isoformat())
+    _, now = await pack(client, reviewer, toolkit="2025-26")
+    assert register_answer(then) == "No" and register_answer(now) == "Yes"
+    assert f"end of {day:%d %B %Y}" in text_of(then)
+    assert "no contact recorded" in text_of(then)
