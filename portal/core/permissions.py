@@ -40,7 +40,6 @@ DESCRIPTIONS: dict[str, str] = {
     "imports.run": "import the DSPT register and supplier spreadsheets",
     "organisation.write": "edit the organisation profile (its DSPT category included)",
     "attestations.write": "attest the CAF statements the records can't show (the IG lead)",
-    "organisation.write": "edit the organisation profile",
     "pack.approve": "record the IG lead's or SIRO's approval of the DSPT evidence pack",
     "staff.manage": "manage staff users and API tokens",
 }
