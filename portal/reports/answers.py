@@ -162,5 +162,5 @@ def local_bar(views: list[SupplierView]) -> tuple[int, int, list[tuple[str, str]
             met += 1
         else:
             why = (criterion or {}).get("fixes") or (criterion or {}).get("reasons") or ["not scored yet"]
-            short.append((v.name, f"{v.tier or 'unscored'}: {why[0]}"))
+            short.append((v.name, f"{(v.tier or 'not scored yet').capitalize()} tier: {why[0]}"))
     return met, len(scope), short

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from portal.contracts.library import clause_title
+from portal.contracts.library import clause_label, clause_title
 from portal.core.dates import now, uk_today
 from portal.core.errors import InvalidInput
 from portal.core.organisation import get_organisation
@@ -94,7 +94,8 @@ def gaps(r: readiness.Readiness) -> list[tuple[str, str | None, str, str, str, s
 
 def _plan_rows(found, *, as_at: dt.date) -> list[tuple[str, str, str, str, str]]:
     plans = actions.plan([actions.Gap(supplier=s, tier=t, kind=k, subject=sub, contract=c, detail=d)
-                          for s, t, k, sub, c, d in found], as_at=as_at)
+                          for s, t, k, sub, c, d in found], as_at=as_at,
+                         words=clause_label)
     return [(s, a, o, p.capitalize(), due) for s, a, o, p, due in actions.rows(plans)]
 
 

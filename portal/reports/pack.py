@@ -158,7 +158,7 @@ def build(p: PackInputs) -> bytes:
     _para(document, "Each action closes one or more gaps above; the owner is the role the fix "
                     "needs, the priority follows the supplier's tier and the due date the priority.")
     _t(document, ["Supplier", "Action", "Owner", "Priority", "Due"], p.plan_rows,
-       (2.2, 5.6, 2.0, 1.4, 1.6))
+       (2.0, 5.2, 2.6, 1.3, 1.6))
 
     document.add_heading("7. Approval", level=1)
     _para(document, p.approval_note)
