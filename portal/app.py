@@ -44,6 +44,7 @@ from portal.reports.controllers import (
     supplier_report,
 )
 from portal.risks.api import RiskController
+from portal.schedules.controllers import ScheduleController
 from portal.scoring.controllers import supplier_score
 from portal.settings import Settings, get_settings
 from portal.staff.pages import staff_router
@@ -72,7 +73,8 @@ def api_router() -> Router:
         route_handlers=[SupplierController, ContractController, SubProcessorController,
                         CertificationController,
                         QuestionnaireController, AssessmentController, EvidenceController,
-                        RespondController, ContractClauseController, supplier_score,
+                        RespondController, ContractClauseController, ScheduleController,
+                        supplier_score,
                         dspt_evidence, supplier_report, register_csv, approve_pack, pack_approvals,
                         RiskController, ImportController, OrganisationController,
                         AttestationController],

@@ -21,12 +21,9 @@ from typing import Any
 
 import yaml
 
-from portal.contracts.library import KEYS, library
+from portal.contracts.library import library
 
 REQUIREMENTS_FILE = Path(__file__).parent / "requirements.yaml"
-DATA_ROLES = ("processor", "controller", "joint_controller", "none")
-SUPPLIER_TYPES = ("it_system", "it_service", "non_it")
-SYSTEM_ACCESS = ("none", "user", "remote", "privileged")
 
 
 @dataclass(frozen=True)
@@ -235,5 +232,6 @@ def required_for(contract: Mapping[str, Any] | Any, supplier: Mapping[str, Any] 
     return required_clauses(ClauseFacts.of(contract, supplier))
 
 
-__all__ = ["KEYS", "Agreement", "ClauseFacts", "agreement", "agreement_kind", "Condition", "Requirement", "RuleError", "conditions",
-           "policy", "required_clauses", "required_for", "requirements"]
+__all__ = ["Agreement", "ClauseFacts", "Condition", "Requirement", "RuleError", "agreement",
+           "agreement_kind", "conditions", "policy", "required_clauses", "required_for",
+           "requirements"]

@@ -163,8 +163,8 @@ async def set_clause(contract_id: int, key: str, *, status: str, location: str |
         raise InvalidInput("hours can only be recorded for breach.notification")
     async with write_transaction():
         contract = await _contract(contract_id)
-        if status == "not_applicable" and key.startswith("art28.") \
-                and contract["data_role"] == "processor" and contract["personal_data"]:
+        if status == "not_applicable" and key.startswith("art28.") and key in required_for(
+                contract, await _supplier_facts(contract["supplier"])):
             raise InvalidInput(f"{key} can't be 'not_applicable': the contract is for a processor "
                                "of personal data, and Article 28 requires every one of its terms.")
         row = await ContractClause.select().where(

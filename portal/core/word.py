@@ -64,19 +64,24 @@ def stamp(document, when: dt.datetime | None = None) -> str:
 
 
 def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
-          style: str = "Table Grid", widths: Sequence[float] | None = None):
-    """A table whose header row repeats on every page.
-
-    `widths` (centimetres, one per column) fixes the column widths, so that narrow columns
-    don't break words mid-word.
+          style: str = "Table Grid", widths: Sequence[float] = ()):
+    """A table whose header row repeats on every page; ``widths`` in centimetres fix the
+    columns (wide enough that no word breaks mid-word), otherwise Word shares them equally.
 
     Body rows are written as XML text and parsed in batches: building them element by element
     (or with cell()) takes minutes for tens of thousands of rows.
     """
     t = document.add_table(rows=2, cols=len(headers))
     t.style = document.styles[style]
-    if widths is not None:
-        _fix_widths(t, widths)
+    if widths:
+        t.autofit = False
+        layout = OxmlElement("w:tblLayout")  # fixed: LibreOffice and Word keep the widths
+        layout.set(qn("w:type"), "fixed")
+        t._tbl.tblPr.append(layout)
+        for column, width in zip(t.columns, widths, strict=True):
+            column.width = Cm(width)
+            for cell in column.cells:  # before the body rows copy the cell properties
+                cell.width = Cm(width)
     header_row = t.rows[0]
     for cell, text in zip(header_row.cells, headers, strict=True):
         cell.text = text
@@ -115,18 +120,6 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
     marker_row = t.add_row()
     marker_row.cells[0].text = marker
     return t
-
-
-def _fix_widths(t, widths: Sequence[float]) -> None:
-    t.autofit = False
-    tbl_pr = t._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tbl_pr.append(layout)
-    for index, width in enumerate(widths):
-        t.columns[index].width = Cm(width)
-        for cell in t.columns[index].cells:
-            cell.width = Cm(width)
 
 
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from portal.contracts.library import library
+from portal.contracts.library import clause_label
 
 POLICY_FILE = Path(__file__).parent / "actions.yaml"
 ORGANISATION_WIDE = "Organisation-wide"
@@ -35,10 +35,7 @@ def load_policy() -> dict[str, Any]:
 
 def clause_words(key: str) -> str:
     """'Audit and information (UK GDPR Article 28(3)(h))': a clause as a person reads it."""
-    clause = library().get(key)
-    if clause is None:
-        return key.replace("_", " ").replace(".", ": ")
-    return f"{clause.title} ({clause.legal_basis})" if clause.legal_basis else clause.title
+    return clause_label(key)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,6 @@ def test_fifty_nine_gaps_make_a_short_plan():
 
 
 def test_unknown_keys_and_kinds():
-    assert clause_words("made.up_key") == "made: up key"
+    assert clause_words("made.up_key") == "Up key"
     with pytest.raises(ValueError):
         plan([Gap("A", "critical", "wish")], as_at=AS_AT)
