@@ -14,7 +14,7 @@ BASELINE = {
     "staff supplier list": 6,
     "api supplier list": 4,
     "supplier page": 21,  # + the accepted questionnaires whose answers it shows, sub-processors
-    "dashboard": 24,  # + the DSPT readiness: the pack's portfolio load (10), organisation, attestations
+    "dashboard": 25,  # + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations
 }
 
 
