@@ -387,6 +387,18 @@ class SubProcessor(Table):
     archived_at = Timestamptz(null=True, default=None)
 
 
+class Attestation(Table):
+    """The IG lead's answer to a CAF statement the records can't show (e.g. A4.a NA5: IG is
+    part of procurement), for one toolkit year. Append-only: the latest row per (year,
+    statement) is the answer; earlier ones stay as the record of who said what when."""
+
+    toolkit_year = Varchar(length=7, required=True, index=True, help_text="e.g. 2026-27")
+    statement_id = Varchar(length=10, required=True, help_text="e.g. NA5 (frameworks.yaml)")
+    value = Boolean(help_text="whether the statement is true for the organisation")
+    note = Text(default="", help_text="what the IG lead relies on")
+    attested_by = Varchar(length=150, required=True)
+    role = Varchar(length=60, default="IG lead")
+    attested_at = Timestamptz(default=TimestamptzNow(), index=True)
 class PackApproval(Table):
     """A sign-off of the DSPT evidence pack: which version (per toolkit year, numbered in
     order; one version is one content: category, "as at" date and manifest hash) was approved,
@@ -499,6 +511,7 @@ ALL_TABLES: list[type[Table]] = [
     ClarificationReply,
     Risk,
     SubProcessor,
+    Attestation,
     PackApproval,
     SupplierScore,
     AuditEvent,

@@ -33,8 +33,10 @@ from portal.core.db import close_pool, start_pool
 from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, permission_guard, wrap_app
 from portal.core.logging import configure_logging
+from portal.core.organisation import OrganisationController
 from portal.imports.controllers import ImportController
 from portal.reports.controllers import (
+    AttestationController,
     approve_pack,
     dspt_evidence,
     pack_approvals,
@@ -74,8 +76,8 @@ def api_router() -> Router:
                         RespondController, ContractClauseController, ScheduleController,
                         supplier_score,
                         dspt_evidence, supplier_report, register_csv, approve_pack, pack_approvals,
-                        RiskController,
-                        ImportController],
+                        RiskController, ImportController, OrganisationController,
+                        AttestationController],
         security=[{"bearer": []}, {"session": []}],
     )
 

@@ -315,15 +315,18 @@ def report() -> None:
 
 
 @report.command("dspt-evidence")
-@click.option("--toolkit", default="2025-26", show_default=True)
+@click.option("--toolkit", default="2026-27", show_default=True)
+@click.option("--annex", type=click.Choice(["ndg", "caf"]), default=None,
+              help="Add the other view (standard 10 items or CAF A4.a) as an annex")
 @click.option("--as-at", "as_at", default=None, metavar="YYYY-MM-DD",
               help="Build the pack from the records as they stood at the end of that day")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def report_dspt(toolkit: str, as_at: str | None, output: Path | None) -> None:
-    """The DSPT standard 10 evidence pack (.docx)."""
-    from portal.reports.service import evidence_pack
+def report_dspt(toolkit: str, annex: str | None, as_at: str | None, output: Path | None) -> None:
+    """The DSPT evidence pack (.docx) for the organisation's category: standard 10 items or
+    CAF A4.a."""
+    from portal.reports.evidence import evidence_pack
 
-    filename, data = _run(lambda: evidence_pack(toolkit=toolkit, as_at=as_at))
+    filename, data = _run(lambda: evidence_pack(toolkit=toolkit, annex=annex, as_at=as_at))
     target = output or Path(filename)
     target.write_bytes(data)
     click.echo(str(target))

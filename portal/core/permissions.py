@@ -23,6 +23,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "risks.write": frozenset({"admin", "reviewer"}),
     "imports.run": frozenset({"admin", "procurement", "reviewer"}),
     "organisation.write": frozenset({"admin"}),
+    "attestations.write": frozenset({"admin", "reviewer"}),  # the IG lead reviews
     # the IG lead and the SIRO sign the evidence pack (each a reviewer or an admin here)
     "pack.approve": frozenset({"admin", "reviewer"}),
     "staff.manage": frozenset({"admin"}),
@@ -37,7 +38,8 @@ DESCRIPTIONS: dict[str, str] = {
     "clauses.write": "scan contracts and set clause status",
     "risks.write": "log and manage risks, disputes and incidents",
     "imports.run": "import the DSPT register and supplier spreadsheets",
-    "organisation.write": "edit the organisation profile",
+    "organisation.write": "edit the organisation profile (its DSPT category included)",
+    "attestations.write": "attest the CAF statements the records can't show (the IG lead)",
     "pack.approve": "record the IG lead's or SIRO's approval of the DSPT evidence pack",
     "staff.manage": "manage staff users and API tokens",
 }

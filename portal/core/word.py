@@ -75,6 +75,9 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
     t.style = document.styles[style]
     if widths:
         t.autofit = False
+        layout = OxmlElement("w:tblLayout")  # fixed: LibreOffice and Word keep the widths
+        layout.set(qn("w:type"), "fixed")
+        t._tbl.tblPr.append(layout)
         for column, width in zip(t.columns, widths, strict=True):
             column.width = Cm(width)
             for cell in column.cells:  # before the body rows copy the cell properties

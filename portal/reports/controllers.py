@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from litestar import Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
 from portal.core.downloads import content_disposition
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
-from portal.reports import approvals, service, snapshot
+from portal.reports import approvals, attestations, evidence, service, snapshot
+from portal.reports.attestations import AttestationCreate, AttestationOut, attestation_out
 from portal.reports.schemas import ApprovalBlock, ApprovalCreate, ApprovalOut
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -23,13 +24,17 @@ def _download(filename: str, data: bytes | str, media_type: str) -> Response[byt
 
 @get("/api/v1/reports/dspt-evidence.docx", opt={"permission": READ}, tags=["Reports"],
      media_type=DOCX, summary="DSPT standard 10 evidence pack (Word)")
-async def dspt_evidence(toolkit: Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$",
-                                                          description="e.g. 2025-26")] = "2025-26",
-                        as_at: Annotated[str | None, Parameter(
-                            max_length=20, description="YYYY-MM-DD: the pack as the records "
-                            "stood at the end of that day (UK time), e.g. the 30 June deadline"
-                        )] = None) -> Response[bytes]:
-    filename, data = await service.evidence_pack(toolkit=toolkit, as_at=as_at)
+async def dspt_evidence(
+        toolkit: Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$",
+                                          description="Toolkit year, e.g. 2026-27")] = "2026-27",
+        annex: Annotated[Literal["ndg", "caf"] | None, Parameter(
+            description="Add the other view as an annex labelled as such: ndg (standard 10 "
+                        "items) or caf (CAF A4.a)")] = None,
+        as_at: Annotated[str | None, Parameter(
+            max_length=20, description="YYYY-MM-DD: the pack as the records stood at the end of "
+                                       "that day (UK time), e.g. the 30 June deadline")] = None,
+) -> Response[bytes]:
+    filename, data = await evidence.evidence_pack(toolkit=toolkit, annex=annex, as_at=as_at)
     return _download(filename, data, DOCX)
 
 
@@ -44,6 +49,23 @@ async def supplier_report(supplier_id: Annotated[int, Parameter(gt=0, le=MAX_ID)
      media_type="text/csv", summary="The supplier register (CSV)")
 async def register_csv() -> Response[bytes]:
     return _download("supplier-register.csv", await service.register_csv(), "text/csv")
+
+
+class AttestationController(Controller):
+    path = "/api/v1/attestations"
+    tags = ["Reports"]
+
+    @get("/", opt={"permission": READ}, summary="The IG lead's attestations of CAF statements "
+                                                "for a toolkit year, latest first")
+    async def list(self, toolkit: Annotated[str, Parameter(
+            pattern=attestations.YEAR_PATTERN, description="Toolkit year, e.g. 2026-27")]
+                   ) -> list[AttestationOut]:
+        return [attestation_out(r) for r in await attestations.history(toolkit)]
+
+    @post("/", opt={"permission": "attestations.write"},
+          summary="Attest a CAF statement the records can't show (audited; the latest counts)")
+    async def create(self, data: AttestationCreate) -> AttestationOut:
+        return attestation_out(await attestations.attest(data))
 
 
 @post("/api/v1/reports/dspt-evidence/approvals", opt={"permission": "pack.approve"},

@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
 from models.tables import Assessment, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
+from portal.reports import evidence, frameworks
 from questionnaires import states
 
-READINESS = [
-    ("10.1", "known", "Suppliers handling personal data are recorded with products, contacts "
-                      "and contract dates"),
-    ("10.2.1", "certified", "Suppliers hold the certification their tier needs"),
-    ("10.2.2", "contracted", "Contracts carry the Article 28 and NHS terms they need"),
-    ("10.2", "due_diligence", "An accepted due diligence assessment in the last 12 months"),
-    ("10.3", "risks", "Risks and disputes are owned and recorded with their data-security risk"),
-]
 OPEN = sorted(states.OPEN_FOR_ANSWERS)
 
 
@@ -76,38 +68,27 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
         Assessment.status.is_in(sorted(states.AWAITING_REVIEW))).order_by(
         Assessment.submitted_at)
 
-    # Readiness and clause gaps come from the stored breakdowns of suppliers that handle
-    # personal data (the ones standard 10 is about).
+    # Clause gaps come from the stored breakdowns of suppliers that handle personal data.
     scored = await SupplierScore.select(
         SupplierScore.supplier, SupplierScore.breakdown, SupplierScore.rating,
         SupplierScore.supplier.name.as_alias("supplier_name")).where(
         SupplierScore.supplier.archived_at.is_null() & SupplierScore.tier.is_in(["critical", "elevated"]))
-    met, reasons = Counter(), {key: Counter() for _, key, _ in READINESS}
     clause_gaps = []
     for row in scored:
         breakdown = json.loads(row["breakdown"]) if isinstance(row["breakdown"], str) else row["breakdown"]
         for criterion in breakdown.get("criteria", []):
-            if criterion["met"]:
-                met[criterion["key"]] += 1
-            elif criterion["key"] in reasons:
-                # The first fix names the shortfall; reasons also list what is fine.
-                why = (criterion.get("fixes") or criterion["reasons"] or ["unknown"])[0]
-                reasons[criterion["key"]][_reason_kind(why)] += 1
             if criterion["key"] == "contracted" and not criterion["met"]:
                 clause_gaps.append({"supplier_id": row["supplier"], "supplier_name": row["supplier_name"],
                                     "reasons": [r for r in criterion["reasons"] if "missing" in r
                                                 or "partly" in r][:2] or criterion["reasons"][:1]})
-    in_scope = len(scored)
-    readiness = []
-    for ref, key, text in READINESS:
-        done = met[key]
-        verdict = "yes" if in_scope and done == in_scope else ("partly" if done else "no")
-        if not in_scope:
-            verdict = "yes"
-        readiness.append({"ref": ref, "text": text, "met": done, "of": in_scope, "verdict": verdict,
-                          "why": [f"{count} supplier(s): {reason}"
-                                  for reason, count in reasons[key].most_common(3)]})
-    ready_items = sum(1 for r in readiness if r["verdict"] == "yes")
+    # DSPT readiness: the evidence pack's own evaluation, for the organisation's category and
+    # the live toolkit year, so that the dashboard and the pack can't disagree.
+    year = frameworks.live_year()
+    evaluated = await evidence.evaluate(toolkit=year, today=today)
+    readiness = [{"ref": line.ref, "text": line.text, "answer": line.answer, "figure": line.figure,
+                  "ok": line.ok, "mandatory": line.mandatory, "why": line.why}
+                 for line in evaluated.lines]
+    ready_items = sum(1 for r in readiness if r["ok"])
     return {
         "total": total, "ratings": ratings, "tiers": tiers,
         "rating_chart": bar_chart([("Green", ratings.get("green", 0), "#007f3b"),
@@ -122,34 +103,6 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
         "overdue": overdue, "awaiting": awaiting,
         "clause_gaps": clause_gaps[:15], "clause_gap_count": len(clause_gaps),
         "readiness": readiness, "ready_items": ready_items, "today": today,
+        "readiness_year": year, "readiness_headline": evaluated.headline,
+        "readiness_framework": evaluated.view.label, "readiness_caf": evaluated.caf is not None,
     }
-
-
-# How the dashboard groups the first fix (or reason) of each unmet criterion into one line.
-_REASON_GROUPS: list[tuple[str, str]] = [
-    ("Add to ", "contracts missing required clauses"),
-    ("Obtain evidence of a current DSPT", "no current DSPT at Standards Met or above"),
-    ("Obtain a current Cyber Essentials Plus or ISO", "no current Cyber Essentials Plus or ISO/IEC 27001"),
-    ("Obtain a current", "no current certification"),
-    ("Send this year", "last accepted assessment is over 12 months old"),
-    ("Send the due diligence", "no due diligence questionnaire accepted"),
-    ("Chase the supplier", "questionnaire in progress, not yet accepted"),
-    ("Follow up the answers", "accepted assessment, but some answers fall short"),
-    ("Give each open high risk", "open high risks without an owner and mitigation"),
-    ("Record the data-security risk", "disputes without their data-security risk"),
-]
-_CONTAINS_GROUPS: list[tuple[str, str]] = [
-    ("only partly", "contract terms only partly in place"),
-    ("No current contract", "no current contract recorded"),
-    ("No certification", "no certification recorded"),
-]
-
-
-def _reason_kind(reason: str) -> str:
-    for prefix, label in _REASON_GROUPS:
-        if reason.startswith(prefix):
-            return label
-    for fragment, label in _CONTAINS_GROUPS:
-        if fragment in reason:
-            return label
-    return reason.rstrip(".")[:120]

@@ -15,7 +15,16 @@ from portal.core.http import client_address
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.settings import get_settings
-from portal.staff import auth, evidence, people, queue, register, subprocessors, workspace
+from portal.staff import (
+    attestations,
+    auth,
+    evidence,
+    people,
+    queue,
+    register,
+    subprocessors,
+    workspace,
+)
 from portal.staff.rendering import render
 from questionnaires.rules import REVIEW_FILTERS, review_filter
 
@@ -185,7 +194,8 @@ def staff_router() -> Router:
         route_handlers=[login_page, login, second_factor_page, second_factor, logout,
                         review_page, review_answer, decide,
                         *workspace.HANDLERS, *queue.HANDLERS, *register.HANDLERS,
-                        *people.HANDLERS, *subprocessors.HANDLERS, *evidence.HANDLERS],
+                        *people.HANDLERS, *subprocessors.HANDLERS, *attestations.HANDLERS,
+                        *evidence.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
                             PortalError: _page_error},

@@ -30,7 +30,7 @@ async def test_procurement_walks_the_workspace(server, tmp_path):
         browser = await launch(p)
         page = await signed_in_page(browser, server, "demo-procurement", password)
         content = await page.content()
-        assert "Suppliers by rating" in content and "DSPT standard 10 readiness" in content
+        assert "Suppliers by rating" in content and "DSPT 2026-27 readiness" in content
         assert await page.locator("svg[role=img]").count() == 2
         await page.screenshot(path=ARTIFACTS / "staff-dashboard.png", full_page=True)
         assert await axe_violations(page) == []
@@ -187,4 +187,60 @@ async def test_the_api_explorer_renders_the_schema(server):
         assert "Unable to render" not in await page.content()
         await page.screenshot(path=ARTIFACTS / "api-explorer.png")
         assert failed == []  # everything from this server, nothing from a CDN
+        await browser.close()
+
+
+async def test_ig_lead_attests_a_caf_statement(server, tmp_path):
+    """The reviewer (the IG lead) attests NA5 with JavaScript on, at desktop and phone widths:
+    a refusal keeps what was typed, the recorded answer shows who and when."""
+    from playwright.async_api import async_playwright
+
+    from portal.core import totp
+
+    await truncate_all()
+    demo = await load_demo(data_dir=tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as p:
+        browser = await launch(p)
+        page = await browser.new_page(viewport={"width": 375, "height": 800})
+        errors = []
+        page.on("console", lambda m: errors.append((m.text, m.location.get("url"), page.url))
+                if m.type == "error" else None)
+        failed = []
+        page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+        await page.goto(f"{server}/staff/")
+        await page.get_by_label("Username").fill("demo-reviewer")
+        await page.get_by_label("Password").fill(demo.credentials["demo-reviewer"])
+        await page.get_by_role("button", name="Sign in").click()
+        secret = demo.authenticator_keys["demo-reviewer"]
+        await page.get_by_label("Code").fill(totp.code_at(secret, totp.current_step()))
+        await page.get_by_role("button", name="Continue").click()
+        await page.get_by_role("heading", name="Where we stand").wait_for()
+        await page.goto(f"{server}/staff/attestations")
+        await page.get_by_role("heading", name="CAF A4.a attestations, toolkit 2026-27").wait_for()
+        await page.screenshot(path=ARTIFACTS / "staff-attestations-375.png", full_page=True)
+        # axe at desktop width: at 375 px the staff menu's links (all pages) are a known
+        # target-size finding outside this page
+        await page.set_viewport_size({"width": 1200, "height": 1000})
+        assert await axe_violations(page) == []
+        await page.set_viewport_size({"width": 375, "height": 800})
+        await page.get_by_role("link", name="Attest NA5").click()
+        await page.get_by_label("What you rely on (optional)").fill("Procurement policy 4.2")
+        await page.get_by_role("button", name="Record attestation").click()
+        await page.get_by_text("There is a problem").wait_for()
+        assert await page.get_by_label("What you rely on (optional)").input_value() == \
+            "Procurement policy 4.2"
+        await page.screenshot(path=ARTIFACTS / "staff-attestation-error-375.png", full_page=True)
+        await page.set_viewport_size({"width": 1200, "height": 1000})
+        assert await axe_violations(page) == []
+        await page.get_by_label("No").check()
+        await page.get_by_role("button", name="Record attestation").click()
+        await page.get_by_text("Your attestation is recorded").wait_for()
+        await page.screenshot(path=ARTIFACTS / "staff-attestations.png", full_page=True)
+        assert "demo-reviewer (IG lead)" in await page.content()
+        # the refused form answers 400 (as it should), and the sign-in page's favicon request
+        # (the login page, not this one) 404s; nothing else may reach the console
+        unexpected = [e for e in errors if "/staff/login" not in e[2]
+                      and not (e[1] or "").endswith("/staff/attestations/2026-27/NA5")]
+        assert unexpected == [], failed
         await browser.close()

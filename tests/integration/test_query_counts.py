@@ -14,7 +14,7 @@ BASELINE = {
     "staff supplier list": 9,  # + next contract end / certificate expiry (one UNION), the owner list, your saved filters
     "api supplier list": 4,
     "supplier page": 21,  # + the accepted questionnaires whose answers it shows, sub-processors
-    "dashboard": 12,
+    "dashboard": 25,  # + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations
 }
 
 

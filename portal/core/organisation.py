@@ -1,0 +1,102 @@
+"""The organisation using the portal (one row): its profile, and its DSPT category, which
+chooses what the evidence pack answers (NDG standard 10 items or CAF A4.a).
+
+GET /api/v1/organisation for every staff role; PATCH for admins, through `update_organisation`
+(validated, audited in the same transaction).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, get, patch
+from pydantic import EmailStr, Field
+
+from models.tables import Organisation
+from portal.core import audit
+from portal.core.db import write_transaction
+from portal.core.permissions import READ
+from portal.core.schemas import InputModel, LongText, Name, OdsCode, OutputModel, ShortText
+from portal.core.security import now
+
+CATEGORY_DESCRIPTION = ("DSPT organisation category: 1 = NHS trusts and foundation trusts, ICBs, "
+                        "CSUs, arm's-length bodies (CAF-aligned toolkit from 2024-25); 2-4 answer "
+                        "the NDG standard 10 items")
+FIELDS = ("name", "ods_code", "dspt_category", "ig_lead_name", "ig_lead_email", "siro_name",
+          "siro_email", "address")
+
+
+class OrganisationOut(OutputModel):
+    id: int
+    name: str
+    ods_code: str
+    dspt_category: int = Field(description=CATEGORY_DESCRIPTION)
+    ig_lead_name: str
+    ig_lead_email: str
+    siro_name: str
+    siro_email: str
+    address: str
+
+
+class OrganisationPatch(InputModel):
+    name: Name = None  # type: ignore[assignment]
+    ods_code: OdsCode = None  # type: ignore[assignment]
+    dspt_category: Literal[1, 2, 3, 4] = Field(None, description=CATEGORY_DESCRIPTION)  # type: ignore[assignment]
+    ig_lead_name: ShortText = None  # type: ignore[assignment]
+    ig_lead_email: Annotated[EmailStr, Field(max_length=254)] | Literal[""] = None  # type: ignore[assignment]
+    siro_name: ShortText = None  # type: ignore[assignment]
+    siro_email: Annotated[EmailStr, Field(max_length=254)] | Literal[""] = None  # type: ignore[assignment]
+    address: LongText = None  # type: ignore[assignment]
+
+
+DEFAULT = {"id": 0, "name": "Your organisation", "ods_code": "", "dspt_category": 1,
+           "ig_lead_name": "", "ig_lead_email": "", "siro_name": "", "siro_email": "",
+           "address": ""}
+
+
+async def get_organisation() -> dict[str, Any]:
+    """The profile (a default until one is written)."""
+    row = await Organisation.select().order_by(Organisation.id).first()
+    return row or dict(DEFAULT)
+
+
+async def update_organisation(data: OrganisationPatch) -> dict[str, Any]:
+    changes = {k: getattr(data, k) for k in data.model_fields_set if getattr(data, k) is not None}
+    async with write_transaction():
+        row = await Organisation.select().order_by(Organisation.id).first()
+        if row is None:
+            values = {**{k: v for k, v in DEFAULT.items() if k != "id"}, **changes}
+            created = Organisation(**values)
+            await created.save()
+            after = await Organisation.select().where(Organisation.id == created.id).first()
+            await audit.record("organisation.created", target_type="organisation",
+                               target_id=created.id, after=after)
+            return after
+        real = {k: v for k, v in changes.items() if row.get(k) != v}
+        if not real:
+            return row
+        await Organisation.update({**{Organisation._meta.get_column_by_name(k): v
+                                      for k, v in real.items()},
+                                   Organisation.updated_at: now()}).where(Organisation.id == row["id"])
+        after = await Organisation.select().where(Organisation.id == row["id"]).first()
+        await audit.record("organisation.updated", target_type="organisation", target_id=row["id"],
+                           before={k: row[k] for k in real}, after={k: after[k] for k in real})
+        return after
+
+
+def organisation_out(row: dict[str, Any]) -> OrganisationOut:
+    return OrganisationOut.model_validate({k: row.get(k, DEFAULT[k]) for k in ("id", *FIELDS)})
+
+
+class OrganisationController(Controller):
+    path = "/api/v1/organisation"
+    tags = ["Organisation"]
+
+    @get("/", opt={"permission": READ}, summary="The organisation's profile and DSPT category")
+    async def show(self) -> OrganisationOut:
+        return organisation_out(await get_organisation())
+
+    @patch("/", opt={"permission": "organisation.write"},
+           summary="Change the organisation's profile or DSPT category (admins; audited)")
+    async def update(self, data: OrganisationPatch) -> OrganisationOut:
+        return organisation_out(await update_organisation(data))
