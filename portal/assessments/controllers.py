@@ -13,13 +13,16 @@ from portal.assessments.schemas import (
     AnswerIn,
     AnswerReviewIn,
     AnswerSaved,
+    ChasedOut,
     EvidenceOut,
+    ExtendIn,
     QuestionnaireOut,
     ReplyIn,
     ReplySaved,
     ReviewIn,
     SendAssessment,
     SentAssessment,
+    SentAssessmentDates,
     StaffAssessmentOut,
     StatusOut,
     SubmitResult,
@@ -75,7 +78,7 @@ class AssessmentController(Controller):
     async def send(self, data: SendAssessment) -> SentAssessment:
         assessment, token = await service.send(
             supplier_id=data.supplier_id, contact_id=data.contact_id,
-            questionnaire=data.questionnaire, due_date=data.due_date)
+            questionnaire=data.questionnaire, due_date=data.due_date, force=data.force)
         return SentAssessment(id=assessment["id"], status=assessment["status"],
                               due_date=assessment["due_date"], link=service.link_url(token),
                               link_expires_at=assessment["link_expires_at"])
@@ -97,6 +100,19 @@ class AssessmentController(Controller):
         row, token = await service.reissue(assessment_id)
         return SentAssessment(id=row["id"], status=row["status"], due_date=row["due_date"],
                               link=service.link_url(token), link_expires_at=row["link_expires_at"])
+
+    @post("/{assessment_id:int}/extend", opt={"permission": "assessments.send"},
+          status_code=200, summary="Move the due date later (the link lasts with it)")
+    async def extend(self, assessment_id: AssessmentId, data: ExtendIn) -> SentAssessmentDates:
+        row = await service.extend(assessment_id, due_date=data.due_date)
+        return SentAssessmentDates(id=row["id"], status=row["status"], due_date=row["due_date"],
+                                   link_expires_at=row["link_expires_at"])
+
+    @post("/{assessment_id:int}/chase", opt={"permission": "assessments.send"},
+          status_code=200, summary="Email the supplier contact a reminder now")
+    async def chase(self, assessment_id: AssessmentId) -> ChasedOut:
+        row = await service.chase(assessment_id)
+        return ChasedOut(id=row["id"], status=row["status"])
 
     @post("/{assessment_id:int}/review", opt={"permission": "assessments.review"},
           status_code=200, summary="Accept, reject or ask for clarification")

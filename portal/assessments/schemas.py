@@ -19,6 +19,20 @@ class SendAssessment(InputModel):
     contact_id: Id
     questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     due_date: ReasonableDate
+    force: bool = Field(False, description=(
+        "Send even though the supplier already has this questionnaire open. Without it such a "
+        "send is refused with 409, a message naming the open one, and `open_assessment_id`."))
+
+
+class ExtendIn(InputModel):
+    due_date: ReasonableDate = Field(description="The new due date: after the current one, "
+                                                 "today or later, within a year")
+
+
+class ChasedOut(OutputModel):
+    id: int
+    status: str
+    chased: bool = Field(True, description="A reminder email is queued in the outbox")
 
 
 class SentAssessment(OutputModel):
@@ -27,6 +41,13 @@ class SentAssessment(OutputModel):
     due_date: dt.date
     link: str = Field(description="Shown only here and in the email (built when it is sent); "
                                   "only its hash is kept")
+    link_expires_at: dt.datetime
+
+
+class SentAssessmentDates(OutputModel):
+    id: int
+    status: str
+    due_date: dt.date
     link_expires_at: dt.datetime
 
 

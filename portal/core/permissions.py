@@ -24,6 +24,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "imports.run": frozenset({"admin", "procurement", "reviewer"}),
     "organisation.write": frozenset({"admin"}),
     "staff.manage": frozenset({"admin"}),
+    "outbox.read": frozenset({"admin"}),
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -37,6 +38,7 @@ DESCRIPTIONS: dict[str, str] = {
     "imports.run": "import the DSPT register and supplier spreadsheets",
     "organisation.write": "edit the organisation profile",
     "staff.manage": "manage staff users and API tokens",
+    "outbox.read": "see the outbox: recipients, subjects and delivery (never the bodies)",
 }
 
 
