@@ -15,6 +15,7 @@ BASELINE = {
     "api supplier list": 4,
     "supplier page": 21,  # + the accepted questionnaires whose answers it shows, sub-processors
     "dashboard": 12,
+    "outbox": 6,  # sign-in checks, then the page of mail and its count
 }
 
 
@@ -65,3 +66,14 @@ async def test_dashboard_does_not_grow_with_the_portfolio(client):
     few = await count(client, "/staff/")
     await a_portfolio(8, 2)
     assert few == await count(client, "/staff/") == BASELINE["dashboard"]
+
+
+async def test_the_outbox_does_not_grow_with_its_messages(client):
+    supplier = (await a_portfolio(1, 0))[0]
+    contact = await factories.contact(supplier["id"])
+    await factories.sent_assessment(supplier["id"], contact["id"])
+    await sign_in(client, "admin")
+    few = await count(client, "/staff/outbox")
+    for key in ("uk-gdpr-processor", "clinical-safety", "nhs-supplier-charter"):
+        await factories.sent_assessment(supplier["id"], contact["id"], questionnaire=key)
+    assert few == await count(client, "/staff/outbox?status=queued") == BASELINE["outbox"]
