@@ -17,6 +17,7 @@ from portal.settings import get_settings
 from portal.staff import (
     assessment_links,
     auth,
+    campaigns,
     outbox,
     people,
     register,
@@ -171,7 +172,7 @@ def staff_router() -> Router:
         route_handlers=[login_page, login, second_factor_page, second_factor, logout,
                         review_page, review_answer, decide,
                         *workspace.HANDLERS, *register.HANDLERS, *people.HANDLERS,
-                        *subprocessors.HANDLERS, *assessment_links.HANDLERS,
+                        *subprocessors.HANDLERS, *assessment_links.HANDLERS, *campaigns.HANDLERS,
                         *outbox.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
