@@ -54,14 +54,16 @@ def _blank(preset: str | None) -> dict[str, Any]:
     return typed
 
 
-def _read(form: Any) -> tuple[dict[str, Any], Filter | None, dt.date | None, dict[str, str]]:
+def _read(form: Any, raw: Any) -> tuple[dict[str, Any], Filter | None, dt.date | None,
+                                         dict[str, str]]:
+    """`form` as checked (one value a name), `raw` the posted form (ticked boxes repeat)."""
     typed: dict[str, Any] = text_values(form, ("name", "questionnaire", "older_than",
                                                "skip_open", "request_key", "previewed"),
                                         max_length=300)
     errors: dict[str, str] = {}
     for name, allowed in (("tiers", TIERS), ("ratings", RATINGS),
                           ("supplier_types", SUPPLIER_TYPES)):
-        chosen = [v for v in form.getall(name, []) if isinstance(v, str)] if name in form else []
+        chosen = [v for v in raw.getall(name) if isinstance(v, str)] if name in raw else []
         typed[name] = [v for v in chosen if v in allowed]
     for field in ("due_date", "contract_ends_before"):
         typed.update(date_parts(form, field))
@@ -132,7 +134,7 @@ async def new_campaign(request: Request) -> Template:
 @post("/campaigns/new", opt=SEND, status_code=200)
 async def preview_or_send(request: Request) -> Response:
     form = await auth.check_csrf(request)
-    typed, rule, due_date, errors = _read(form)
+    typed, rule, due_date, errors = _read(form, await request.form())
     if errors or rule is None or due_date is None:
         return _new_page(request, typed=typed, errors=errors, status_code=400)
     fingerprint = _fingerprint(typed["questionnaire"], rule)

@@ -48,6 +48,11 @@ async def test_preview_then_send_from_the_pages(client):
                   "The due date must be a real date"):
         assert words in wrong.text
     assert 'value="lots"' in wrong.text and await Campaign.count() == 0
+    narrow = await client.post("/staff/campaigns/new", data=_form(
+        csrf, action="preview", ratings=["green"], supplier_types=["non_it", "bogus"]))
+    assert narrow.status_code == 200 and "0 suppliers get" in narrow.text
+    assert 'id="ratings-green" name="ratings" type="checkbox" value="green" checked' in narrow.text
+    assert 'value="non_it" checked' in narrow.text and "Send to" not in narrow.text
     preview = await client.post("/staff/campaigns/new", data=_form(csrf, action="preview"))
     assert preview.status_code == 200 and "3 suppliers get" in preview.text
     assert "No Contact Ltd</a>: no active contact" in preview.text
