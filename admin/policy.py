@@ -17,6 +17,7 @@ SHARED_TABLES: frozenset[str] = frozenset({
     "contract_document", "dspt_register_entry", "audit_event", "sub_processor",
     "attestation",
     "pack_approval",
+    "campaign", "campaign_member",
 })
 
 READABLE: dict[str, frozenset[str]] = {

@@ -479,6 +479,33 @@ class SavedFilter(Table):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class Campaign(Table):
+    """One questionnaire sent to every supplier a filter matched (e.g. annual reassessment)."""
+
+    name = Varchar(length=200, required=True)
+    definition_key = Varchar(length=100, required=True, help_text="the questionnaire sent")
+    filter = JSON(default="{}", help_text="the filter that chose the suppliers, as chosen")
+    due_date = Date(null=True, default=None)
+    request_key = Varchar(length=64, unique=True, required=True,
+                          help_text="one per Send press: a second press finds the first campaign")
+    status = Varchar(length=20, default="sending", help_text="sending or sent")
+    created_by = Varchar(length=150, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CampaignMember(Table):
+    """A supplier in a campaign, once (a unique index on campaign and supplier)."""
+
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.restrict, index=True)
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    contact = ForeignKey(references=SupplierContact, on_delete=OnDelete.restrict, null=True)
+    assessment = ForeignKey(references=Assessment, on_delete=OnDelete.restrict, null=True,
+                            default=None, index=True)
+    status = Varchar(length=20, default="pending", help_text="pending, sent or skipped")
+    reason = Varchar(length=300, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class FailedAttempt(Table):
     """Wrong supplier links and failed sign-ins, counted in the database so that every worker
     process sees the same count. Short-lived: rows older than a day are pruned."""
@@ -518,4 +545,6 @@ ALL_TABLES: list[type[Table]] = [
     OutboundEmail,
     SavedFilter,
     FailedAttempt,
+    Campaign,
+    CampaignMember,
 ]

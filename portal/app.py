@@ -21,6 +21,7 @@ from admin.config import back_office, build_admin
 from portal import __version__, jobs
 from portal.assessments.controllers import (
     AssessmentController,
+    CampaignController,
     EvidenceController,
     QuestionnaireController,
     RespondController,
@@ -72,7 +73,8 @@ def api_router() -> Router:
         guards=[permission_guard],
         route_handlers=[SupplierController, ContractController, SubProcessorController,
                         CertificationController,
-                        QuestionnaireController, AssessmentController, EvidenceController,
+                        QuestionnaireController, AssessmentController, CampaignController,
+                        EvidenceController,
                         RespondController, ContractClauseController, ScheduleController,
                         supplier_score,
                         dspt_evidence, supplier_report, register_csv, approve_pack, pack_approvals,

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from portal.assessments import links
+from portal.assessments import campaigns, links
 from portal.assessments.jobs import expire_links, send_reminders
 from portal.core import audit, mail, ratelimit
 from portal.scoring.service import recompute_all
@@ -28,6 +28,7 @@ async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str,
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
         ("reminders", lambda: send_reminders(today)),
         ("expired", expire_links),
+        ("campaign_sends", campaigns.send_pending),
         # Supplier links are not stored: the outbox asks the assessments to build them.
         ("mail", lambda: mail.dispatch(settings, fill=links.fill)),
         # Time alone expires certificates and assessments, so scores are refreshed every run.

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 
-from portal.assessments import service
+from portal.assessments import campaigns, service
 from portal.assessments.schemas import (
     AnswerDecisionOut,
     AnswerIn,
     AnswerReviewIn,
     AnswerSaved,
+    CampaignDetailOut,
+    CampaignIn,
+    CampaignListOut,
+    CampaignOut,
+    CampaignResult,
+    ChasedOut,
     EvidenceOut,
+    ExtendIn,
     QuestionnaireOut,
     ReplyIn,
     ReplySaved,
     ReviewIn,
     SendAssessment,
     SentAssessment,
+    SentAssessmentDates,
     StaffAssessmentOut,
     StatusOut,
     SubmitResult,
@@ -75,7 +84,7 @@ class AssessmentController(Controller):
     async def send(self, data: SendAssessment) -> SentAssessment:
         assessment, token = await service.send(
             supplier_id=data.supplier_id, contact_id=data.contact_id,
-            questionnaire=data.questionnaire, due_date=data.due_date)
+            questionnaire=data.questionnaire, due_date=data.due_date, force=data.force)
         return SentAssessment(id=assessment["id"], status=assessment["status"],
                               due_date=assessment["due_date"], link=service.link_url(token),
                               link_expires_at=assessment["link_expires_at"])
@@ -97,6 +106,19 @@ class AssessmentController(Controller):
         row, token = await service.reissue(assessment_id)
         return SentAssessment(id=row["id"], status=row["status"], due_date=row["due_date"],
                               link=service.link_url(token), link_expires_at=row["link_expires_at"])
+
+    @post("/{assessment_id:int}/extend", opt={"permission": "assessments.send"},
+          status_code=200, summary="Move the due date later (the link lasts with it)")
+    async def extend(self, assessment_id: AssessmentId, data: ExtendIn) -> SentAssessmentDates:
+        row = await service.extend(assessment_id, due_date=data.due_date)
+        return SentAssessmentDates(id=row["id"], status=row["status"], due_date=row["due_date"],
+                                   link_expires_at=row["link_expires_at"])
+
+    @post("/{assessment_id:int}/chase", opt={"permission": "assessments.send"},
+          status_code=200, summary="Email the supplier contact a reminder now")
+    async def chase(self, assessment_id: AssessmentId) -> ChasedOut:
+        row = await service.chase(assessment_id)
+        return ChasedOut(id=row["id"], status=row["status"])
 
     @post("/{assessment_id:int}/review", opt={"permission": "assessments.review"},
           status_code=200, summary="Accept, reject or ask for clarification")
@@ -182,3 +204,29 @@ class RespondController(Controller):
     async def submit(self, request: Request, token: Token) -> SubmitResult:
         status = await through_link(request, lambda: service.submit(token))
         return SubmitResult(status=status)
+
+
+class CampaignController(Controller):
+    path = "/api/v1/campaigns"
+    tags = ["Campaigns"]
+
+    @post("/", opt={"permission": "assessments.send"},
+          summary="Send a questionnaire to every supplier a filter matches (dry_run: preview)")
+    async def create(self, data: CampaignIn) -> CampaignResult:
+        return CampaignResult(**await campaigns.start(
+            name=data.name, questionnaire=data.questionnaire,
+            rule=campaigns.filter_from(data.filter.model_dump()), due_date=data.due_date,
+            request_key=data.request_key or secrets.token_urlsafe(24),
+            created_by=current_actor().name, dry_run=data.dry_run))
+
+    @get("/", opt={"permission": READ}, summary="Campaigns, newest first")
+    async def index(self, limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+                    offset: Annotated[int, Parameter(ge=0, le=MAX_ID)] = 0) -> CampaignListOut:
+        rows, total = await campaigns.list_campaigns(limit=limit, offset=offset)
+        return CampaignListOut(items=[CampaignOut(**r) for r in rows], total=total)
+
+    @get("/{campaign_id:int}", opt={"permission": READ},
+         summary="A campaign: response rates, overdue, chased, members")
+    async def show(self, campaign_id: Annotated[int, Parameter(gt=0, le=MAX_ID)]
+                   ) -> CampaignDetailOut:
+        return CampaignDetailOut(**await campaigns.detail(campaign_id))

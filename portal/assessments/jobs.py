@@ -51,10 +51,25 @@ def next_reminder(due: dt.date, today: dt.date, stage: str) -> tuple[dt.date, st
     return None
 
 
+async def queue_reminder(*, assessment_id: int, contact: dict, supplier_name: str,
+                         title: str, due: dt.date, today: dt.date) -> None:
+    """The reminder email (scheduled or "chase now"): names the questionnaire and carries the
+    link as a placeholder the outbox fills when it sends."""
+    when = "is overdue" if due < today else f"is due on {due:%d %B %Y}"
+    subject = f"Reminder: '{title}' for {supplier_name} {when}"
+    await mail.queue(
+        to=contact["email"], related_type="assessment", related_id=assessment_id,
+        subject=subject,
+        body=(f"Dear {contact['name']},\n\nThe questionnaire '{title}' we sent {supplier_name} "
+              f"{when}. Please finish it here (keep this link private); your saved "
+              f"answers are still there:\n{links.placeholder(assessment_id)}\n"))
+
+
 async def send_reminders(today: dt.date | None = None) -> int:
     today = today or dt.date.today()
     rows = await Assessment.select(Assessment.id, Assessment.due_date, Assessment.reminder_stage,
-                                   Assessment.contact, Assessment.supplier).where(
+                                   Assessment.contact, Assessment.supplier,
+                                   Assessment.definition.title.as_alias("title")).where(
         Assessment.status.is_in(OPEN) & (Assessment.due_date <= today + dt.timedelta(days=7)))
     sent = 0
     for row in rows:
@@ -69,13 +84,9 @@ async def send_reminders(today: dt.date | None = None) -> int:
                 continue  # another run took it
             contact = await SupplierContact.select().where(SupplierContact.id == row["contact"]).first()
             supplier = await Supplier.select(Supplier.name).where(Supplier.id == row["supplier"]).first()
-            when = "is overdue" if stage == "overdue" else f"is due on {row['due_date']:%d %B %Y}"
-            await mail.queue(
-                to=contact["email"], related_type="assessment", related_id=row["id"],
-                subject=f"Reminder: the questionnaire for {supplier['name']} {when}",
-                body=(f"Dear {contact['name']},\n\nThe questionnaire we sent {supplier['name']} "
-                      f"{when}. Please finish it here (keep this link private); your saved "
-                      f"answers are still there:\n{links.placeholder(row['id'])}\n"))
+            await queue_reminder(assessment_id=row["id"], contact=contact,
+                                 supplier_name=supplier["name"], title=row["title"],
+                                 due=row["due_date"], today=today)
             await audit.record("assessment.reminded", target_type="assessment", target_id=row["id"],
                                supplier_id=row["supplier"], after={"stage": stage})
             sent += 1

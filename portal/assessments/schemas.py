@@ -19,6 +19,20 @@ class SendAssessment(InputModel):
     contact_id: Id
     questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     due_date: ReasonableDate
+    force: bool = Field(False, description=(
+        "Send even though the supplier already has this questionnaire open. Without it such a "
+        "send is refused with 409, a message naming the open one, and `open_assessment_id`."))
+
+
+class ExtendIn(InputModel):
+    due_date: ReasonableDate = Field(description="The new due date: after the current one, "
+                                                 "today or later, within a year")
+
+
+class ChasedOut(OutputModel):
+    id: int
+    status: str
+    chased: bool = Field(True, description="A reminder email is queued in the outbox")
 
 
 class SentAssessment(OutputModel):
@@ -27,6 +41,13 @@ class SentAssessment(OutputModel):
     due_date: dt.date
     link: str = Field(description="Shown only here and in the email (built when it is sent); "
                                   "only its hash is kept")
+    link_expires_at: dt.datetime
+
+
+class SentAssessmentDates(OutputModel):
+    id: int
+    status: str
+    due_date: dt.date
     link_expires_at: dt.datetime
 
 
@@ -149,3 +170,108 @@ class SupplierAssessmentOut(_Open):
     answers: dict[str, dict[str, Any]] = Field(
         description="By question id: value, version, any query, reply and thread, evidence ids")
     evidence: list[dict[str, Any]]
+
+
+# Campaigns -----------------------------------------------------------------------------
+
+Tier = Annotated[str, StringConstraints(pattern=r"^(critical|elevated|baseline)$")]
+Rating = Annotated[str, StringConstraints(pattern=r"^(green|amber|red)$")]
+SupplierType = Annotated[str, StringConstraints(pattern=r"^(it_system|it_service|non_it)$")]
+
+
+class CampaignFilterIn(InputModel):
+    tiers: list[Tier] = Field([], max_length=3, description="Any of these tiers (empty: any)")
+    ratings: list[Rating] = Field([], max_length=3)
+    supplier_types: list[SupplierType] = Field([], max_length=3)
+    diligence_older_than_months: Annotated[int, Field(ge=0, le=120)] | None = Field(
+        None, description="Last accepted assessment of this questionnaire older than this "
+                          "many months, or never (11: annual reassessment)")
+    contract_ends_before: ReasonableDate | None = Field(
+        None, description="Has a current contract ending before this date")
+    skip_open: bool = Field(True, description="Leave out suppliers who already have this "
+                                              "questionnaire open")
+
+
+class CampaignIn(InputModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    due_date: ReasonableDate
+    filter: CampaignFilterIn = CampaignFilterIn()
+    dry_run: bool = Field(False, description="Only preview who would get it; nothing is sent")
+    request_key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = \
+        Field(None, description="Send the same key again (a retry) and you get the campaign "
+                                "the first request made, not a second one")
+
+
+class CampaignRecipientOut(OutputModel):
+    supplier_id: int
+    name: str
+    tier: str | None
+    rating: str | None
+    last_accepted: dt.date | None
+
+
+class CampaignSkippedOut(OutputModel):
+    supplier_id: int
+    name: str
+    reason: str
+
+
+class CampaignPreviewOut(OutputModel):
+    questionnaire: dict[str, str]
+    recipients: list[CampaignRecipientOut]
+    skipped: list[CampaignSkippedOut]
+
+
+class CampaignStatsOut(OutputModel):
+    total: int = Field(description="Suppliers it is being sent to")
+    sent: int
+    pending: int
+    skipped: int
+    opened: int
+    opened_pct: int
+    submitted: int
+    submitted_pct: int
+    accepted: int
+    accepted_pct: int
+    overdue: int
+    chased: int
+
+
+class CampaignOut(OutputModel):
+    id: int
+    name: str
+    questionnaire: dict[str, str]
+    filter: dict[str, Any]
+    due_date: dt.date | None
+    status: str = Field(description="sending or sent")
+    created_by: str
+    created_at: dt.datetime
+    stats: CampaignStatsOut
+
+
+class CampaignMemberOut(OutputModel):
+    supplier_id: int
+    supplier: str
+    status: str = Field(description="pending, sending, sent or skipped")
+    reason: str
+    assessment_id: int | None
+    assessment_status: str | None
+    due_date: dt.date | None
+    overdue: bool
+
+
+class CampaignDetailOut(CampaignOut):
+    members: list[CampaignMemberOut]
+
+
+class CampaignResult(OutputModel):
+    dry_run: bool
+    preview: CampaignPreviewOut
+    campaign: CampaignOut | None = Field(None, description="The campaign (absent on a dry run)")
+    created: bool = Field(False, description="False when this request key had made it already")
+
+
+class CampaignListOut(OutputModel):
+    items: list[CampaignOut]
+    total: int

@@ -66,6 +66,17 @@ class TransitionRefused(Conflict):
     """A status change the assessment state machine does not allow (409, in plain words)."""
 
 
+class AlreadyOpen(Conflict):
+    """The supplier already has this questionnaire open; sending again needs `force`."""
+
+    def __init__(self, *, supplier: str, title: str, open_: dict[str, Any]) -> None:
+        sent = open_["sent_at"].strftime("%-d %B %Y") if open_["sent_at"] else "an earlier date"
+        due = open_["due_date"].strftime("%-d %B %Y") if open_["due_date"] else "no due date"
+        super().__init__(f"{supplier} already has an open '{title}' sent on {sent}, due {due}.",
+                         extra={"open_assessment_id": open_["id"]})
+        self.open = open_
+
+
 class AnswerNotSeen(Conflict):
     default_message = ("This question was answered elsewhere (another tab or person) after "
                        "you opened the page. Check the answer now saved and change it if needed.")
@@ -167,16 +178,32 @@ async def _invitation(*, contact: dict, supplier: dict, definition: Definition, 
                      related_type="assessment", related_id=assessment_id)
 
 
+def _check_due(due_date: dt.date, field: str = "due_date") -> None:
+    if due_date < dt.date.today():
+        raise InvalidInput(f"{field} must be today or later.")
+    if due_date > dt.date.today() + dt.timedelta(days=366):
+        raise InvalidInput(f"{field} must be within a year.")
+
+
+async def open_of_kind(supplier_id: int, questionnaire: str) -> dict[str, Any] | None:
+    """The supplier's most recent assessment of this questionnaire (definition key) that is
+    still pending (sent and not yet decided, revoked or expired), if any."""
+    return await Assessment.select(
+        Assessment.id, Assessment.status, Assessment.sent_at, Assessment.due_date).where(
+        (Assessment.supplier == supplier_id) & (Assessment.definition.key == questionnaire)
+        & Assessment.status.is_in(sorted(states.PENDING - {State.draft}))
+    ).order_by(Assessment.id, ascending=False).first()
+
+
 async def send(*, supplier_id: int, contact_id: int, questionnaire: str,
-               due_date: dt.date) -> tuple[dict[str, Any], str]:
+               due_date: dt.date, force: bool = False) -> tuple[dict[str, Any], str]:
+    """Send a questionnaire. Refused (AlreadyOpen, 409) when the supplier already has one of
+    the same questionnaire open, unless `force`."""
     definition = shipped().get(questionnaire)
     if definition is None:
         raise InvalidInput(f"Unknown questionnaire {questionnaire!r}. Choose one of: "
                            + ", ".join(sorted(shipped())))
-    if due_date < dt.date.today():
-        raise InvalidInput("due_date must be today or later.")
-    if due_date > dt.date.today() + dt.timedelta(days=366):
-        raise InvalidInput("due_date must be within a year.")
+    _check_due(due_date)
     async with write_transaction():
         supplier = await Supplier.select().where(Supplier.id == supplier_id).first()
         if supplier is None:
@@ -188,6 +215,11 @@ async def send(*, supplier_id: int, contact_id: int, questionnaire: str,
             & SupplierContact.archived_at.is_null()).first()
         if contact is None:
             raise Unprocessable(f"Contact {contact_id} is not a current contact of this supplier.")
+        if not force:
+            already = await open_of_kind(supplier_id, definition.key)
+            if already is not None:
+                raise AlreadyOpen(supplier=supplier["name"], title=definition.title,
+                                  open_=already)
         definition_id = await _store_definition(definition)
         # A draft first (the link is derived from the id), sent in the same transaction.
         row = Assessment(supplier=supplier_id, contact=contact_id, definition=definition_id,
@@ -286,6 +318,62 @@ async def reissue(assessment_id: int, *, due_date: dt.date | None = None) -> tup
         await _invitation(contact=contact, supplier=supplier, definition=definition, due=due,
                           assessment_id=assessment_id, reissued=True)
     return updated, token
+
+
+async def extend(assessment_id: int, *, due_date: dt.date) -> dict[str, Any]:
+    """A later due date (the link lasts as long after it as ever); the reminders start again
+    from the new date, and the contact is told."""
+    _check_due(due_date, "The new due date")
+    async with write_transaction():
+        assessment = await _lock(assessment_id)
+        if assessment["status"] not in states.OPEN_FOR_ANSWERS:
+            raise TransitionRefused(f"This assessment is {states.describe(assessment['status'])}; "
+                                    "only one the supplier is still answering can be extended.")
+        if assessment["due_date"] and due_date <= assessment["due_date"]:
+            raise InvalidInput(f"The new due date must be after the current one, "
+                               f"{assessment['due_date']:%-d %B %Y}.")
+        updated = await _set_status(
+            assessment, assessment["status"], action="assessment.extended",
+            extra={"due_date": due_date, "link_expires_at": _link_expiry(due_date),
+                   "reminder_stage": ""},
+            after={"due_date": due_date, "previous_due_date": assessment["due_date"]})
+        contact = await SupplierContact.select().where(
+            SupplierContact.id == assessment["contact"]).first()
+        definition = await frozen_definition(assessment["definition"])
+        organisation = await _organisation_name()
+        await mail.queue(
+            to=contact["email"], related_type="assessment", related_id=assessment_id,
+            subject=f"{organisation}: more time for '{definition.title}', now due "
+                    f"{due_date:%d %B %Y}",
+            body=(f"Dear {contact['name']},\n\n{organisation} has moved the due date of "
+                  f"'{definition.title}' to {due_date:%d %B %Y}. Your link stays the same "
+                  f"(keep it private):\n{links.placeholder(assessment_id)}\n\n{organisation}\n"))
+    return updated
+
+
+async def chase(assessment_id: int, *, today: dt.date | None = None) -> dict[str, Any]:
+    """Remind the contact now (the scheduled reminders carry on as before)."""
+    from portal.assessments.jobs import queue_reminder
+
+    async with write_transaction():
+        assessment = await _lock(assessment_id)
+        if assessment["status"] not in states.OPEN_FOR_ANSWERS:
+            raise TransitionRefused(
+                f"This assessment is {states.describe(assessment['status'])}, so there is "
+                "nothing to chase: only a questionnaire the supplier is still answering can be "
+                "chased.")
+        contact = await SupplierContact.select().where(
+            SupplierContact.id == assessment["contact"]).first()
+        supplier = await Supplier.select(Supplier.name).where(
+            Supplier.id == assessment["supplier"]).first()
+        definition = await frozen_definition(assessment["definition"])
+        await queue_reminder(assessment_id=assessment_id, contact=contact,
+                             supplier_name=supplier["name"], title=definition.title,
+                             due=assessment["due_date"], today=today or dt.date.today())
+        await audit.record("assessment.chased", target_type="assessment",
+                           target_id=assessment_id, supplier_id=assessment["supplier"],
+                           after={"contact_id": assessment["contact"]})
+    return assessment
 
 
 async def open_link(token: str) -> LinkContext:

@@ -33,6 +33,25 @@ async def queue(*, to: str, subject: str, body: str, related_type: str = "",
         related_type=related_type, related_id=str(related_id), next_attempt_at=now()))
 
 
+STATUSES = ("queued", "sending", "sent", "logged", "failed")
+
+
+async def outbox(*, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """The outbox for the admin's view, newest first: everything but the body (a body is
+    filled with links only at send time, but it is still the supplier's mail)."""
+    where = OutboundEmail.status == status if status else None
+    rows = OutboundEmail.select(
+        OutboundEmail.id, OutboundEmail.to_address, OutboundEmail.subject, OutboundEmail.status,
+        OutboundEmail.attempts, OutboundEmail.last_error, OutboundEmail.related_type,
+        OutboundEmail.related_id, OutboundEmail.created_at, OutboundEmail.sent_at,
+        OutboundEmail.next_attempt_at,
+    ).order_by(OutboundEmail.id, ascending=False).limit(limit).offset(offset)
+    total = OutboundEmail.count()
+    if where is not None:
+        rows, total = rows.where(where), total.where(where)
+    return await rows, await total
+
+
 def _send_smtp(settings: Settings, message: EmailMessage) -> None:
     url = urlparse(settings.smtp_url or "")
     port = url.port or (465 if url.scheme == "smtps" else 25)

@@ -27,6 +27,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # the IG lead and the SIRO sign the evidence pack (each a reviewer or an admin here)
     "pack.approve": frozenset({"admin", "reviewer"}),
     "staff.manage": frozenset({"admin"}),
+    "outbox.read": frozenset({"admin"}),
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -42,6 +43,7 @@ DESCRIPTIONS: dict[str, str] = {
     "attestations.write": "attest the CAF statements the records can't show (the IG lead)",
     "pack.approve": "record the IG lead's or SIRO's approval of the DSPT evidence pack",
     "staff.manage": "manage staff users and API tokens",
+    "outbox.read": "see the outbox: recipients, subjects and delivery (never the bodies)",
 }
 
 

@@ -16,9 +16,12 @@ from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.settings import get_settings
 from portal.staff import (
+    assessment_links,
     attestations,
     auth,
+    campaigns,
     evidence,
+    outbox,
     people,
     queue,
     register,
@@ -195,7 +198,8 @@ def staff_router() -> Router:
                         review_page, review_answer, decide,
                         *workspace.HANDLERS, *queue.HANDLERS, *register.HANDLERS,
                         *people.HANDLERS, *subprocessors.HANDLERS, *attestations.HANDLERS,
-                        *evidence.HANDLERS],
+                        *evidence.HANDLERS, *assessment_links.HANDLERS, *campaigns.HANDLERS,
+                        *outbox.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
                             PortalError: _page_error},

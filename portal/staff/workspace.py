@@ -257,9 +257,18 @@ async def send_questionnaire(request: Request, supplier_id: Id) -> Response:
         contact_id = int(form.get("contact_id", "0"))
     except ValueError:
         raise InvalidInput("Choose a contact and a due date such as 2026-12-31.") from None
-    assessment, token = await assessments.send(
-        supplier_id=supplier_id, contact_id=contact_id,
-        questionnaire=str(form.get("questionnaire", "")), due_date=due)
+    questionnaire = str(form.get("questionnaire", ""))
+    try:
+        assessment, token = await assessments.send(
+            supplier_id=supplier_id, contact_id=contact_id, questionnaire=questionnaire,
+            due_date=due, force=form.get("force") == "1")
+    except assessments.AlreadyOpen as warning:
+        return render(request, "staff/send_duplicate.html", status_code=409,
+                      page_title="This questionnaire is already open",
+                      s=await suppliers.get_supplier(supplier_id), message=warning.message,
+                      open_id=warning.open["id"],
+                      typed={"questionnaire": questionnaire, "contact_id": contact_id,
+                             "due_date": due.isoformat()})
     return _to_link_page(request, assessment["id"], token, reissued=False)
 
 

@@ -15,6 +15,9 @@ BASELINE = {
     "api supplier list": 4,
     "supplier page": 21,  # + the accepted questionnaires whose answers it shows, sub-processors
     "dashboard": 25,  # + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations
+    "campaign page": 6,  # sign-in checks, the campaign, its members (one join), chased
+    "campaign list": 6,  # sign-in checks, a page of campaigns, their members, the count
+    "outbox": 6,  # sign-in checks, then the page of mail and its count
 }
 
 
@@ -65,3 +68,37 @@ async def test_dashboard_does_not_grow_with_the_portfolio(client):
     few = await count(client, "/staff/")
     await a_portfolio(8, 2)
     assert few == await count(client, "/staff/") == BASELINE["dashboard"]
+
+
+async def test_the_outbox_does_not_grow_with_its_messages(client):
+    supplier = (await a_portfolio(1, 0))[0]
+    contact = await factories.contact(supplier["id"])
+    await factories.sent_assessment(supplier["id"], contact["id"])
+    await sign_in(client, "admin")
+    few = await count(client, "/staff/outbox")
+    for key in ("uk-gdpr-processor", "clinical-safety", "nhs-supplier-charter"):
+        await factories.sent_assessment(supplier["id"], contact["id"], questionnaire=key)
+    assert few == await count(client, "/staff/outbox?status=queued") == BASELINE["outbox"]
+
+
+async def test_campaign_pages_do_not_grow_with_their_members(client):
+    import datetime as dt
+
+    from portal.assessments import campaigns
+
+    async def campaign(key: str) -> int:
+        made, _ = await campaigns.create(
+            name=key, questionnaire="ndg10-supplier-due-diligence",
+            rule=campaigns.filter_from({"skip_open": False}),
+            due_date=dt.date.today() + dt.timedelta(days=20), request_key=key, created_by="t")
+        await campaigns.send_batch(made)
+        return made
+
+    await a_portfolio(2, 0)
+    small = await campaign("query-count-1")
+    await sign_in(client, "auditor")
+    few = (await count(client, f"/staff/campaigns/{small}"), await count(client, "/staff/campaigns"))
+    await a_portfolio(6, 0)
+    big = await campaign("query-count-2")
+    many = (await count(client, f"/staff/campaigns/{big}"), await count(client, "/staff/campaigns"))
+    assert few == many == (BASELINE["campaign page"], BASELINE["campaign list"])

@@ -1,0 +1,91 @@
+"""Who a campaign reaches: a filter over plain facts about each supplier (no framework, no
+database), so the preview, the send and the tests agree on every choice and every reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from portal.core.dates import add_months
+
+TIERS = ("critical", "elevated", "baseline")
+RATINGS = ("green", "amber", "red")
+SUPPLIER_TYPES = ("it_system", "it_service", "non_it")
+
+NO_CONTACT = "no active contact"
+ALREADY_OPEN = "already has this questionnaire open"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Empty tuples and None mean "any"."""
+
+    tiers: tuple[str, ...] = ()
+    ratings: tuple[str, ...] = ()
+    supplier_types: tuple[str, ...] = ()
+    # "last accepted due diligence (this questionnaire) older than N months, or never"
+    diligence_older_than_months: int | None = None
+    contract_ends_before: dt.date | None = None
+    skip_open: bool = True  # leave out suppliers who already have this questionnaire open
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["contract_ends_before"] = (self.contract_ends_before.isoformat()
+                                        if self.contract_ends_before else None)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+# Annual reassessment: every supplier whose last accepted questionnaire of this kind is
+# older than 11 months (or who never had one accepted), so it is back before the year is out.
+ANNUAL_REASSESSMENT = Filter(diligence_older_than_months=11)
+
+
+@dataclass
+class Candidate:
+    supplier_id: int
+    name: str
+    tier: str | None = None
+    rating: str | None = None
+    supplier_type: str = "it_service"
+    last_accepted: dt.date | None = None
+    contract_end_dates: list[dt.date] = field(default_factory=list)
+    has_open: bool = False
+    contact_id: int | None = None
+
+
+def matches(rule: Filter, c: Candidate, today: dt.date) -> bool:
+    if rule.tiers and c.tier not in rule.tiers:
+        return False
+    if rule.ratings and c.rating not in rule.ratings:
+        return False
+    if rule.supplier_types and c.supplier_type not in rule.supplier_types:
+        return False
+    if rule.diligence_older_than_months is not None and c.last_accepted is not None \
+            and c.last_accepted > add_months(today, -rule.diligence_older_than_months):
+        return False
+    if rule.contract_ends_before is not None and not any(
+            end < rule.contract_ends_before for end in c.contract_end_dates):
+        return False
+    return True
+
+
+def choose(rule: Filter, candidates: list[Candidate], today: dt.date
+           ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
+    """(who gets it, [(who is skipped, why)]) among the suppliers the filter matches."""
+    chosen: list[Candidate] = []
+    skipped: list[tuple[Candidate, str]] = []
+    for c in candidates:
+        if not matches(rule, c, today):
+            continue
+        if c.contact_id is None:
+            skipped.append((c, NO_CONTACT))
+        elif rule.skip_open and c.has_open:
+            skipped.append((c, ALREADY_OPEN))
+        else:
+            chosen.append(c)
+    return chosen, skipped
+
+
+def percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0

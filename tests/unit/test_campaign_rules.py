@@ -1,0 +1,65 @@
+"""Who a campaign reaches, on plain values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from portal.assessments.campaign_rules import (
+    ALREADY_OPEN,
+    ANNUAL_REASSESSMENT,
+    NO_CONTACT,
+    Candidate,
+    Filter,
+    choose,
+    matches,
+    percent,
+)
+
+TODAY = dt.date(2026, 12, 2)
+
+
+def supplier(n: int, **facts) -> Candidate:
+    return Candidate(supplier_id=n, name=f"S{n}", contact_id=n, **facts)
+
+
+def test_annual_reassessment_takes_the_never_and_the_stale():
+    never = supplier(1)
+    stale = supplier(2, last_accepted=dt.date(2025, 12, 1))
+    recent = supplier(3, last_accepted=dt.date(2026, 1, 3))
+    exactly = supplier(4, last_accepted=dt.date(2026, 1, 2))  # 11 months to the day: due
+    assert [c.supplier_id for c in (never, stale, recent, exactly)
+            if matches(ANNUAL_REASSESSMENT, c, TODAY)] == [1, 2, 4]
+
+
+def test_tier_rating_type_and_contract_end_each_narrow_it():
+    c = supplier(1, tier="critical", rating="amber", supplier_type="it_system",
+                 contract_end_dates=[dt.date(2027, 3, 31)])
+    assert matches(Filter(tiers=("critical",), ratings=("amber", "red")), c, TODAY)
+    assert not matches(Filter(tiers=("baseline",)), c, TODAY)
+    assert not matches(Filter(ratings=("green",)), c, TODAY)
+    assert not matches(Filter(supplier_types=("non_it",)), c, TODAY)
+    assert matches(Filter(contract_ends_before=dt.date(2027, 4, 1)), c, TODAY)
+    assert not matches(Filter(contract_ends_before=dt.date(2027, 3, 31)), c, TODAY)
+    assert not matches(Filter(contract_ends_before=dt.date(2027, 4, 1)), supplier(2), TODAY)
+    unscored = supplier(3)
+    assert matches(Filter(), unscored, TODAY) and not matches(Filter(tiers=("critical",)),
+                                                             unscored, TODAY)
+
+
+def test_who_is_skipped_and_why():
+    ready = supplier(1)
+    nobody = Candidate(supplier_id=2, name="S2", contact_id=None)
+    busy = supplier(3, has_open=True)
+    chosen, skipped = choose(Filter(), [ready, nobody, busy], TODAY)
+    assert chosen == [ready]
+    assert [(c.supplier_id, why) for c, why in skipped] == [(2, NO_CONTACT), (3, ALREADY_OPEN)]
+    chosen, skipped = choose(Filter(skip_open=False), [ready, nobody, busy], TODAY)
+    assert chosen == [ready, busy] and len(skipped) == 1
+
+
+def test_the_filter_is_kept_as_json():
+    rule = Filter(tiers=("critical",), contract_ends_before=dt.date(2027, 1, 1))
+    assert rule.as_json() == {"tiers": ["critical"], "ratings": [], "supplier_types": [],
+                              "diligence_older_than_months": None,
+                              "contract_ends_before": "2027-01-01", "skip_open": True}
+    assert percent(1, 3) == 33 and percent(0, 0) == 0
