@@ -5,17 +5,19 @@ from __future__ import annotations
 from urllib.parse import quote, urlparse
 
 from litestar import Request, Response, Router, get, post
+from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
 from portal.assessments import service as assessments
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
-from portal.core.http import client_address
+from portal.core.http import client_address, http_error_handler, unexpected_error_handler
+from portal.core.pages import back_link, error_words
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.settings import get_settings
 from portal.staff import auth, people, register, subprocessors, workspace
-from portal.staff.rendering import render
+from portal.staff.rendering import load_organisation, render
 
 REVIEW = {"permission": "assessments.review"}
 
@@ -151,9 +153,33 @@ def _not_signed_in(request: Request, exc: NotAuthenticated) -> Response:
     return Redirect(f"/staff/login?next={quote(request.url.path)}", status_code=303)
 
 
+def _error(request: Request, status: int, message: str | None = None) -> Template:
+    """A refusal or failure on a staff page, in the workspace's style, naming what to do next
+    and linking back to the page that held the form."""
+    title, default = error_words(status)
+    return render(request, "staff/error.html", status_code=status, page_title=title,
+                  message=message or default, status=status, back=back_link(request))
+
+
 def _page_error(request: Request, exc: PortalError) -> Template:
-    return render(request, "staff/error.html", status_code=exc.status_code,
-                  page_title="There is a problem", message=exc.message)
+    return _error(request, exc.status_code, exc.message)
+
+
+def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 413:
+        return _error(request, 413, f"The file you chose is larger than "
+                      f"{get_settings().max_upload_mb} MB, so it was not uploaded and nothing "
+                      "was changed. Make the file smaller (or split it) and try again.")
+    if exc.status_code in (400, 404, 405):
+        return _error(request, exc.status_code)
+    return http_error_handler(request, exc)
+
+
+def _unexpected(request: Request, exc: Exception) -> Template:
+    # The core handler logs it and finds the words (503 when the database is away).
+    plain = unexpected_error_handler(request, exc)
+    detail = plain.content.get("detail") if isinstance(plain.content, dict) else None
+    return _error(request, plain.status_code, detail)
 
 
 def staff_router() -> Router:
@@ -165,6 +191,8 @@ def staff_router() -> Router:
                         *workspace.HANDLERS, *register.HANDLERS, *people.HANDLERS,
                         *subprocessors.HANDLERS],
         include_in_schema=False,
+        before_request=load_organisation,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
-                            PortalError: _page_error},
+                            PortalError: _page_error, HTTPException: _http_error,
+                            Exception: _unexpected},
     )
