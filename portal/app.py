@@ -28,8 +28,8 @@ from portal.assessments.controllers import (
 from portal.assessments.pages import RespondPages, SupplierInformationPages, respond_not_found
 from portal.certifications.controllers import CertificationController
 from portal.contracts.controllers import ContractClauseController
-from portal.core.audit import keep_sealing
 from portal.core import pages
+from portal.core.audit import keep_sealing
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, permission_guard, wrap_app

@@ -18,8 +18,7 @@ from portal.assessments import service
 from portal.assessments.controllers import through_link
 from portal.core.errors import Conflict, InvalidInput, PortalError, TooManyRequests, Unprocessable
 from portal.core.http import EXCEPTION_HANDLERS, unexpected_error_handler
-from portal.core.pages import error_words
-from portal.core.pages import organisation, organisation_name
+from portal.core.pages import error_words, organisation, organisation_name
 from portal.core.security import constant_time_equal, hash_secret
 from portal.core.text import text_problem
 from portal.settings import get_settings
