@@ -10,13 +10,21 @@ from litestar.response import Redirect, Template
 
 from portal.assessments import service as assessments
 from portal.core.context import current_actor
-from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
+from portal.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+    PortalError,
+    Unprocessable,
+)
 from portal.core.http import client_address, http_error_handler, unexpected_error_handler
 from portal.core.pages import back_link, error_words
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.settings import get_settings
 from portal.staff import auth, people, register, subprocessors, workspace
+from portal.staff.forms import text_values
 from portal.staff.rendering import load_organisation, render
 
 REVIEW = {"permission": "assessments.review"}
@@ -108,44 +116,67 @@ async def logout(request: Request) -> Response:
     return response
 
 
+async def _review_page(request: Request, assessment_id: int, *, status_code: int = 200,
+                       errors: dict[str, str] | None = None, problem: str | None = None,
+                       typed: dict[str, str] | None = None) -> Template:
+    """The review page; a refused decision comes back on it with the error summary, the
+    message beside the field and what was typed kept."""
+    view = await assessments.staff_view(assessment_id)
+    return render(request, "staff/review.html", status_code=status_code,
+                  page_title=f"Review: {view['supplier']['name']}", a=view,
+                  notice=request.query_params.get("notice"), error=None, errors=errors or {},
+                  problem=problem, typed=typed or {})
+
+
 @get("/assessments/{assessment_id:int}", opt={"permission": READ})
 async def review_page(request: Request, assessment_id: int) -> Template:
-    view = await assessments.staff_view(assessment_id)
-    return render(request, "staff/review.html", page_title=f"Review: {view['supplier']['name']}",
-                  a=view, notice=request.query_params.get("notice"), error=None)
+    return await _review_page(request, assessment_id)
 
 
 @post("/assessments/{assessment_id:int}/answers/{question_id:str}", opt=REVIEW, status_code=303)
 async def review_answer(request: Request, assessment_id: int, question_id: str) -> Response:
     form = await auth.check_csrf(request)
-    decision = form.get("decision")
-    if decision not in {"accepted", "query"}:
-        raise InvalidInput("Choose accept or query.")
-    comment = str(form.get("comment") or "").strip()[:5000]
-    if decision == "query" and not comment:
-        raise InvalidInput("Say what the supplier should clarify.")
-    await assessments.review_answer(assessment_id, question_id, decision=decision,
-                                    comment=comment, reviewer=current_actor().name)
+    typed = text_values(form, ("decision", "comment"), max_length=5000)
+    field = f"comment-{question_id}"
+    error = None
+    if typed["decision"] not in {"accepted", "query"}:
+        error = "Choose Accept answer or Query answer."
+    elif typed["decision"] == "query" and not typed["comment"]:
+        error = "Say what the supplier should clarify, then select Query answer."
+    if error:
+        return await _review_page(request, assessment_id, status_code=400,
+                                  errors={field: error}, typed={field: typed["comment"]})
+    try:
+        await assessments.review_answer(assessment_id, question_id, decision=typed["decision"],
+                                        comment=typed["comment"], reviewer=current_actor().name)
+    except (Conflict, Unprocessable, InvalidInput) as refused:
+        return await _review_page(request, assessment_id, status_code=refused.status_code,
+                                  errors={field: refused.message}, typed={field: typed["comment"]})
     return Redirect(f"/staff/assessments/{assessment_id}?notice=answer#q-{question_id}",
                     status_code=303)
 
 
 @post("/assessments/{assessment_id:int}/decision", opt=REVIEW, status_code=303)
 async def decide(request: Request, assessment_id: int) -> Response:
-    form = await request.form()
-    await auth.check_csrf(request)
-    decision = form.get("decision")
+    form = await auth.check_csrf(request)
+    typed = text_values(form, ("decision", "comment"), max_length=5000)
+    shown = {"decision": typed["decision"], "decision-comment": typed["comment"]}
+    decision = typed["decision"]
     if decision not in {"accept", "reject", "clarify"}:
-        raise InvalidInput("Choose a decision.")
+        return await _review_page(request, assessment_id, status_code=400, typed=shown,
+                                  errors={"decision": "Choose accept, clarify or reject."})
     question_ids = form.getall("question_ids") if "question_ids" in form else None
     if decision == "clarify" and not question_ids:
         # Default: every answer the reviewer queried.
         view = await assessments.staff_view(assessment_id)
         question_ids = [q["question_id"] for q in view["questions"]
                         if q["reviews"] and q["reviews"][-1]["decision"] == "query"]
-    await assessments.review(assessment_id, decision=decision,
-                             comment=str(form.get("comment") or "").strip()[:5000],
-                             question_ids=question_ids, reviewer=current_actor().name)
+    try:
+        await assessments.review(assessment_id, decision=decision, comment=typed["comment"],
+                                 question_ids=question_ids, reviewer=current_actor().name)
+    except (Conflict, Unprocessable, InvalidInput) as refused:
+        return await _review_page(request, assessment_id, status_code=refused.status_code,
+                                  typed=shown, errors={"decision": refused.message})
     return Redirect(f"/staff/assessments/{assessment_id}?notice={decision}", status_code=303)
 
 

@@ -24,7 +24,14 @@ from portal.contracts import service as contracts
 from portal.core.context import current_actor
 from portal.core.downloads import content_disposition
 from portal.core.downloads import csv_text as write_csv
-from portal.core.errors import InvalidInput, PortalError, Unprocessable
+from portal.core.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PortalError,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
@@ -328,9 +335,15 @@ async def set_clause(request: Request, contract_id: Id, key: str) -> Response:
     return Redirect(f"/staff/contracts/{contract_id}?notice=clause#clause-{key}", status_code=303)
 
 
+def _imports_page(request: Request, *, status_code: int = 200, result: dict | None = None,
+                  kind: str | None = None, errors: dict[str, str] | None = None) -> Template:
+    return render(request, "staff/imports.html", status_code=status_code, page_title="Imports",
+                  result=result, kind=kind, errors=errors or {})
+
+
 @get("/imports", opt={"permission": READ})
 async def imports_page(request: Request) -> Template:
-    return render(request, "staff/imports.html", page_title="Imports", result=None, kind=None)
+    return _imports_page(request)
 
 
 @post("/imports/{kind:str}", opt={"permission": "imports.run"}, status_code=200)
@@ -338,15 +351,21 @@ async def run_import(request: Request, kind: str) -> Template:
     form = await auth.check_csrf(request)
     upload = form.get("file")
     if kind not in {"dspt", "suppliers"}:
-        raise InvalidInput("Unknown import.")
+        raise NotFound("There is no such import.")
+    field = f"{kind}-file"
     if upload is None or isinstance(upload, str) or not upload.filename:
-        raise InvalidInput("Choose a CSV file to import.")
-    text = csv_text(await upload.read(), max_bytes=MAX_CSV)
-    if kind == "dspt":
-        result = (await import_dspt(text)).as_dict()
-    else:
-        result = (await import_suppliers(text, dry_run=form.get("dry_run") == "1")).as_dict()
-    return render(request, "staff/imports.html", page_title="Imports", result=result, kind=kind)
+        return _imports_page(request, status_code=400, errors={
+            field: "Choose the CSV file to import."})
+    try:
+        text = csv_text(await upload.read(), max_bytes=MAX_CSV)
+        if kind == "dspt":
+            result = (await import_dspt(text)).as_dict()
+        else:
+            result = (await import_suppliers(text, dry_run=form.get("dry_run") == "1")).as_dict()
+    except (InvalidInput, Unprocessable, PayloadTooLarge, UnsupportedMediaType) as error:
+        return _imports_page(request, status_code=error.status_code,
+                             errors={field: error.message})
+    return _imports_page(request, result=result, kind=kind)
 
 
 HANDLERS = [dashboard, supplier_list, supplier_list_csv, supplier_page, send_questionnaire,

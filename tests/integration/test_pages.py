@@ -166,3 +166,32 @@ async def test_the_inline_forms_keep_what_was_typed(client, procurement):
         "due_date-day": str(due.day), "due_date-month": str(due.month),
         "due_date-year": str(due.year)})
     assert good.status_code == 303 and await Assessment.count() == 1
+
+
+async def test_review_and_import_forms_come_back_with_the_message_beside_the_field(
+        client, procurement):
+    from tests.integration.journeys import submitted_assessment
+
+    assessment_id, _, _ = await submitted_assessment(client, procurement)
+    await sign_in(client, "reviewer")
+    url = f"/staff/assessments/{assessment_id}"
+    csrf = csrf_of(await client.get(url))
+    query = await client.post(f"{url}/answers/legal_name", data={
+        "csrf": csrf, "decision": "query", "comment": ""})
+    assert query.status_code == 400
+    assert 'id="comment-legal_name-error"' in query.text and "Say what the supplier" in query.text
+    assert "nhsuk-error-summary" in query.text and "Review:" in query.text
+    decision = await client.post(f"{url}/decision", data={
+        "csrf": csrf, "comment": "Thorough answers, thank you."})
+    assert decision.status_code == 400 and 'id="decision-error"' in decision.text
+    assert "Thorough answers, thank you." in decision.text
+
+    await sign_in(client, "procurement")
+    csrf = csrf_of(await client.get("/staff/imports"))
+    empty = await client.post("/staff/imports/suppliers", data={"csrf": csrf})
+    assert empty.status_code == 400 and 'id="suppliers-file-error"' in empty.text
+    assert "Choose the CSV file to import." in empty.text
+    blank = await client.post("/staff/imports/dspt", data={"csrf": csrf},
+                              files={"file": ("register.csv", b"", "text/csv")})
+    assert blank.status_code == 400 and 'id="dspt-file-error"' in blank.text
+    assert "The file is empty." in blank.text
