@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
+from litestar.response import File, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
@@ -29,6 +29,7 @@ from portal.assessments.controllers import (
 from portal.assessments.pages import RespondPages, SupplierInformationPages, respond_not_found
 from portal.certifications.controllers import CertificationController
 from portal.contracts.controllers import ContractClauseController
+from portal.core import pages
 from portal.core.audit import keep_sealing
 from portal.core.db import close_pool, start_pool
 from portal.core.health import health
@@ -100,7 +101,7 @@ def openapi_config() -> OpenAPIConfig:
                 js_url="/static/vendor/swagger/swagger-ui-bundle.js",
                 css_url="/static/vendor/swagger/swagger-ui.css",
                 standalone_preset_js_url="/static/vendor/swagger/swagger-ui-standalone-preset.js",
-                favicon='<link rel="icon" href="data:,">',
+                favicon='<link rel="icon" href="/favicon.ico">',
                 path=["/", "/swagger"],
             )
         ],
@@ -114,9 +115,27 @@ def openapi_config() -> OpenAPIConfig:
 
 
 @get("/", opt={"public": True}, include_in_schema=False)
-async def home() -> Redirect:
-    """The portal's address leads to the staff workspace (suppliers come by their link)."""
-    return Redirect("/staff/", status_code=303)
+async def home() -> Template:
+    """The portal's address: who it is for, the way in for staff, and for suppliers how their
+    link works and whom to ask when it is lost."""
+    row = await pages.organisation() or {}
+    contact = row.get("contact_details") or ""
+    if not contact and row.get("ig_lead_email"):
+        contact = f"{row.get('ig_lead_name') or 'our information governance lead'} " \
+                  f"({row['ig_lead_email']})"
+    return Template("home.html", context={"page_title": "Supplier assurance",
+                                          "organisation": row.get("name"), "contact": contact,
+                                          "base": None})
+
+
+FAVICON = STATIC_DIR / "vendor/nhsuk/assets/images/favicon.ico"
+
+
+@get("/favicon.ico", opt={"public": True}, include_in_schema=False)
+async def favicon() -> File:
+    """Browsers ask for it on pages that name none (the NHS.UK frontend's own icon)."""
+    return File(FAVICON, media_type="image/x-icon", content_disposition_type="inline",
+                headers={"Cache-Control": "public, max-age=86400"})
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -160,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return wrap_app(Litestar(
         route_handlers=[
             home,
+            favicon,
             health,
             admin,
             api_router(),

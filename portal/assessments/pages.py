@@ -13,11 +13,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
-from models.tables import Organisation, SupplierContact
+from models.tables import SupplierContact
 from portal.assessments import service
 from portal.assessments.controllers import through_link
 from portal.core.errors import Conflict, InvalidInput, PortalError, TooManyRequests, Unprocessable
-from portal.core.http import http_error_handler, unexpected_error_handler
+from portal.core.http import EXCEPTION_HANDLERS, unexpected_error_handler
+from portal.core.pages import error_words, organisation, organisation_name
 from portal.core.security import constant_time_equal, hash_secret
 from portal.core.text import text_problem
 from portal.settings import get_settings
@@ -65,14 +66,6 @@ def _answer_text(question: dict, value: Any, evidence: dict[int, dict]) -> str:
     return labels.get(value, str(value))
 
 
-async def _organisation_name_or_none() -> str | None:
-    try:
-        row = await Organisation.select(Organisation.name).first()
-    except Exception:  # the page explaining an error must not fail on the database too
-        return None
-    return row["name"] if row else None
-
-
 def _error_page(request: Request, status: int, title: str, message: str,
                 organisation: str | None = None) -> Template:
     token = request.path_params.get("token") if request.scope.get("path_params") else None
@@ -96,7 +89,7 @@ def _http_error(request: Request, exc: HTTPException, organisation: str | None =
                            if exc.status_code == 404 else
                            "The form could not be read. Go back and try again.",
                            organisation)
-    return http_error_handler(request, exc)
+    return _error_page(request, exc.status_code, *error_words(exc.status_code), organisation)
 
 
 def _portal_error(request: Request, exc: PortalError, organisation: str | None = None) -> Response:
@@ -125,7 +118,7 @@ def respond_not_found(request: Request, exc: HTTPException) -> Response:
         return _error_page(request, 404, "Page not found",
                            "This page does not exist. Check the link in your email; if it "
                            "still does not work, ask the organisation that sent it for a new one.")
-    return http_error_handler(request, exc)
+    return EXCEPTION_HANDLERS[HTTPException](request, exc)
 
 
 SUPPLIER_INFORMATION = {
@@ -161,9 +154,9 @@ class SupplierInformationPages(Controller):
             return Template("respond/error.html", status_code=404, context={
                 "page_title": "Page not found", "status": 404, "base": None,
                 "message": "This page does not exist.",
-                "organisation": await _organisation_name_or_none()})
+                "organisation": await organisation_name()})
         title, column, default = SUPPLIER_INFORMATION[page]
-        row = await Organisation.select().first()
+        row = await organisation()
         text = (row or {}).get(column) or default
         if page == "contact" and row and not row.get(column):
             named = [f"{row[n]} ({row[e]})" for n, e in (("ig_lead_name", "ig_lead_email"),)
@@ -205,17 +198,17 @@ class RespondPages(Controller):
         try:
             return await render()
         except service.LinkNotFound:
-            return _not_found(await _organisation_name_or_none())
+            return _not_found(await organisation_name())
         except TooManyRequests:
             return _not_found(status=429)
         except InvalidInput:
             raise  # the page's own form errors (save_section shows them beside the form)
         except HTTPException as error:
-            return _http_error(request, error, await _organisation_name_or_none())
+            return _http_error(request, error, await organisation_name())
         except PortalError as error:
-            return _portal_error(request, error, await _organisation_name_or_none())
+            return _portal_error(request, error, await organisation_name())
         except Exception as error:  # logged by the core handler, shown as our 500 page
-            return _unexpected(request, error, await _organisation_name_or_none())
+            return _unexpected(request, error, await organisation_name())
 
     @get("/{token:str}", opt=PAGE)
     async def start(self, request: Request, token: str) -> Template:

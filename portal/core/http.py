@@ -19,7 +19,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from portal.core import context
+from portal.core import context, pages
 from portal.core.errors import NotAuthenticated, PermissionDenied, PortalError, TooManyRequests
 from portal.core.logging import get_logger, redact_path
 from portal.core.permissions import allowed
@@ -241,9 +241,30 @@ def unexpected_error_handler(request: Request, exc: Exception) -> Response[dict[
     )
 
 
+def for_browsers(json_handler: Any) -> Any:
+    """The same answer, as a page in the NHS.UK style when a browser asks for a page outside
+    the API (Accept: text/html); the API and every other caller keep the JSON problem details."""
+
+    def handler(request: Request, exc: Exception) -> Response[Any]:
+        answer = json_handler(request, exc)
+        if not pages.wants_html(request):
+            return answer
+        status = answer.status_code
+        detail = answer.content.get("detail") if isinstance(answer.content, dict) else None
+        # Our own messages are in the user's words; the framework's ("Method Not Allowed") not.
+        own = isinstance(exc, PortalError) or status == 413 or status >= 500
+        page = pages.error_page(request, status, detail if own else None)
+        for name, value in answer.headers.items():
+            if name.lower() == "retry-after":
+                page.headers[name] = value
+        return page
+
+    return handler
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    PortalError: portal_error_handler,
-    ValidationException: validation_error_handler,
-    HTTPException: http_error_handler,
-    Exception: unexpected_error_handler,
+    PortalError: for_browsers(portal_error_handler),
+    ValidationException: for_browsers(validation_error_handler),
+    HTTPException: for_browsers(http_error_handler),
+    Exception: for_browsers(unexpected_error_handler),
 }

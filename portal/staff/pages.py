@@ -5,13 +5,22 @@ from __future__ import annotations
 from urllib.parse import quote, urlparse
 
 from litestar import Request, Response, Router, get, post
+from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
 from portal.assessments import assignment
 from portal.assessments import service as assessments
 from portal.core.context import current_actor
-from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PortalError
-from portal.core.http import client_address
+from portal.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+    PortalError,
+    Unprocessable,
+)
+from portal.core.http import client_address, http_error_handler, unexpected_error_handler
+from portal.core.pages import back_link, error_words
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.settings import get_settings
@@ -28,7 +37,8 @@ from portal.staff import (
     subprocessors,
     workspace,
 )
-from portal.staff.rendering import render
+from portal.staff.forms import text_values
+from portal.staff.rendering import load_organisation, render
 from questionnaires.rules import REVIEW_FILTERS, review_filter
 
 REVIEW = {"permission": "assessments.review"}
@@ -124,8 +134,11 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@get("/assessments/{assessment_id:int}", opt={"permission": READ})
-async def review_page(request: Request, assessment_id: int) -> Template:
+async def _review_page(request: Request, assessment_id: int, *, status_code: int = 200,
+                       errors: dict[str, str] | None = None, problem: str | None = None,
+                       typed: dict[str, str] | None = None) -> Template:
+    """The review page; a refused decision comes back on it with the error summary, the
+    message beside the field and what was typed kept."""
     show = request.query_params.get("show", "all")
     if show not in REVIEW_FILTERS:
         raise InvalidInput("Show all answers, only those that don't meet the requirement, "
@@ -139,45 +152,64 @@ async def review_page(request: Request, assessment_id: int) -> Template:
     names = {r["user_id"]: r["username"] for r in pool}
     if view["assigned_to"] is not None and view["assigned_to"] not in names:
         names.update(await assignment.names({view["assigned_to"]}))
-    return render(request, "staff/review.html", page_title=f"Review: {view['supplier']['name']}",
-                  a=view, notice=request.query_params.get("notice"), error=None, show=show,
-                  filters=REVIEW_FILTERS, reviewers=pool, assigned_name=names.get(
-                      view["assigned_to"]),
+    return render(request, "staff/review.html", status_code=status_code,
+                  page_title=f"Review: {view['supplier']['name']}", a=view,
+                  notice=request.query_params.get("notice"), error=None, errors=errors or {},
+                  problem=problem, typed=typed or {}, show=show, filters=REVIEW_FILTERS,
+                  reviewers=pool, assigned_name=names.get(view["assigned_to"]),
                   compliant_waiting=len(assessments.compliant_undecided(view)),
                   accepted_count=request.query_params.get("n"))
+
+
+@get("/assessments/{assessment_id:int}", opt={"permission": READ})
+async def review_page(request: Request, assessment_id: int) -> Template:
+    return await _review_page(request, assessment_id)
 
 
 @post("/assessments/{assessment_id:int}/answers/{question_id:str}", opt=REVIEW, status_code=303)
 async def review_answer(request: Request, assessment_id: int, question_id: str) -> Response:
     form = await auth.check_csrf(request)
-    decision = form.get("decision")
-    if decision not in {"accepted", "query"}:
-        raise InvalidInput("Choose accept or query.")
-    comment = str(form.get("comment") or "").strip()[:5000]
-    if decision == "query" and not comment:
-        raise InvalidInput("Say what the supplier should clarify.")
-    await assessments.review_answer(assessment_id, question_id, decision=decision,
-                                    comment=comment, reviewer=current_actor().name)
+    typed = text_values(form, ("decision", "comment"), max_length=5000)
+    field = f"comment-{question_id}"
+    error = None
+    if typed["decision"] not in {"accepted", "query"}:
+        error = "Choose Accept answer or Query answer."
+    elif typed["decision"] == "query" and not typed["comment"]:
+        error = "Say what the supplier should clarify, then select Query answer."
+    if error:
+        return await _review_page(request, assessment_id, status_code=400,
+                                  errors={field: error}, typed={field: typed["comment"]})
+    try:
+        await assessments.review_answer(assessment_id, question_id, decision=typed["decision"],
+                                        comment=typed["comment"], reviewer=current_actor().name)
+    except (Conflict, Unprocessable, InvalidInput) as refused:
+        return await _review_page(request, assessment_id, status_code=refused.status_code,
+                                  errors={field: refused.message}, typed={field: typed["comment"]})
     return Redirect(f"/staff/assessments/{assessment_id}?notice=answer#q-{question_id}",
                     status_code=303)
 
 
 @post("/assessments/{assessment_id:int}/decision", opt=REVIEW, status_code=303)
 async def decide(request: Request, assessment_id: int) -> Response:
-    form = await request.form()
-    await auth.check_csrf(request)
-    decision = form.get("decision")
+    form = await auth.check_csrf(request)
+    typed = text_values(form, ("decision", "comment"), max_length=5000)
+    shown = {"decision": typed["decision"], "decision-comment": typed["comment"]}
+    decision = typed["decision"]
     if decision not in {"accept", "reject", "clarify"}:
-        raise InvalidInput("Choose a decision.")
+        return await _review_page(request, assessment_id, status_code=400, typed=shown,
+                                  errors={"decision": "Choose accept, clarify or reject."})
     question_ids = form.getall("question_ids") if "question_ids" in form else None
     if decision == "clarify" and not question_ids:
         # Default: every answer the reviewer queried.
         view = await assessments.staff_view(assessment_id)
         question_ids = [q["question_id"] for q in view["questions"]
                         if q["reviews"] and q["reviews"][-1]["decision"] == "query"]
-    await assessments.review(assessment_id, decision=decision,
-                             comment=str(form.get("comment") or "").strip()[:5000],
-                             question_ids=question_ids, reviewer=current_actor().name)
+    try:
+        await assessments.review(assessment_id, decision=decision, comment=typed["comment"],
+                                 question_ids=question_ids, reviewer=current_actor().name)
+    except (Conflict, Unprocessable, InvalidInput) as refused:
+        return await _review_page(request, assessment_id, status_code=refused.status_code,
+                                  typed=shown, errors={"decision": refused.message})
     return Redirect(f"/staff/assessments/{assessment_id}?notice={decision}", status_code=303)
 
 
@@ -185,9 +217,33 @@ def _not_signed_in(request: Request, exc: NotAuthenticated) -> Response:
     return Redirect(f"/staff/login?next={quote(request.url.path)}", status_code=303)
 
 
+def _error(request: Request, status: int, message: str | None = None) -> Template:
+    """A refusal or failure on a staff page, in the workspace's style, naming what to do next
+    and linking back to the page that held the form."""
+    title, default = error_words(status)
+    return render(request, "staff/error.html", status_code=status, page_title=title,
+                  message=message or default, status=status, back=back_link(request))
+
+
 def _page_error(request: Request, exc: PortalError) -> Template:
-    return render(request, "staff/error.html", status_code=exc.status_code,
-                  page_title="There is a problem", message=exc.message)
+    return _error(request, exc.status_code, exc.message)
+
+
+def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 413:
+        return _error(request, 413, f"The file you chose is larger than "
+                      f"{get_settings().max_upload_mb} MB, so it was not uploaded and nothing "
+                      "was changed. Make the file smaller (or split it) and try again.")
+    if exc.status_code in (400, 404, 405):
+        return _error(request, exc.status_code)
+    return http_error_handler(request, exc)
+
+
+def _unexpected(request: Request, exc: Exception) -> Template:
+    # The core handler logs it and finds the words (503 when the database is away).
+    plain = unexpected_error_handler(request, exc)
+    detail = plain.content.get("detail") if isinstance(plain.content, dict) else None
+    return _error(request, plain.status_code, detail)
 
 
 def staff_router() -> Router:
@@ -201,6 +257,8 @@ def staff_router() -> Router:
                         *evidence.HANDLERS, *assessment_links.HANDLERS, *campaigns.HANDLERS,
                         *outbox.HANDLERS],
         include_in_schema=False,
+        before_request=load_organisation,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
-                            PortalError: _page_error},
+                            PortalError: _page_error, HTTPException: _http_error,
+                            Exception: _unexpected},
     )

@@ -25,7 +25,14 @@ from portal.contracts import service as contracts
 from portal.core.context import current_actor
 from portal.core.downloads import content_disposition
 from portal.core.downloads import csv_text as write_csv
-from portal.core.errors import InvalidInput
+from portal.core.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PortalError,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
@@ -33,20 +40,14 @@ from portal.imports.controllers import MAX_CSV
 from portal.scoring.service import disclosures, get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
-from portal.staff.forms import text_values
-from portal.staff.register import TRANSFER_MECHANISMS
+from portal.staff.forms import Field, date_parts, date_value, field_errors, text_values
+from portal.staff.register import RISK_FIELDS, SEVERITIES, TRANSFER_MECHANISMS
 from portal.staff.rendering import render
 from portal.suppliers import service as suppliers
 from portal.suppliers.importer import import_suppliers
 
 PAGE_SIZE = 50
 Id = Annotated[int, Parameter(gt=0, le=MAX_ID)]
-
-
-def _form_error(error: ValidationError) -> InvalidInput:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg'].removeprefix('Value error, ')}"
-             for e in error.errors()]
-    return InvalidInput("Please correct: " + "; ".join(parts))
 
 
 @get("/", opt={"permission": READ})
@@ -216,8 +217,31 @@ class _QueryOnly:
         self.query_params = MultiDict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
 
 
-@get("/suppliers/{supplier_id:int}", opt={"permission": READ})
-async def supplier_page(request: Request, supplier_id: Id) -> Template:
+SEND_FIELDS = {
+    "questionnaire": Field("Choose the questionnaire to send.", "Choose the questionnaire to send."),
+    "contact_id": Field("Choose the contact to send it to.",
+                        "Choose one of this supplier's contacts to send it to."),
+    "due_date": Field("Enter the date the answers are due.",
+                      "Enter the due date as a real date, for example 31 12 2026."),
+}
+RISK_KINDS = (("risk", "Risk"), ("dispute", "Dispute"), ("incident", "Incident"))
+RISK_NEW_TEXT = ("kind", "title", "severity", "data_security_risk", "owner", "mitigation")
+RISK_NEW_FIELDS = {**RISK_FIELDS, "kind": Field("Choose whether this is a risk, a dispute or an "
+                                                "incident.", "Choose risk, dispute or incident.")}
+
+
+def _due_parts(day: dt.date) -> dict[str, str]:
+    return {"due_date-day": str(day.day), "due_date-month": str(day.month),
+            "due_date-year": str(day.year)}
+
+
+async def _supplier_page(request: Request, supplier_id: int, *, status_code: int = 200,
+                         errors: dict[str, str] | None = None, problem: str | None = None,
+                         typed: dict[str, str] | None = None,
+                         open_form: str | None = None) -> Template:
+    """The supplier page; a refused inline form ("Send a questionnaire", "Log a risk") comes
+    back open on it, with the error summary at the top, each message beside its field and
+    what was typed kept."""
     supplier = await suppliers.get_supplier(supplier_id)
     contracts_, _ = await suppliers.list_contracts(supplier_id=supplier_id, q=None, limit=200,
                                                    offset=0)
@@ -235,40 +259,69 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
     trail = await AuditEvent.select(AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action,
                                     AuditEvent.target_type, AuditEvent.target_id).where(
         AuditEvent.supplier_id == supplier_id).order_by(AuditEvent.id, ascending=False).limit(50)
-    return render(request, "staff/supplier.html", page_title=supplier["name"], s=supplier,
-                  contacts=await suppliers.list_contacts(supplier_id),
+    defaults = {"severity": "medium", "kind": "risk",
+                **_due_parts(dt.date.today() + dt.timedelta(days=28))}
+    contacts_list = await suppliers.list_contacts(supplier_id)
+    return render(request, "staff/supplier.html", status_code=status_code,
+                  page_title=supplier["name"], s=supplier, contacts=contacts_list,
+                  contact_options=[(str(c["id"]), f"{c['name']} ({c['email']})")
+                                   for c in contacts_list],
+                  questionnaire_options=[(q.key, q.title)
+                                         for q in assessments.available_questionnaires()],
                   subprocessors=await suppliers.list_subprocessors(
                       supplier_id, include_ended=True, supplier_known=True),
                   transfer_words=dict(TRANSFER_MECHANISMS),
                   score=await get_score(supplier_id) if supplier["archived_at"] is None else None,
                   disclosures=await disclosures(supplier_id),
                   contracts=contracts_, certs=certs, assessments=sent, risks=risks, trail=trail,
-                  questionnaires=assessments.available_questionnaires(),
-                  notice=request.query_params.get("notice"),
-                  default_due=(dt.date.today() + dt.timedelta(days=28)).isoformat())
+                  notice=request.query_params.get("notice"), errors=errors or {},
+                  problem=problem, typed={**defaults, **(typed or {})}, open_form=open_form,
+                  severities=SEVERITIES, risk_kinds=RISK_KINDS)
+
+
+@get("/suppliers/{supplier_id:int}", opt={"permission": READ})
+async def supplier_page(request: Request, supplier_id: Id) -> Template:
+    return await _supplier_page(request, supplier_id)
 
 
 @post("/suppliers/{supplier_id:int}/assessments", opt={"permission": "assessments.send"},
       status_code=303)
 async def send_questionnaire(request: Request, supplier_id: Id) -> Response:
     form = await auth.check_csrf(request)
-    try:
-        due = dt.date.fromisoformat(str(form.get("due_date", "")))
-        contact_id = int(form.get("contact_id", "0"))
-    except ValueError:
-        raise InvalidInput("Choose a contact and a due date such as 2026-12-31.") from None
-    questionnaire = str(form.get("questionnaire", ""))
+    typed = {**text_values(form, ("questionnaire", "contact_id"), max_length=200),
+             **date_parts(form, "due_date")}
+    errors: dict[str, str] = {}
+    if typed["questionnaire"] not in {q.key for q in assessments.available_questionnaires()}:
+        errors["questionnaire"] = SEND_FIELDS["questionnaire"].missing
+    contacts_ = {str(c["id"]) for c in await suppliers.list_contacts(supplier_id)}
+    if not contacts_:
+        errors["contact_id"] = ("Add a contact first: the questionnaire is emailed to one of the "
+                                "supplier's contacts.")
+    elif typed["contact_id"] not in contacts_:
+        errors["contact_id"] = SEND_FIELDS["contact_id"].invalid
+    due, real = date_value(typed, "due_date")
+    today = dt.date.today()
+    if due is None:
+        errors["due_date"] = SEND_FIELDS["due_date"].missing if real else \
+            SEND_FIELDS["due_date"].invalid
+    elif not today <= dt.date.fromisoformat(due) <= today + dt.timedelta(days=365):
+        errors["due_date"] = "The due date must be between today and a year from today."
+    if errors:
+        return await _supplier_page(request, supplier_id, status_code=400, errors=errors,
+                                    typed=typed, open_form="send")
     try:
         assessment, token = await assessments.send(
-            supplier_id=supplier_id, contact_id=contact_id, questionnaire=questionnaire,
-            due_date=due, force=form.get("force") == "1")
+            supplier_id=supplier_id, contact_id=int(typed["contact_id"]),
+            questionnaire=typed["questionnaire"], due_date=dt.date.fromisoformat(due),
+            force=form.get("force") == "1")
     except assessments.AlreadyOpen as warning:
         return render(request, "staff/send_duplicate.html", status_code=409,
                       page_title="This questionnaire is already open",
                       s=await suppliers.get_supplier(supplier_id), message=warning.message,
-                      open_id=warning.open["id"],
-                      typed={"questionnaire": questionnaire, "contact_id": contact_id,
-                             "due_date": due.isoformat()})
+                      open_id=warning.open["id"], typed=typed)
+    except (InvalidInput, Unprocessable) as error:
+        return await _supplier_page(request, supplier_id, status_code=error.status_code,
+                                    problem=error.message, typed=typed, open_form="send")
     return _to_link_page(request, assessment["id"], token, reissued=False)
 
 
@@ -323,22 +376,44 @@ async def log_risk(request: Request, supplier_id: Id) -> Response:
     from portal.risks import api as risks
 
     form = await auth.check_csrf(request)
-    values = {k: v for k, v in form.items() if k != "csrf" and v not in ("", None)}
+    typed = text_values(form, RISK_NEW_TEXT)
+    values: dict[str, Any] = {k: v for k, v in typed.items() if v}
+    errors: dict[str, str] = {}
+    for name in ("kind", "title"):
+        if not typed[name]:
+            errors[name] = RISK_NEW_FIELDS[name].missing
     try:
         data = risks.RiskCreate.model_validate({**values, "supplier_id": supplier_id})
     except ValidationError as error:
-        raise _form_error(error) from None
+        errors = {**field_errors(error, RISK_NEW_FIELDS), **errors}
+    if errors:
+        return await _supplier_page(request, supplier_id, status_code=400, errors=errors,
+                                    typed=typed, open_form="risk")
     await risks.log_risk(data)
     return Redirect(f"/staff/suppliers/{supplier_id}?notice=risk", status_code=303)
 
 
-@get("/contracts/{contract_id:int}", opt={"permission": READ})
-async def contract_page(request: Request, contract_id: Id) -> Template:
+async def _contract_page(request: Request, contract_id: int, *, status_code: int = 200,
+                         errors: dict[str, str] | None = None,
+                         typed: dict[str, str] | None = None) -> Template:
+    """The contract page; a refused upload or clause decision comes back on it with the error
+    summary, the message beside the field and the note that was typed."""
     contract = await suppliers.get_contract(contract_id)
     supplier = await suppliers.get_supplier(contract["supplier"])
-    return render(request, "staff/contract.html", page_title=contract["title"], c=contract,
-                  s=supplier, check=await contracts.checklist(contract_id),
-                  notice=request.query_params.get("notice"))
+    return render(request, "staff/contract.html", status_code=status_code,
+                  page_title=contract["title"], c=contract, s=supplier,
+                  check=await contracts.checklist(contract_id),
+                  notice=request.query_params.get("notice"), errors=errors or {},
+                  typed=typed or {}, clause_statuses=CLAUSE_STATUSES)
+
+
+CLAUSE_STATUSES = (("present", "Present"), ("partial", "Partial"), ("missing", "Missing"),
+                   ("not_applicable", "Not applicable"))
+
+
+@get("/contracts/{contract_id:int}", opt={"permission": READ})
+async def contract_page(request: Request, contract_id: Id) -> Template:
+    return await _contract_page(request, contract_id)
 
 
 @post("/contracts/{contract_id:int}/documents", opt={"permission": "clauses.write"},
@@ -347,29 +422,55 @@ async def upload_contract(request: Request, contract_id: Id) -> Response:
     form = await auth.check_csrf(request)
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        raise InvalidInput("Choose the contract's Word document (.docx) to upload.")
-    from portal.core.context import current_actor
-
-    await contracts.upload_document(contract_id, filename=upload.filename,
-                                    data=await upload.read(), actor=current_actor().name)
+        return await _contract_page(request, contract_id, status_code=400, errors={
+            "file": "Choose the contract's Word document (.docx) or PDF to upload."})
+    try:
+        await contracts.upload_document(contract_id, filename=upload.filename,
+                                        data=await upload.read(), actor=current_actor().name)
+    except PortalError as error:
+        if error.status_code == 404:
+            raise
+        return await _contract_page(request, contract_id, status_code=error.status_code,
+                                    errors={"file": error.message})
     return Redirect(f"/staff/contracts/{contract_id}?notice=scanned", status_code=303)
 
 
 @post("/contracts/{contract_id:int}/clauses/{key:str}", opt={"permission": "clauses.write"},
       status_code=303)
 async def set_clause(request: Request, contract_id: Id, key: str) -> Response:
-    from portal.core.context import current_actor
-
     form = await auth.check_csrf(request)
-    await contracts.set_clause(contract_id, key, status=str(form.get("status", "")),
-                               location=None, note=str(form.get("note", ""))[:5000] or None,
-                               version=None, actor=current_actor().name)
+    typed = text_values(form, ("status", "note"), max_length=5000)
+    field = f"status-{key}"
+    typed_here = {field: typed["status"], f"note-{key}": typed["note"]}
+    if typed["status"] not in {value for value, _ in CLAUSE_STATUSES}:
+        return await _contract_page(request, contract_id, status_code=400, typed=typed_here,
+                                    errors={field: "Choose present, partial, missing or not "
+                                                   "applicable."})
+    try:
+        await contracts.set_clause(contract_id, key, status=typed["status"], location=None,
+                                   note=typed["note"] or None, version=None,
+                                   actor=current_actor().name)
+    except PortalError as error:
+        if error.status_code == 404:
+            raise
+        message = error.message
+        if typed["status"] == "not_applicable" and isinstance(error, InvalidInput):
+            message = ("This clause can't be not applicable: the contract is for a processor of "
+                       "personal data, and UK GDPR Article 28 requires every one of its terms.")
+        return await _contract_page(request, contract_id, status_code=error.status_code,
+                                    typed=typed_here, errors={field: message})
     return Redirect(f"/staff/contracts/{contract_id}?notice=clause#clause-{key}", status_code=303)
+
+
+def _imports_page(request: Request, *, status_code: int = 200, result: dict | None = None,
+                  kind: str | None = None, errors: dict[str, str] | None = None) -> Template:
+    return render(request, "staff/imports.html", status_code=status_code, page_title="Imports",
+                  result=result, kind=kind, errors=errors or {})
 
 
 @get("/imports", opt={"permission": READ})
 async def imports_page(request: Request) -> Template:
-    return render(request, "staff/imports.html", page_title="Imports", result=None, kind=None)
+    return _imports_page(request)
 
 
 @post("/imports/{kind:str}", opt={"permission": "imports.run"}, status_code=200)
@@ -377,15 +478,21 @@ async def run_import(request: Request, kind: str) -> Template:
     form = await auth.check_csrf(request)
     upload = form.get("file")
     if kind not in {"dspt", "suppliers"}:
-        raise InvalidInput("Unknown import.")
+        raise NotFound("There is no such import.")
+    field = f"{kind}-file"
     if upload is None or isinstance(upload, str) or not upload.filename:
-        raise InvalidInput("Choose a CSV file to import.")
-    text = csv_text(await upload.read(), max_bytes=MAX_CSV)
-    if kind == "dspt":
-        result = (await import_dspt(text)).as_dict()
-    else:
-        result = (await import_suppliers(text, dry_run=form.get("dry_run") == "1")).as_dict()
-    return render(request, "staff/imports.html", page_title="Imports", result=result, kind=kind)
+        return _imports_page(request, status_code=400, errors={
+            field: "Choose the CSV file to import."})
+    try:
+        text = csv_text(await upload.read(), max_bytes=MAX_CSV)
+        if kind == "dspt":
+            result = (await import_dspt(text)).as_dict()
+        else:
+            result = (await import_suppliers(text, dry_run=form.get("dry_run") == "1")).as_dict()
+    except (InvalidInput, Unprocessable, PayloadTooLarge, UnsupportedMediaType) as error:
+        return _imports_page(request, status_code=error.status_code,
+                             errors={field: error.message})
+    return _imports_page(request, result=result, kind=kind)
 
 
 HANDLERS = [dashboard, supplier_list, supplier_list_csv, save_filter, delete_filter, supplier_page, send_questionnaire,

@@ -141,9 +141,3 @@ async def test_guessing_api_tokens_is_slowed_but_a_real_token_still_works(client
     codes = [(await client.get("/api/v1/suppliers", headers=wrong)).status_code for _ in range(21)]
     assert codes[:20] == [401] * 20 and codes[20] == 429
     assert (await client.get("/api/v1/suppliers", headers=procurement)).status_code == 200
-
-
-async def test_the_portal_address_leads_to_the_workspace(client):
-    response = await client.get("/")
-    assert response.status_code == 303
-    assert response.headers["location"] == "/staff/"

@@ -64,15 +64,17 @@ async def test_actions_from_the_supplier_page(client, procurement):
     csrf = csrf_of(page)
     sent = await client.post(f"/staff/suppliers/{supplier['id']}/assessments", data={
         "csrf": csrf, "questionnaire": "uk-gdpr-processor", "contact_id": str(contact["id"]),
-        "due_date": "2099-01-01"})
+        "due_date-day": "1", "due_date-month": "1", "due_date-year": "2099"})
     assert sent.status_code == 400  # more than a year ahead: a clear error, nothing sent
+    assert "between today and a year from today" in sent.text
     assert await Assessment.count() == 0
     import datetime as dt
 
-    due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    due = dt.date.today() + dt.timedelta(days=20)
     sent = await client.post(f"/staff/suppliers/{supplier['id']}/assessments", data={
         "csrf": csrf, "questionnaire": "uk-gdpr-processor", "contact_id": str(contact["id"]),
-        "due_date": due})
+        "due_date-day": str(due.day), "due_date-month": str(due.month),
+        "due_date-year": str(due.year)})
     assert sent.status_code == 303 and await Assessment.count() == 1
     # The link is shown once, on the page sent to, ready to copy; it opens the questionnaire.
     assert sent.headers["location"].endswith("/link") and "respond" not in sent.headers["location"]
