@@ -7,14 +7,18 @@ say why there."""
 from __future__ import annotations
 
 from tests import factories
-from tests.integration.journeys import sign_in
+from tests.integration.journeys import csrf_of, sign_in, submitted_assessment
 from tests.querycount import queries
 
 BASELINE = {
     "staff supplier list": 6,
     "api supplier list": 4,
     "supplier page": 21,  # + the accepted questionnaires whose answers it shows, sub-processors
-    "dashboard": 12,
+    "dashboard": 10,  # counts by rating and tier in one aggregate; + DSPT statuses for expiry
+    "review page": 15,
+    "answer save": 6,  # link and lock, the answer, its update, the audit event and chain head
+    "review decision: clarify": 29,  # reopen the answers asked about, the query, the email
+    "review decision: accept": 30,  # + the derivers: knock-out risks, certificates, the score
 }
 
 
@@ -65,3 +69,33 @@ async def test_dashboard_does_not_grow_with_the_portfolio(client):
     few = await count(client, "/staff/")
     await a_portfolio(8, 2)
     assert few == await count(client, "/staff/") == BASELINE["dashboard"]
+
+
+async def test_review_page_answer_save_and_decision_are_pinned(client, procurement):
+    assessment_id, token, _ = await submitted_assessment(client, procurement)
+    await sign_in(client, "reviewer")
+    review = await count(client, f"/staff/assessments/{assessment_id}")
+    page = await client.get(f"/staff/assessments/{assessment_id}")
+    with queries() as decision:
+        response = await client.post(f"/staff/assessments/{assessment_id}/decision",
+                                     data={"csrf": csrf_of(page), "decision": "clarify",
+                                           "question_ids": "mfa",
+                                           "comment": "Name the systems without MFA."})
+    assert response.status_code == 303, response.text
+    view = (await client.get(f"/api/v1/respond/{token}")).json()
+    url = f"/api/v1/respond/{token}/answers/mfa"
+    with queries() as save:
+        response = await client.put(url, json={"value": view["answers"]["mfa"]["value"],
+                                               "comment": "All systems use MFA now.",
+                                               "version": view["answers"]["mfa"]["version"]})
+    assert response.status_code == 200, response.text
+    assert (await client.post(f"/api/v1/respond/{token}/submit")).status_code == 200
+    page = await client.get(f"/staff/assessments/{assessment_id}")
+    with queries() as accept:
+        response = await client.post(f"/staff/assessments/{assessment_id}/decision",
+                                     data={"csrf": csrf_of(page), "decision": "accept",
+                                           "comment": ""})
+    assert response.status_code == 303, response.text
+    assert (review, save.count, decision.count, accept.count) == (
+        BASELINE["review page"], BASELINE["answer save"], BASELINE["review decision: clarify"],
+        BASELINE["review decision: accept"]), (str(save), str(decision), str(accept))
