@@ -21,7 +21,14 @@ from portal.core.db import write_transaction
 from portal.core.permissions import needs_mfa
 from portal.staff.auth import seal
 from portal.suppliers import service as suppliers
-from portal.suppliers.schemas import ContactCreate, ContractCreate, DataRole, SupplierCreate
+from portal.suppliers.schemas import (
+    ContactCreate,
+    ContractCreate,
+    DataRole,
+    SubProcessorCreate,
+    SupplierCreate,
+    SupplierType,
+)
 
 DEMO_ORGANISATION = dict(
     name="Riverside Community Health NHS Trust (demo)",
@@ -177,6 +184,52 @@ def _suppliers() -> list[DemoSupplier]:
     ]
 
 
+# Suppliers judged by their own schemes, not IT certificates (domain.md §4).
+_NON_IT = {"DEMO-05", "DEMO-07", "DEMO-11", "DEMO-15", "DEMO-18", "DEMO-20", "DEMO-25"}
+_IT_SYSTEMS = {"DEMO-01", "DEMO-02", "DEMO-06", "DEMO-08", "DEMO-09", "DEMO-10", "DEMO-13",
+               "DEMO-17", "DEMO-23", "DEMO-24"}
+
+# What CAF A4.a asks about each contract: where our data is held and how a transfer is
+# protected, the supplier's access to our systems, connections to our network, and the
+# processing particulars. Left out, a contract's facts stay "unknown" (as a real register's do).
+_PARTICULARS = dict(
+    processing_subject_matter="Provision of the contracted service to the Trust",
+    processing_nature_purpose="Storage, retrieval and use of records to deliver the service",
+    personal_data_types="Names, contact details, NHS numbers, health records",
+    data_subject_categories="Patients and their representatives; Trust staff")
+_CONTRACT_FACTS: dict[str, dict] = {
+    "DEMO-01": dict(data_locations="United Kingdom", transfer_mechanism="uk",
+                    system_access="privileged", access_monitored=True,
+                    third_party_connection=True, connection_assured=True,
+                    supports_essential_function=True, **_PARTICULARS),
+    "DEMO-02": dict(data_locations="United Kingdom", transfer_mechanism="uk",
+                    system_access="remote", access_monitored=True,
+                    supports_essential_function=True, **_PARTICULARS),
+    "DEMO-03": dict(data_locations="United Kingdom, Ireland", transfer_mechanism="adequacy",
+                    third_party_connection=True, connection_assured=True, **_PARTICULARS),
+    "DEMO-06": dict(data_locations="United Kingdom, India", transfer_mechanism="none",
+                    system_access="remote", access_monitored=False, **_PARTICULARS),
+    "DEMO-08": dict(data_locations="United Kingdom", transfer_mechanism="uk",
+                    system_access="remote", access_monitored=True,
+                    third_party_connection=True, connection_assured=False,
+                    supports_essential_function=True),
+    "DEMO-10": dict(data_locations="United Kingdom", transfer_mechanism="uk",
+                    supports_essential_function=True, **_PARTICULARS),
+    "DEMO-13": dict(data_locations="United Kingdom, United States", transfer_mechanism="idta",
+                    tra_reference="TRA-2025-013", **_PARTICULARS),
+    "DEMO-14": dict(data_locations="United Kingdom", transfer_mechanism="uk", **_PARTICULARS),
+}
+# (name, service, location, transfer mechanism)
+_SUBPROCESSORS: dict[str, list[tuple[str, str, str, str]]] = {
+    "DEMO-01": [("Northgate Cloud Services plc", "Hosting", "United Kingdom", "uk")],
+    "DEMO-03": [("Emerald Data Centres Ltd", "Secondary data centre", "Ireland", "adequacy")],
+    "DEMO-06": [("Bharat Support Services Pvt Ltd", "Out-of-hours technical support", "India",
+                 "none")],
+    "DEMO-13": [("Atlas Cloud Inc", "Cloud hosting", "United States", "idta"),
+                ("Letterbox Print Ltd", "Letter printing", "United Kingdom", "uk")],
+}
+
+
 def _current_toolkit_status(status: str, today: dt.date) -> str:
     """Shift the demo's DSPT years so "24/25" means "the latest publication" and "23/24" the one
     before, whatever today's date: the demo stays believable as time passes."""
@@ -261,6 +314,8 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
             name=demo.name, legal_name=demo.legal_name, supplier_key=demo.key,
             ods_code=demo.ods, handles_personal_data=demo.personal or demo.patient,
             handles_patient_data=demo.patient, affects_care=demo.care,
+            supplier_type=SupplierType.non_it if demo.key in _NON_IT else (
+                SupplierType.it_system if demo.key in _IT_SYSTEMS else SupplierType.it_service),
             website=f"https://www.{demo.contact[1].split('@')[1]}" if demo.contact[1] else "",
         ))
         if demo.contact[0]:
@@ -273,7 +328,13 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
             start_date=start, end_date=today + dt.timedelta(days=demo.ends_in_days),
             notice_date=today + dt.timedelta(days=max(1, demo.ends_in_days - 90)),
             annual_value=Decimal(demo.value), data_role=demo.role,
-            personal_data=demo.personal or demo.patient, patient_data=demo.patient))
+            personal_data=demo.personal or demo.patient, patient_data=demo.patient,
+            **_CONTRACT_FACTS.get(demo.key, {})))
+        for name, service, location, mechanism in _SUBPROCESSORS.get(demo.key, []):
+            await suppliers.create_subprocessor(supplier["id"], SubProcessorCreate(
+                name=name, service=service, location=location, transfer_mechanism=mechanism,
+                data_processed="Records processed under the contract",
+                since=start))
         for scheme, status, issued_ago, expires_in, edition in demo.certs:
             issued = today - dt.timedelta(days=issued_ago)
             status = _current_toolkit_status(status, today)
