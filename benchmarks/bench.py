@@ -215,7 +215,11 @@ async def main() -> None:
                f"p95 {one[189]:.1f} ms", "p50 <= 4 ms", seconds=statistics.median(one) / 1000)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a starved machine: don't lose the run for it
+            server.kill()
+            server.wait()
 
     from portal.certifications.register_import import import_dspt
     from portal.reports.service import evidence_pack, register_csv
