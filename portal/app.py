@@ -36,6 +36,7 @@ from portal.core.logging import configure_logging
 from portal.imports.controllers import ImportController
 from portal.reports.controllers import dspt_evidence, register_csv, supplier_report
 from portal.risks.api import RiskController
+from portal.schedules.controllers import ScheduleController
 from portal.scoring.controllers import supplier_score
 from portal.settings import Settings, get_settings
 from portal.staff.pages import staff_router
@@ -64,7 +65,8 @@ def api_router() -> Router:
         route_handlers=[SupplierController, ContractController, SubProcessorController,
                         CertificationController,
                         QuestionnaireController, AssessmentController, EvidenceController,
-                        RespondController, ContractClauseController, supplier_score,
+                        RespondController, ContractClauseController, ScheduleController,
+                        supplier_score,
                         dspt_evidence, supplier_report, register_csv, RiskController,
                         ImportController],
         security=[{"bearer": []}, {"session": []}],

@@ -433,18 +433,16 @@ async def _demo_assurance(today: dt.date) -> None:
     from models.tables import Risk, SupplierContact
     from portal.assessments import service as assessments
     from portal.contracts import service as contract_service
-    from portal.contracts.library import required_keys
+    from portal.contracts.rules import required_for
     from portal.core import records
 
-    rows = await Supplier.select(Supplier.id, Supplier.supplier_key, Supplier.affects_care).where(
+    rows = await Supplier.select(Supplier.id, Supplier.supplier_key, Supplier.affects_care,
+                                 Supplier.supplier_type).where(
         Supplier.supplier_key.like("DEMO-%"))
     for supplier in rows:
         key = supplier["supplier_key"]
         for contract in await Contract.select().where(Contract.supplier == supplier["id"]):
-            required = required_keys(data_role=contract["data_role"],
-                                     personal_data=contract["personal_data"],
-                                     patient_data=contract["patient_data"],
-                                     affects_care=supplier["affects_care"])
+            required = list(required_for(contract, supplier))
             if key in _CLAUSES_COMPLETE:
                 keys, breach = [*required, "liability.insurance", "disputes.resolution"], "24"
             elif key in _CLAUSES_MOSTLY:

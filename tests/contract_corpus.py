@@ -350,7 +350,8 @@ def saas_dpa() -> LabelledContract:
         "art28.confidentiality", "staff.training", "art28.security_measures",
         "art28.sub_processors", "breach.notification", "art28.audit_information",
         "art28.deletion_or_return", "art28.data_subject_rights", "transfers.international",
-        "liability.insurance", "art28.subject_matter"}, 48)
+        "liability.insurance", "art28.subject_matter",
+        "art28.sub_processor_changes"}, 48)  # 30 days' notice of a new one, and a right to object
 
 
 def privacy_page() -> LabelledContract:
@@ -365,10 +366,56 @@ def privacy_page() -> LabelledContract:
     return LabelledContract("privacy-page", _save(d), set(), None)
 
 
+def supplier_duties() -> LabelledContract:
+    """The five keys added for issue 12, each imposed, in a managed-service contract's words."""
+    d = Document()
+    d.add_heading("Managed Service Agreement - Schedule 4 (Security and Data)", level=1)
+    d.add_paragraph("1.1 \"Remote Access\" means access to the Customer's systems from outside its premises.")
+    d.add_heading("2. Sub-processors", level=2)
+    d.add_paragraph("2.1 The Customer gives general written authorisation for the Sub-processors listed in Annex 3.")
+    d.add_paragraph("2.2 The Supplier shall inform the Customer of any intended changes concerning the addition or replacement of other processors at least 30 days in advance, and the Customer may object to such changes.")
+    d.add_heading("3. Use of Customer Data", level=2)
+    d.add_paragraph("3.1 The Supplier shall not use Customer Data for its own purposes, and shall not use it to train or improve any machine learning model.")
+    d.add_heading("4. Remote access", level=2)
+    d.add_paragraph("4.1 The Supplier's engineers shall only access the Customer's network remotely through the Customer's approved gateway, using multi-factor authentication, and every session shall be logged.")
+    d.add_heading("5. Testing", level=2)
+    d.add_paragraph("5.1 The Supplier shall have the hosting platform penetration tested by a CREST accredited tester every year and shall remediate critical vulnerabilities within 14 days.")
+    d.add_heading("6. Termination", level=2)
+    d.add_paragraph("6.1 The Customer may terminate this Agreement immediately by notice in writing if the Supplier commits a material breach of its data protection obligations under Schedule 4.")
+    return LabelledContract("supplier-duties", _save(d), {
+        "art28.sub_processor_changes", "art28.sub_processors", "data.no_own_purposes",
+        "access.remote_mfa", "security.vulnerability_testing", "termination.data_breach"}, None)
+
+
+def supplier_duty_traps() -> LabelledContract:
+    """The same five concepts negated, permitted, partial or only defined: none of them counts,
+    except the two partial ones (found, with the reason)."""
+    d = Document()
+    d.add_heading("Services Agreement", level=1)
+    d.add_heading("1. Definitions", level=2)
+    d.add_paragraph("1.1 \"Penetration Test\" means an authorised simulated attack on a system to find its vulnerabilities.")
+    d.add_paragraph("1.2 \"Multi-Factor Authentication\" means authentication using two or more factors, as used for remote access to the Customer's systems.")
+    d.add_paragraph("1.3 \"Model Training\" means using data to train or improve an artificial intelligence model for the Supplier's own purposes.")
+    d.add_paragraph("1.4 \"Termination Event\" includes any Personal Data Breach that entitles the Customer to terminate.")
+    d.add_heading("2. Supplier rights", level=2)
+    d.add_paragraph("2.1 The Supplier shall be entitled to use Customer Data to train and improve its artificial intelligence models.")
+    d.add_paragraph("2.2 The Supplier is not required to carry out penetration testing or vulnerability scanning of the Services.")
+    d.add_paragraph("2.3 The Customer shall not be entitled to terminate this Agreement by reason of a Personal Data Breach.")
+    d.add_paragraph("2.4 The Supplier is not required to use multi-factor authentication when it has remote access to the Customer's systems.")
+    d.add_heading("3. Partial terms", level=2)
+    d.add_paragraph("3.1 The Supplier will notify the Customer before adding a new Sub-processor.")
+    d.add_paragraph("3.2 The Supplier shall apply security patches to fix known vulnerabilities within 30 days.")
+    return LabelledContract("supplier-duty-traps", _save(d), {
+        "art28.sub_processors", "art28.sub_processor_changes",
+        "security.vulnerability_testing"}, None,
+        partial={"art28.sub_processors", "art28.sub_processor_changes",
+                 "security.vulnerability_testing"})
+
+
 def corpus() -> list[LabelledContract]:
     return [legalese(), plain_english(), schedule_in_tables(), decoys(), mixed_numbering(),
             pdf_contract(), model_clauses(), direction_and_references(), not_binding(),
-            saas_dpa(), privacy_page()]
+            saas_dpa(), privacy_page(), supplier_duties(), supplier_duty_traps()]
 
 
 def docx_bomb(paragraphs: int) -> bytes:

@@ -1,17 +1,16 @@
-"""Contract documents, clause checklist, manual overrides and the missing-clause schedule."""
+"""Contract documents, clause checklist and manual overrides (the schedule: portal.schedules)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
 from pydantic import Field, StringConstraints
 
 from portal.contracts import service
 from portal.contracts.schemas import ChecklistOut, ClauseOut, ScannedDocumentOut
 from portal.core.context import current_actor
-from portal.core.downloads import content_disposition
 from portal.core.errors import InvalidInput
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID, InputModel, line_type, text_type
@@ -58,12 +57,3 @@ class ContractClauseController(Controller):
         return ClauseOut(**await service.set_clause(
             contract_id, key, status=data.status, location=data.location, note=data.note,
             version=data.version, actor=current_actor().name, hours=hours))
-
-    @get("/schedule.docx", opt={"permission": READ}, media_type=service.DOCX,
-         summary="Word schedule of the model clauses for required clauses that are missing or partial")
-    async def schedule(self, contract_id: ContractId) -> Response[bytes]:
-        from portal.contracts.schedule import build_schedule
-
-        filename, data = await build_schedule(contract_id)
-        return Response(content=data, media_type=service.DOCX, headers={
-            "Content-Disposition": content_disposition(filename)})

@@ -5,7 +5,10 @@ A labelled folder holds documents and a ``labels.json`` in the shared corpus's f
     {"<file>": {"present": [keys...], "breach_notification_hours": int | null,
                 "breach_notification_wording": "...", ...}}
 
-A key the scanner reports as present or partial counts as found. The breach window is right
+A key the scanner reports as present or partial counts as found, for the keys a document was
+labelled against: an entry's ``labelled_keys`` when given, otherwise the 21 keys of domain.md §3
+that the shared corpus was read against (keys added to the library later are measured where a
+labelled document covers them, never counted as extras on documents nobody read for them). The breach window is right
 when the scanner's hours equal the label's; a label whose wording says "immediately" (and gives
 no hours) is right only when the scanner reports "immediately" too. Plain Python: no database.
 """
@@ -22,6 +25,8 @@ from pathlib import Path
 from portal.contracts.library import KEYS
 from portal.contracts.scanner import ScanResult, scan_document
 
+ORIGINAL_KEYS = frozenset(KEYS[:21])  # domain.md §3: what the shared corpus was labelled against
+
 _IMMEDIATE_LABEL = re.compile(r"'immediately', no number of hours", re.IGNORECASE)
 
 
@@ -30,6 +35,7 @@ class Labels:
     present: frozenset[str]
     breach_hours: int | None
     breach_immediate: bool = False
+    keys: frozenset[str] = frozenset(KEYS)  # the keys this document was labelled against
 
 
 @dataclass
@@ -42,7 +48,7 @@ class DocumentResult:
 
     @property
     def false_positives(self) -> set[str]:
-        return set(self.found - self.labels.present)
+        return set(self.found - self.labels.present) & self.labels.keys
 
     @property
     def false_negatives(self) -> set[str]:
@@ -66,6 +72,8 @@ class Report:
         tp, fp, fn = Counter(), Counter(), Counter()
         for doc in self.documents:
             for key in KEYS:
+                if key not in doc.labels.keys:
+                    continue
                 if key in doc.found and key in doc.labels.present:
                     tp[key] += 1
                 elif key in doc.found:
@@ -127,13 +135,16 @@ def _window(hours: int | None, immediate: bool) -> str:
 
 
 def labels_from_json(entry: dict) -> Labels:
-    unknown = set(entry.get("present", [])) - set(KEYS)
+    keys = frozenset(entry.get("labelled_keys") or ORIGINAL_KEYS)
+    unknown = (set(entry.get("present", [])) | keys) - set(KEYS)
     if unknown:
         raise ValueError(f"unknown clause keys in labels: {sorted(unknown)}")
+    if not set(entry.get("present", [])) <= keys:
+        raise ValueError("a present key is outside the document's labelled_keys")
     hours = entry.get("breach_notification_hours")
     wording = entry.get("breach_notification_wording") or ""
     return Labels(frozenset(entry.get("present", [])), hours,
-                  hours is None and bool(_IMMEDIATE_LABEL.search(wording)))
+                  hours is None and bool(_IMMEDIATE_LABEL.search(wording)), keys)
 
 
 def judge(name: str, result: ScanResult, labels: Labels) -> DocumentResult:

@@ -1,11 +1,14 @@
-"""The clause library (clauses.yaml) and which clauses a contract needs (domain.md §3)."""
+"""The clause library (clauses.yaml): each key's title, legal basis, recognition and model clause.
+
+Which clauses a contract requires is decided in one place, portal/contracts/rules.py, from the
+``required_when`` expressions here and the named conditions in requirements.yaml.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -19,6 +22,9 @@ KEYS = (
     "nhs.dspt_compliance", "nhs.ndg_standards", "nhs.cyber_essentials", "nhs.security_alerts",
     "staff.training", "continuity.bcdr", "exit.transition", "liability.insurance",
     "disputes.resolution",
+    # added for issue 12 (Article 28(2) changes, own purposes, supplier access, testing, exit for breach)
+    "art28.sub_processor_changes", "data.no_own_purposes", "access.remote_mfa",
+    "security.vulnerability_testing", "termination.data_breach",
 )
 
 
@@ -65,7 +71,8 @@ class Clause(BaseModel):
     title: str
     description: str
     legal_basis: str
-    required_when: Literal["processor", "patient_or_care", "recommended"]
+    legal_reference: str = Field(min_length=1)  # short, for a person reading a report
+    required_when: str = ""  # an expression (rules.py); empty: recommended, never required
     recognition: Recognition
     model_clause: str
 
@@ -80,17 +87,20 @@ def library() -> dict[str, Clause]:
     return {c.key: c for c in clauses}
 
 
-def required_keys(*, data_role: str, personal_data: bool, patient_data: bool,
-                  affects_care: bool = False) -> list[str]:
-    """Clauses a contract must carry; the rest are recommended."""
-    return list(_required(data_role, bool(personal_data), bool(patient_data), bool(affects_care)))
+def clause_title(key: str) -> str:
+    """The clause's title as a person reads it ("Audit and information"). Never raises and
+    never shows a raw key: a key the library doesn't know reads as its last part in words."""
+    clause = library().get(key)
+    return clause.title if clause else key.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
-@lru_cache(maxsize=64)  # a few combinations, asked for every contract in every rescoring
-def _required(data_role: str, personal_data: bool, patient_data: bool,
-              affects_care: bool) -> tuple[str, ...]:
-    processor = personal_data and data_role == "processor"
-    return tuple(
-        clause.key for clause in library().values()
-        if (clause.required_when == "processor" and processor)
-        or (clause.required_when == "patient_or_care" and (patient_data or affects_care)))
+def legal_reference(key: str) -> str:
+    """The short legal reference ("UK GDPR Article 28(3)(h)"); empty for an unknown key."""
+    clause = library().get(key)
+    return clause.legal_reference if clause else ""
+
+
+def clause_label(key: str) -> str:
+    """Title with its reference, for action plans: "Audit and information (UK GDPR Article 28(3)(h))"."""
+    reference = legal_reference(key)
+    return f"{clause_title(key)} ({reference})" if reference else clause_title(key)

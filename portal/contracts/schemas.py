@@ -12,7 +12,10 @@ class ClauseOut(BaseModel):
     title: str
     description: str
     legal_basis: str
+    legal_reference: str = Field(description="Short legal reference, e.g. 'UK GDPR Article 28(3)(h)'")
     required: bool = Field(description="Required for this contract (else recommended)")
+    required_because: str = Field(description="Why it is required (the rule's conditions that "
+                                  "apply); empty when recommended")
     status: str = Field(description="present, partial, missing or not_applicable")
     source: str | None = Field(description="scan or manual; null if never found or set")
     location: str = Field(description="Where in the document, e.g. 'clause 4.2' or 'page 3'")
@@ -27,6 +30,10 @@ class ClauseOut(BaseModel):
 class ChecklistOut(BaseModel):
     contract_id: int
     supplier_id: int
+    agreement: str | None = Field(description="The data protection agreement the contract needs: "
+                                  "article_28 (processor), data_sharing_agreement (controller to "
+                                  "controller), article_26_arrangement (joint controllers); null "
+                                  "when no personal data passes")
     breach_notification_hours: int | None = Field(
         description="The supplier's window to tell us of a breach, in hours (0: immediately)")
     breach_notification_immediate: bool

@@ -7,8 +7,9 @@ import hashlib
 from typing import Any
 
 from models.tables import Contract, ContractClause, ContractDocument, EvidenceFile, Supplier
-from portal.contracts.library import KEYS, library, required_keys
+from portal.contracts.library import KEYS, library
 from portal.contracts.reader import UnreadableContract
+from portal.contracts.rules import ClauseFacts, agreement_kind, required_for, requirements
 from portal.contracts.scanner import ScanResult, scan_document
 from portal.core import audit
 from portal.core.db import write_transaction
@@ -30,17 +31,16 @@ async def _contract(contract_id: int) -> dict[str, Any]:
     return row
 
 
-async def _affects_care(supplier_id: int) -> bool:
-    row = await Supplier.select(Supplier.affects_care).where(Supplier.id == supplier_id).first()
-    return bool(row and row["affects_care"])
+async def _supplier_facts(supplier_id: int) -> dict[str, Any] | None:
+    return await Supplier.select(Supplier.affects_care, Supplier.supplier_type).where(
+        Supplier.id == supplier_id).first()
 
 
 async def checklist(contract_id: int) -> dict[str, Any]:
     contract = await _contract(contract_id)
-    required = set(required_keys(data_role=contract["data_role"],
-                                 personal_data=contract["personal_data"],
-                                 patient_data=contract["patient_data"],
-                                 affects_care=await _affects_care(contract["supplier"])))
+    facts = ClauseFacts.of(contract, await _supplier_facts(contract["supplier"]))
+    needs = requirements(facts)
+    required = {k for k, r in needs.items() if r.required}
     rows = {r["key"]: r for r in await ContractClause.select().where(
         ContractClause.contract == contract_id)}
     document = await ContractDocument.select().where(ContractDocument.contract == contract_id) \
@@ -50,7 +50,8 @@ async def checklist(contract_id: int) -> dict[str, Any]:
         row = rows.get(key)
         items.append({
             "key": key, "title": clause.title, "description": clause.description,
-            "legal_basis": clause.legal_basis, "required": key in required,
+            "legal_basis": clause.legal_basis, "legal_reference": clause.legal_reference,
+            "required": key in required, "required_because": needs[key].reason,
             "status": row["status"] if row else "missing",
             "source": row["source"] if row else None,
             "location": row["location"] if row else "", "excerpt": row["excerpt"] if row else "",
@@ -62,6 +63,7 @@ async def checklist(contract_id: int) -> dict[str, Any]:
     items.sort(key=lambda i: (not i["required"], order[i["status"]], KEYS.index(i["key"])))
     gaps = [i["key"] for i in items if i["required"] and i["status"] in ("missing", "partial")]
     return {"contract_id": contract_id, "supplier_id": contract["supplier"],
+            "agreement": agreement_kind(facts),
             "breach_notification_hours": document["breach_notification_hours"] if document else None,
             # the national model clauses' "immediately" is stored as a window of 0 hours
             "breach_notification_immediate": bool(document)
@@ -70,7 +72,7 @@ async def checklist(contract_id: int) -> dict[str, Any]:
             "required_gaps": gaps, "clauses": items}
 
 
-async def gap_summary(contracts: list[dict[str, Any]], *, affects_care: bool
+async def gap_summary(contracts: list[dict[str, Any]], *, supplier: dict[str, Any]
                       ) -> dict[int, dict[str, Any]]:
     """For a supplier's contracts at once (one query, however many contracts): each one's
     required clause keys that are missing or partial, and how many keys it requires."""
@@ -82,9 +84,7 @@ async def gap_summary(contracts: list[dict[str, Any]], *, affects_care: bool
             statuses[row["contract"]][row["key"]] = row["status"]
     summary = {}
     for contract in contracts:
-        required = required_keys(data_role=contract["data_role"],
-                                 personal_data=contract["personal_data"],
-                                 patient_data=contract["patient_data"], affects_care=affects_care)
+        required = required_for(contract, supplier)
         found = statuses[contract["id"]]
         summary[contract["id"]] = {
             "required": len(required),
@@ -158,8 +158,8 @@ async def set_clause(contract_id: int, key: str, *, status: str, location: str |
         raise InvalidInput("hours can only be recorded for breach.notification")
     async with write_transaction():
         contract = await _contract(contract_id)
-        if status == "not_applicable" and key.startswith("art28.") \
-                and contract["data_role"] == "processor" and contract["personal_data"]:
+        if status == "not_applicable" and key.startswith("art28.") and key in required_for(
+                contract, await _supplier_facts(contract["supplier"])):
             raise InvalidInput(f"{key} can't be 'not_applicable': the contract is for a processor "
                                "of personal data, and Article 28 requires every one of its terms.")
         row = await ContractClause.select().where(

@@ -14,7 +14,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 from lxml import etree
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -64,14 +64,21 @@ def stamp(document, when: dt.datetime | None = None) -> str:
 
 
 def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
-          style: str = "Table Grid"):
-    """A table whose header row repeats on every page.
+          style: str = "Table Grid", widths: Sequence[float] = ()):
+    """A table whose header row repeats on every page; ``widths`` in centimetres fix the
+    columns (wide enough that no word breaks mid-word), otherwise Word shares them equally.
 
     Body rows are written as XML text and parsed in batches: building them element by element
     (or with cell()) takes minutes for tens of thousands of rows.
     """
     t = document.add_table(rows=2, cols=len(headers))
     t.style = document.styles[style]
+    if widths:
+        t.autofit = False
+        for column, width in zip(t.columns, widths, strict=True):
+            column.width = Cm(width)
+            for cell in column.cells:  # before the body rows copy the cell properties
+                cell.width = Cm(width)
     header_row = t.rows[0]
     for cell, text in zip(header_row.cells, headers, strict=True):
         cell.text = text

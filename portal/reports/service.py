@@ -29,7 +29,8 @@ from models.tables import (
     SupplierScore,
 )
 from portal.certifications.rules import validity
-from portal.contracts.library import library, required_keys
+from portal.contracts.library import library
+from portal.contracts.rules import required_for
 from portal.core.downloads import csv_text
 from portal.core.errors import InvalidInput, NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
@@ -103,9 +104,8 @@ def _index(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
     return {"by": by, "products": products, "clauses": clauses, "scores": scores, "active": active}
 
 
-def _contract_gaps(contract: dict, clauses: dict[str, str], affects_care: bool) -> tuple[list[str], list[str]]:
-    required = required_keys(data_role=contract["data_role"], personal_data=contract["personal_data"],
-                             patient_data=contract["patient_data"], affects_care=affects_care)
+def _contract_gaps(contract: dict, clauses: dict[str, str], supplier: dict) -> tuple[tuple[str, ...], list[str]]:
+    required = required_for(contract, supplier)
     gaps = [k for k in required if clauses.get(k, "missing") in ("missing", "partial")]
     return required, gaps
 
@@ -180,7 +180,7 @@ async def evidence_pack(*, toolkit: str, today: dt.date | None = None) -> tuple[
     actions: list[tuple[str, str, str, str, str]] = []
     for s in data["suppliers"]:
         for c in idx["active"][s["id"]]:
-            required, gaps = _contract_gaps(c, idx["clauses"].get(c["id"], {}), s["affects_care"])
+            required, gaps = _contract_gaps(c, idx["clauses"].get(c["id"], {}), s)
             if not required:
                 continue
             contracts_needing += 1

@@ -28,7 +28,7 @@ from models.tables import (
     SupplierContact,
     SupplierScore,
 )
-from portal.contracts.library import required_keys
+from portal.contracts.rules import required_for
 from portal.core import changes
 from portal.core.db import write_transaction
 from portal.core.errors import NotFound
@@ -190,16 +190,14 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
 
     by_supplier: dict[str, dict[int, list]] = {k: defaultdict(list) for k in
                                                ("contracts", "certs", "assessments", "risks")}
-    affects_care = {s["id"]: s["affects_care"] for s in suppliers}
+    supplier_rows = {s["id"]: s for s in suppliers}
     for c in contracts:
         by_supplier["contracts"][c["supplier"]].append(ContractFacts(
             id=c["id"], title=c["title"], start_date=c["start_date"], end_date=c["end_date"],
             data_role=c["data_role"], personal_data=c["personal_data"],
             patient_data=c["patient_data"], products=products.get(c["id"], 0),
             clauses=clauses.get(c["id"], {}),
-            required=tuple(required_keys(data_role=c["data_role"], personal_data=c["personal_data"],
-                                         patient_data=c["patient_data"],
-                                         affects_care=affects_care.get(c["supplier"], False))),
+            required=required_for(c, supplier_rows.get(c["supplier"])),
             breach_hours=breach.get(c["id"]), system_access=c["system_access"],
             supports_essential_function=c["supports_essential_function"],
             special_category_data=c["special_category_data"]))

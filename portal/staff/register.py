@@ -30,6 +30,7 @@ from portal.staff.forms import (
 from portal.staff.rendering import render
 from portal.suppliers import service as suppliers
 from portal.suppliers.schemas import (
+    TRANSFER_MECHANISM_LABELS,
     ContactCreate,
     ContactPatch,
     ContractCreate,
@@ -367,12 +368,7 @@ CONTRACT_ASSURANCE_FLAGS = (
     ("third_party_connection", "Do the supplier's systems connect to our network?"),
     ("connection_assured", "Do we hold assurance that the connection meets our security "
                            "requirements?"))
-TRANSFER_MECHANISMS = (("uk", "Our data stays in the UK"),
-                       ("adequacy", "A country with UK adequacy regulations (for example the EEA)"),
-                       ("idta", "The ICO's International Data Transfer Agreement (IDTA)"),
-                       ("uk_addendum", "The UK Addendum to the EU standard contractual clauses"),
-                       ("none", "It leaves the UK with no safeguard"),
-                       ("unknown", "Not known yet"))
+TRANSFER_MECHANISMS = TRANSFER_MECHANISM_LABELS  # the words live with the values
 CONTRACT_PARTICULARS = (
     ("processing_subject_matter", "Subject matter of the processing"),
     ("processing_nature_purpose", "Nature and purpose of the processing"),

@@ -99,7 +99,7 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
     supplier = await suppliers.get_supplier(supplier_id)
     contracts_, _ = await suppliers.list_contracts(supplier_id=supplier_id, q=None, limit=200,
                                                    offset=0)
-    gaps = await contracts.gap_summary(contracts_, affects_care=supplier["affects_care"])
+    gaps = await contracts.gap_summary(contracts_, supplier=supplier)
     for contract in contracts_:
         contract["gaps"] = gaps[contract["id"]]["gaps"]
         contract["required"] = gaps[contract["id"]]["required"]

@@ -78,6 +78,15 @@ class TransferMechanism(StrEnum):
     unknown = "unknown"  # not yet established: never counts as protected
 
 
+# What each value means, in the words forms and documents use.
+TRANSFER_MECHANISM_LABELS = (
+    ("uk", "Our data stays in the UK"),
+    ("adequacy", "A country with UK adequacy regulations (for example the EEA)"),
+    ("idta", "The ICO's International Data Transfer Agreement (IDTA)"),
+    ("uk_addendum", "The UK Addendum to the EU standard contractual clauses"),
+    ("none", "It leaves the UK with no safeguard"),
+    ("unknown", "Not known yet"))
+
 TRANSFER_SAFEGUARDED = frozenset({TransferMechanism.uk, TransferMechanism.adequacy,
                                   TransferMechanism.idta, TransferMechanism.uk_addendum})
 

@@ -52,7 +52,9 @@ async def test_downloads_named_outside_latin_1_are_served_with_filename_star(
     assert "ŵ" in filename_star(report.headers["content-disposition"])
 
     contract = await client.post("/api/v1/contracts", headers=procurement, json=contract_body(
-        supplier["id"], title=f"Cytundeb {POLISH}"))
+        supplier["id"], title=f"Cytundeb {POLISH}", processing_subject_matter="Cofnodion",
+        processing_nature_purpose="Storio", personal_data_types="Enwau",
+        data_subject_categories="Cleifion"))
     assert contract.status_code == 201, contract.text
     schedule = await client.get(f"/api/v1/contracts/{contract.json()['id']}/schedule.docx",
                                 headers=procurement)

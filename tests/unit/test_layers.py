@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"portal.certifications", "portal.contracts", "portal.risks"},
     {"portal.assessments"},
     {"portal.scoring"},
-    {"portal.reports", "portal.imports"},
+    {"portal.reports", "portal.imports", "portal.schedules"},
     {"portal.staff", "admin"},
     {"portal.jobs", "portal.wiring", "portal.demo"},
     {"portal.app", "portal.cli", "portal.piccolo_conf"},

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from portal.contracts.library import required_keys
+from portal.contracts.rules import ClauseFacts, required_clauses
 from portal.scoring.rules import (
     AssessmentFacts,
     CertificationFacts,
@@ -17,16 +17,16 @@ from portal.scoring.rules import (
 )
 
 TODAY = dt.date(2026, 3, 1)
-ALL_CLAUSES = {k: "present" for k in required_keys(data_role="processor", personal_data=True,
-                                                    patient_data=True)}
+PATIENT_PROCESSOR = required_clauses(ClauseFacts(data_role="processor", personal_data=True,
+                                                patient_data=True))
+ALL_CLAUSES = {k: "present" for k in PATIENT_PROCESSOR}
 
 
 def contract(**overrides) -> ContractFacts:
     values = dict(id=1, title="EPR", start_date=dt.date(2025, 1, 1), end_date=dt.date(2027, 1, 1),
                   data_role="processor", personal_data=True, patient_data=True, products=2,
                   clauses=dict(ALL_CLAUSES), breach_hours=24,
-                  required=tuple(required_keys(data_role="processor", personal_data=True,
-                                               patient_data=True)))
+                  required=PATIENT_PROCESSOR)
     values.update(overrides)
     return ContractFacts(**values)
 

@@ -1,0 +1,102 @@
+"""The schedule's outline on plain values: parties by role, terms defined, nothing left undefined."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from portal.contracts.library import KEYS, library
+from portal.schedules.document import PROPER_NAMES, TERMS, Draft, Gap, outline
+
+GENERIC = {"UK", "GDPR", "Article", "Articles", "Chapter", "Annex", "Annexes", "Schedule", "Law",
+           "NHS", "England", "United", "Kingdom", "Data", "Protection", "Act", "PPN", "Crown",
+           "Commercial", "Service", "Open", "Government", "Licence", "Process", "Processed",
+           "Processing", "Working", "Days", "Plus", "Office", "Commissioner's", "ICO", "V",
+           "Joint", "Controllers", "Independent", "Controller", "CCS", "Regulation", "General",
+           "Lawful", "Review", "Toolkit", "December", "September", "English",
+           "Procurement", "Policy", "Note", "Addendum", "Agreement"}  # names and titles
+
+
+def _base(word: str) -> set[str]:
+    """The word and what it is a plural or possessive of."""
+    return {word, re.sub(r"'s$|’s$", "", word), re.sub(r"e?s$", "", word)}
+
+
+def draft(kind: str, **overrides) -> Draft:
+    clauses = library()
+    values = dict(
+        kind=kind, contract_title="records service", contract_reference="ref-1",
+        start_date=dt.date(2025, 4, 1), end_date=None, customer="the trust",
+        supplier="the firm", particulars={
+            "processing_subject_matter": "records", "processing_nature_purpose": "storage",
+            "personal_data_types": "names", "data_subject_categories": "patients"},
+        special_category="", data_locations="", transfer="not known yet", tra_reference="",
+        certifications=[], answers=[], answers_source="", sub_processors=[],
+        gaps=[Gap(k, clauses[k].title, clauses[k].legal_reference, clauses[k].legal_basis,
+                  clauses[k].model_clause, "missing") for k in KEYS],
+        generated=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))
+    values.update(overrides)
+    return Draft(**values)
+
+
+def _texts(blocks) -> list[str]:
+    return [b.text for b in blocks if b.kind in ("para", "note", "heading", "mark")]
+
+
+@pytest.mark.parametrize("kind,supplier_role", [
+    ("article_28", "Processor"), ("data_sharing_agreement", "Independent Controller"),
+    ("article_26_arrangement", "Joint Controller")])
+def test_parties_are_named_by_their_role(kind, supplier_role):
+    blocks = outline(draft(kind))
+    parties = next(b for b in blocks if b.kind == "table")
+    assert ("Supplier", "the firm", supplier_role) in parties.rows
+    assert blocks[0].text.startswith("Draft for legal review")
+
+
+@pytest.mark.parametrize("kind", ["article_28", "data_sharing_agreement", "article_26_arrangement"])
+@pytest.mark.parametrize("wording", ["portal", "national"])
+def test_every_capitalised_word_is_a_defined_term_or_a_name(kind, wording):
+    """Record values are lower case here, so any capital left is the document's own words."""
+    blocks = outline(draft(kind, wording=wording))
+    definitions = next(b for b in blocks if b.kind == "table" and b.headers == ("Term", "Meaning"))
+    defined = {row[0] for row in definitions.rows}
+    allowed = set(GENERIC) | {w for t in defined for w in t.split()} | {
+        w for name in PROPER_NAMES for w in name.split()}
+    for text in _texts(blocks):
+        for sentence in re.split(r"(?<=[.:;])\s+|\(", text):
+            words = re.findall(r"[A-Za-z][\w'’-]*", sentence)
+            for word in words[1:]:
+                if word[0].isupper() and not word.isupper():
+                    assert _base(word) & allowed, (word, text)
+    body = " ".join(_texts(blocks))
+    for term in TERMS:
+        if re.search(rf"(?<![\w-]){re.escape(term)}(?:e?s|'s)?(?![\w-])", body):
+            assert term in defined, term
+
+
+def test_article_28_terms_only_in_the_processor_schedule():
+    sharing = " ".join(_texts(outline(draft("data_sharing_agreement", gaps=[]))))
+    assert "documented instructions" not in sharing and "Lawful basis" in sharing
+    processor = " ".join(_texts(outline(draft("article_28"))))
+    assert "documented instructions" in processor
+
+
+def test_national_wording_cites_paragraphs_for_processor_terms_only():
+    processor = " ".join(_texts(outline(draft("article_28", wording="national"))))
+    assert "Joint Schedule 11 paragraph 4" in processor  # infringing instructions
+    assert "Data Security and Protection Toolkit" in processor  # no national equivalent
+    sharing = " ".join(_texts(outline(draft("data_sharing_agreement", wording="national"))))
+    assert "paragraphs 14-15" not in sharing
+    assert "Independent Controllers" in sharing
+
+
+def test_annexes_say_not_recorded_rather_than_inventing():
+    blocks = outline(draft("article_28", gaps=[]))
+    annex = next(b for b in blocks if b.kind == "table" and b.headers == ("Item", "Detail"))
+    rows = dict(annex.rows)
+    assert rows["Where the data is held"] == "Not recorded"
+    assert rows["Types of Personal Data"] == "names"
+    assert "until the end of the Contract" in rows["Duration of the processing"]
+    assert any("already contains every clause" in t for t in _texts(blocks))
