@@ -16,10 +16,22 @@ BASELINE = {
     "supplier page": 21,  # + the accepted questionnaires whose answers it shows, sub-processors
     "dashboard": 10,  # counts by rating and tier in one aggregate; + DSPT statuses for expiry
     "review page": 15,
-    "answer save": 6,  # link and lock, the answer, its update, the audit event and chain head
-    "review decision: clarify": 29,  # reopen the answers asked about, the query, the email
-    "review decision: accept": 30,  # + the derivers: knock-out risks, certificates, the score
 }
+# Writes differ by engine (SQLite has no row locks to take, PostgreSQL seals the audit chain
+# apart and upserts differently): (SQLite, PostgreSQL).
+WRITES = {
+    "answer save": (6, 5),  # link and lock, the answer, its update, the audit event
+    "review decision: clarify": (29, 28),  # reopen the answers asked about, the query, the email
+    "review decision: accept": (30, 28),  # + the derivers: knock-out risks, certificates, score
+}
+
+
+def write_baseline(name: str) -> int:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from portal.core.db import engine
+
+    return WRITES[name][isinstance(engine(), PostgresEngine)]
 
 
 async def count(client, path: str, headers: dict | None = None) -> int:
@@ -97,5 +109,6 @@ async def test_review_page_answer_save_and_decision_are_pinned(client, procureme
                                            "comment": ""})
     assert response.status_code == 303, response.text
     assert (review, save.count, decision.count, accept.count) == (
-        BASELINE["review page"], BASELINE["answer save"], BASELINE["review decision: clarify"],
-        BASELINE["review decision: accept"]), (str(save), str(decision), str(accept))
+        BASELINE["review page"], write_baseline("answer save"),
+        write_baseline("review decision: clarify"), write_baseline("review decision: accept")), (
+        str(save), str(decision), str(accept))
