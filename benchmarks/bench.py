@@ -23,6 +23,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CONCURRENCY = 32
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))
 
+BEGUN = time.perf_counter()
 workdir = tempfile.mkdtemp(prefix="portal-bench-")
 server_url = os.environ.get("PORTAL_BENCH_DATABASE_URL")
 scratch = f"portal_bench_{uuid.uuid4().hex[:8]}"
@@ -53,6 +54,33 @@ else:
 
 def line(label: str, value: str) -> None:
     print(f"{label:55} {value}", flush=True)
+
+
+# (figure, measured as text, aim as text, ratio to /health as text), printed together at the
+# end: the machine may be shared, so each figure is also given against /health measured in
+# the same run (a rate as a share of /health's rate; a duration as the number of /health
+# requests the server answered in that time), which is what to compare between runs.
+FIGURES: list[tuple[str, str, str, str]] = []
+HEALTH_RPS: list[float] = []
+
+
+def figure(label: str, measured: str, aim: str, *, rate: float | None = None,
+           seconds: float | None = None) -> None:
+    line(label, measured)
+    health = HEALTH_RPS[0] if HEALTH_RPS else None
+    if health and rate is not None:
+        ratio = f"{rate / health:.1%} of /health"
+    elif health and seconds is not None:
+        ratio = f"= {seconds * health:,.0f} /health requests"
+    else:
+        ratio = ""
+    FIGURES.append((label, measured, aim, ratio))
+
+
+def summary() -> None:
+    print("\nfigure | measured | aim | against /health in this run", flush=True)
+    for row in FIGURES:
+        print(" | ".join(row), flush=True)
 
 
 def free_port() -> int:
@@ -131,10 +159,9 @@ async def main() -> None:
     line(f"seed {SUPPLIERS} suppliers, {SUPPLIERS * 3} contracts, {SUPPLIERS * 3} certifications",
          f"{time.perf_counter() - started:.1f} s")
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     count = await recompute_all()
-    elapsed = time.perf_counter() - started
-    line("recompute every score", f"{elapsed:.2f} s = {count / elapsed:,.0f} suppliers/s")
+    recompute_seconds, recompute_cpu = time.perf_counter() - started, time.process_time() - cpu
 
     token = (await create_token(name="bench", role="auditor")).token
     headers = {"Authorization": f"Bearer {token}"}
@@ -155,43 +182,77 @@ async def main() -> None:
             except httpx.HTTPError:
                 await asyncio.sleep(0.2)
         health = await load(f"{base}/health", {}, SECONDS)
-        listing = await load(f"{base}/api/v1/suppliers?limit=50&offset=5000", headers, SECONDS)
+        HEALTH_RPS.append(health["rps"])
+        listing = await load(f"{base}/api/v1/suppliers?limit=50&offset={SUPPLIERS // 2}",
+                             headers, SECONDS)
         line("server", f"portal serve, {WORKERS} worker process(es)")
-        line(f"/health at {CONCURRENCY} connections",
-             f"{health['rps']:,.0f} req/s, p50 {health['p50']:.1f} ms, p95 {health['p95']:.1f} ms")
-        line(f"supplier list (50 of {SUPPLIERS}) at {CONCURRENCY} connections",
-             f"{listing['rps']:,.0f} req/s, p50 {listing['p50']:.1f} ms, p95 {listing['p95']:.1f} ms, "
-             f"errors {listing['errors']}")
-        line("supplier list throughput as a share of /health", f"{listing['rps'] / health['rps']:.1%}")
         line("load generator", "wrk" if shutil.which("wrk") else "httpx (install wrk for truer figures)")
+        figure(f"/health at {CONCURRENCY} connections",
+               f"{health['rps']:,.0f} req/s, p50 {health['p50']:.1f} ms, p95 {health['p95']:.1f} ms",
+               "(the ceiling of this run)", rate=health["rps"])
+        figure(f"supplier list (50 of {SUPPLIERS}) at {CONCURRENCY} connections",
+               f"{listing['rps']:,.0f} req/s, p50 {listing['p50']:.1f} ms, p95 {listing['p95']:.1f} ms, "
+               f"errors {listing['errors']}", ">= 40% of /health, p95 <= 50 ms", rate=listing["rps"])
+        figure("recompute every score", f"{recompute_seconds:.2f} s = "
+               f"{count / recompute_seconds:,.0f} suppliers/s (CPU {recompute_cpu:.2f} s = "
+               f"{count / recompute_cpu:,.0f}/s)", ">= 10,000 suppliers/s",
+               seconds=recompute_seconds)
         one = []
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=60) as client:
             for i in range(200):
                 start = time.perf_counter()
-                await client.get(f"{base}/api/v1/suppliers?limit=50&offset={i * 40}", headers=headers)
+                try:
+                    await client.get(f"{base}/api/v1/suppliers?limit=50&offset={i * 40}",
+                                     headers=headers)
+                except httpx.TransportError:
+                    # on a starved machine uvicorn's supervisor can restart a worker it
+                    # thinks is hung; count the request as slow rather than stop the run
+                    one.append(float("inf"))
+                    continue
                 one.append((time.perf_counter() - start) * 1000)
         one.sort()
-        line("supplier list one at a time", f"p50 {statistics.median(one):.1f} ms, p95 {one[189]:.1f} ms")
+        figure("supplier list one at a time", f"p50 {statistics.median(one):.1f} ms, "
+               f"p95 {one[189]:.1f} ms", "p50 <= 4 ms", seconds=statistics.median(one) / 1000)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a starved machine: don't lose the run for it
+            server.kill()
+            server.wait()
 
     from portal.certifications.register_import import import_dspt
     from portal.reports.service import evidence_pack, register_csv
+    from portal.staff.dashboard import overview
 
-    started = time.perf_counter()
+    await overview()  # warm: policy, schemes, questionnaire definitions
+    started, cpu = time.perf_counter(), time.process_time()
+    await overview()
+    cpu = time.process_time() - cpu
+    elapsed = time.perf_counter() - started
+    figure("staff dashboard (server time)", f"{elapsed * 1000:,.0f} ms (CPU {cpu * 1000:,.0f} ms)", "<= 100 ms", seconds=elapsed)
+    started, cpu = time.perf_counter(), time.process_time()
     csv_text = await register_csv()
-    line("register CSV", f"{time.perf_counter() - started:.2f} s ({len(csv_text) / 1e6:.1f} MB)")
-    started = time.perf_counter()
+    cpu = time.process_time() - cpu
+    elapsed = time.perf_counter() - started
+    figure("register CSV", f"{elapsed:.2f} s, CPU {cpu:.2f} s ({len(csv_text) / 1e6:.1f} MB)", "(streamed)",
+           seconds=elapsed)
+    started, cpu = time.perf_counter(), time.process_time()
     _, pack = await evidence_pack(toolkit="2025-26")
-    line("DSPT evidence pack (.docx)", f"{time.perf_counter() - started:.2f} s ({len(pack) / 1e6:.1f} MB)")
+    cpu = time.process_time() - cpu
+    elapsed = time.perf_counter() - started
+    figure("DSPT evidence pack (.docx)", f"{elapsed:.2f} s, CPU {cpu:.2f} s ({len(pack) / 1e6:.1f} MB)", "<= 2 s",
+           seconds=elapsed)
     rows = ["Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB"]
     rows += [f"S{i:05d},Synthetic {i} Ltd,24/25 Standards Met,27/06/2025,IT Supplier,Example ICB"
              for i in range(SUPPLIERS)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = await import_dspt("\n".join(rows) + "\n")
-    line(f"DSPT CSV import of {SUPPLIERS} rows",
-         f"{time.perf_counter() - started:.2f} s ({report.matched_suppliers} suppliers verified)")
+    cpu = time.process_time() - cpu
+    elapsed = time.perf_counter() - started
+    figure(f"DSPT CSV import of {SUPPLIERS} rows",
+           f"{elapsed:.2f} s, CPU {cpu:.2f} s ({report.matched_suppliers} suppliers verified)", "<= 3 s",
+           seconds=elapsed)
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from portal.contracts.scanner import scan_docx
@@ -201,7 +262,10 @@ async def main() -> None:
     scan_docx(contract)  # the rules are compiled once per process
     started = time.perf_counter()
     scan_docx(contract)
-    line("contract scan, 60 pages (29,900 words)", f"{time.perf_counter() - started:.2f} s")
+    elapsed = time.perf_counter() - started
+    figure("contract scan, 60 pages (29,900 words)", f"{elapsed:.2f} s", "", seconds=elapsed)
+    summary()
+    line("whole run", f"{time.perf_counter() - BEGUN:.0f} s (aim: under 5 minutes)")
 
 
 try:

@@ -544,8 +544,10 @@ async def seed(*, suppliers_count: int, contracts_per_supplier: int = 3,
                         edition="2022" if scheme == "iso27001" else "",
                         expires_on=issued + dt.timedelta(days=1095) if scheme == "iso27001" else None,
                         certificate_number=f"SYN-{n}-{c}"))
-            await Contract.insert(*contracts)
-            await Certification.insert(*certs)
+            # PostgreSQL takes at most 32,767 parameters a statement: a few hundred rows each
+            for table, made in ((Contract, contracts), (Certification, certs)):
+                for start in range(0, len(made), batch):
+                    await table.insert(*made[start:start + batch])
         done += size
         if progress:
             progress(done, suppliers_count)

@@ -410,6 +410,16 @@ async def answer_rows(assessment_id: int) -> dict[str, dict[str, Any]]:
     return {r["question_id"]: {**r, "value": _loads(r["value"])} for r in rows}
 
 
+async def answer_values(assessment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{assessment id: {question id: value}} for many assessments in one query per chunk."""
+    out: dict[int, dict[str, Any]] = {a: {} for a in assessment_ids}
+    for start in range(0, len(assessment_ids), 500):
+        for r in await Answer.select(Answer.assessment, Answer.question_id, Answer.value).where(
+                Answer.assessment.is_in(assessment_ids[start:start + 500])):
+            out[r["assessment"]][r["question_id"]] = _loads(r["value"])
+    return out
+
+
 async def evidence_rows(assessment_id: int) -> list[dict[str, Any]]:
     return await EvidenceFile.select(
         EvidenceFile.id, EvidenceFile.filename, EvidenceFile.size, EvidenceFile.sha256,

@@ -179,6 +179,20 @@ def validity(*, scheme: str, today: dt.date, status: str = "", issued_on: dt.dat
              supplier_legal_name: str = "", scope: str = "", accreditation_body: str = "",
              audited_on: dt.date | None = None, basic_ce_issued: tuple[dt.date, ...] = (),
              cleared: tuple[str, ...] | list[str] = ()) -> Validity:
+    return _validity_of(scheme, today, status, issued_on, expires_on, edition, legal_entity,
+                        supplier_legal_name, scope, accreditation_body, audited_on,
+                        tuple(basic_ce_issued), tuple(cleared))
+
+
+# A pure function of plain values, asked once per certificate by every score, list and
+# report: a portfolio repeats the same scheme, status and dates many times, so the answers
+# are kept (Validity is frozen, so a kept one can't be changed by whoever asked).
+@lru_cache(maxsize=65536)
+def _validity_of(scheme: str, today: dt.date, status: str, issued_on: dt.date | None,
+                 expires_on: dt.date | None, edition: str, legal_entity: str,
+                 supplier_legal_name: str, scope: str, accreditation_body: str,
+                 audited_on: dt.date | None, basic_ce_issued: tuple[dt.date, ...],
+                 cleared: tuple[str, ...]) -> Validity:
     found = review_flags(scheme=scheme, status=status, issued_on=issued_on, edition=edition,
                          accreditation_body=accreditation_body, audited_on=audited_on,
                          basic_ce_issued=tuple(basic_ce_issued), legal_entity=legal_entity,

@@ -7,13 +7,20 @@ import json
 from typing import Any
 
 from models.tables import Certification, Supplier
-from portal.certifications.rules import expiring_within, higher_verification, validity
+from portal.certifications.rules import (
+    derived_expiry,
+    expiring_within,
+    higher_verification,
+    load_schemes,
+    validity,
+)
 from portal.certifications.schemas import (
     CertificationCreate,
     CertificationPatch,
     CertificationVerify,
 )
 from portal.core import records
+from portal.core.dates import add_months
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput
 from portal.core.security import now
@@ -93,10 +100,36 @@ async def verify_certification(certification_id: int, data: CertificationVerify,
         return (await with_validity([updated]))[0]
 
 
+async def _may_expire_within(days: int, today: dt.date):
+    """A condition matching every certificate whose effective expiry can fall in the next
+    `days` days (and a few more): the rules then decide on these rows only, so the dashboard
+    and the expiring list don't judge the whole portfolio's certificates every time."""
+    last = today + dt.timedelta(days=days)
+    schemes = load_schemes()
+    dspt_statuses = [r["status"] for r in await Certification.select(Certification.status)
+                     .where((Certification.scheme == "dspt") & Certification.archived_at.is_null())
+                     .distinct()]
+    dspt_due = [s for s in dspt_statuses if (until := derived_expiry("dspt", None, None, s))
+                and today <= until <= last]
+    months = schemes["cyber_essentials"]["valid_months"]
+    slack = dt.timedelta(days=5)  # month lengths: add_months(issued, 12) - 1 day
+    condition = (Certification.scheme != "dspt") & (Certification.expires_on >= today) \
+        & (Certification.expires_on <= last)
+    condition |= Certification.scheme.is_in(["cyber_essentials", "cyber_essentials_plus"]) \
+        & Certification.expires_on.is_null() \
+        & (Certification.issued_on >= add_months(today, -months) - slack) \
+        & (Certification.issued_on <= add_months(last, -months) + slack)
+    if dspt_due:
+        condition |= (Certification.scheme == "dspt") & Certification.status.is_in(dspt_due)
+    if today <= schemes["iso27001"]["edition_2013_last_valid"] <= last:
+        condition |= Certification.scheme == "iso27001"  # 2013 editions end on that day
+    return Certification.archived_at.is_null() & condition
+
+
 async def expiring(*, days: int, today: dt.date | None = None) -> list[dict[str, Any]]:
     today = today or dt.date.today()
     rows = await with_validity(await Certification.select().where(
-        Certification.archived_at.is_null()), today=today)
+        await _may_expire_within(days, today)), today=today)
     soon = {e.id: e for e in expiring_within(
         [(r["id"], r["expires_on"]) for r in rows if r["current"]], today=today, days=days)}
     return sorted(({**r, "days_left": soon[r["id"]].days_left} for r in rows if r["id"] in soon),

@@ -67,18 +67,34 @@ async def _select(query_factory, ids: list[int] | None) -> list[dict]:
     return rows
 
 
+async def assessment_readings(wanted: list[tuple[int, int]]) -> dict[int, Any]:
+    """How each accepted assessment's answers read (compliant, evidenced, checked, failing),
+    for many (assessment id, definition id) pairs in a few queries per chunk of 500."""
+    from portal.assessments.service import answer_values, frozen_definition
+
+    if not wanted:
+        return {}
+    definitions = {d: await frozen_definition(d) for d in {d for _, d in wanted}}
+    ids = [a for a, _ in wanted]
+    values = await answer_values(ids)
+    evidenced: dict[int, set[str]] = defaultdict(set)
+    checked: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(ids):
+        if not chunk:
+            continue
+        for r in await EvidenceFile.select(EvidenceFile.assessment, EvidenceFile.question_id).where(
+                EvidenceFile.assessment.is_in(chunk) & EvidenceFile.withdrawn_at.is_null()):
+            evidenced[r["assessment"]].add(r["question_id"])
+        for r in await AnswerReview.select(AnswerReview.assessment, AnswerReview.question_id).where(
+                AnswerReview.assessment.is_in(chunk) & (AnswerReview.decision == "accepted")):
+            checked[r["assessment"]].add(r["question_id"])
+    return {a: reading_of(definitions[d], values[a], evidenced=evidenced[a], checked=checked[a])
+            for a, d in wanted}
+
+
 async def assessment_reading(assessment_id: int, definition_id: int):
     """How an accepted assessment's answers read: compliant, evidenced, checked, failing."""
-    from portal.assessments.service import answer_rows, frozen_definition
-
-    definition = await frozen_definition(definition_id)
-    answers = await answer_rows(assessment_id)
-    values = {qid: a["value"] for qid, a in answers.items()}
-    evidenced = {r["question_id"] for r in await EvidenceFile.select(EvidenceFile.question_id).where(
-        (EvidenceFile.assessment == assessment_id) & EvidenceFile.withdrawn_at.is_null())}
-    checked = {r["question_id"] for r in await AnswerReview.select(AnswerReview.question_id).where(
-        (AnswerReview.assessment == assessment_id) & (AnswerReview.decision == "accepted"))}
-    return reading_of(definition, values, evidenced=evidenced, checked=checked)
+    return (await assessment_readings([(assessment_id, definition_id)]))[assessment_id]
 
 
 def reading_of(definition, values: dict[str, Any], *, evidenced: set[str], checked: set[str]):
@@ -175,11 +191,7 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     assessments = await _select(q_assessments, ids)
     risks = await _select(q_risks, ids)
 
-    readings = {}
-    window = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
-    for a in assessments:
-        if a["status"] == State.accepted and a["decided_at"] and a["decided_at"] >= window:
-            readings[a["id"]] = await assessment_reading(a["id"], a["definition"])
+    readings = await assessment_readings(_latest_accepted(assessments))
     return facts_from_rows(suppliers=suppliers, contacts=contacts, contracts=contracts,
                            products=products, clauses=clauses, breach=breach, certs=certs,
                            assessments=assessments, risks=risks, readings=readings)
@@ -242,10 +254,28 @@ def facts_from_rows(*, suppliers: list[dict], contacts: dict[int, int], contract
         risks=tuple(by_supplier["risks"][s["id"]])) for s in suppliers]
 
 
+def _latest_accepted(assessments: list[dict]) -> list[tuple[int, int]]:
+    """(id, definition) of the accepted assessments the score can read: per supplier and
+    questionnaire, those decided on the latest day within the last 400 days (the rules use the
+    newest accepted one inside the validity window; on a tie, whichever comes first). Older
+    ones count only by their status and date, so their answers are not read."""
+    window = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    recent = [a for a in assessments if a["status"] == State.accepted and a["decided_at"]
+              and a["decided_at"] >= window]
+    newest: dict[tuple[int, str], dt.date] = {}
+    for a in recent:
+        key, day = (a["supplier"], a["definition.key"]), a["decided_at"].date()
+        if key not in newest or day > newest[key]:
+            newest[key] = day
+    return [(a["id"], a["definition"]) for a in recent
+            if a["decided_at"].date() == newest[(a["supplier"], a["definition.key"])]]
+
 
 def _cleared(value) -> tuple[str, ...]:
     """Flag codes a reviewer cleared (stored as [{flag, by, at, note}, ...])."""
-    items = json.loads(value) if isinstance(value, str) else (value or [])
+    if not value or value == "[]":  # nearly every certificate: nothing cleared
+        return ()
+    items = json.loads(value) if isinstance(value, str) else value
     return tuple(i["flag"] if isinstance(i, dict) else str(i) for i in items or [])
 
 

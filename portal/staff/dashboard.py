@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from typing import Any
-
-from piccolo.query.functions.aggregate import Count
 
 from models.tables import Assessment, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
@@ -29,16 +28,42 @@ def bar_chart(counts: list[tuple[str, int, str]], *, title: str) -> dict[str, An
 
 
 async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
+    """The dashboard: portfolio counts, what expires soon, the questionnaire queues and
+    standard 10 readiness, each from its own function."""
     today = today or dt.date.today()
-    active = Supplier.archived_at.is_null()
-    total = await Supplier.count().where(active)
-    ratings = {r["rating"]: r["count"] for r in await SupplierScore.select(
-        SupplierScore.rating, Count()).where(SupplierScore.supplier.archived_at.is_null())
-        .group_by(SupplierScore.rating)}
-    tiers = {r["tier"]: r["count"] for r in await SupplierScore.select(
-        SupplierScore.tier, Count()).where(SupplierScore.supplier.archived_at.is_null())
-        .group_by(SupplierScore.tier)}
+    return {**await portfolio_counts(), **await expiring_soon(today),
+            **await questionnaire_queues(today), **await standard10_readiness(today), "today": today}
 
+
+async def portfolio_counts() -> dict[str, Any]:
+    """Suppliers by rating and tier in one aggregate query over the stored scores (the
+    portfolio is never loaded into Python for this)."""
+    rows = await Supplier.raw(
+        "SELECT sc.rating AS rating, sc.tier AS tier, COUNT(*) AS n FROM supplier s "
+        "LEFT JOIN supplier_score sc ON sc.supplier = s.id WHERE s.archived_at IS NULL "
+        "GROUP BY sc.rating, sc.tier")
+    ratings: Counter = Counter()
+    tiers: Counter = Counter()
+    for row in rows:
+        if row["rating"] is not None:
+            ratings[row["rating"]] += row["n"]
+            tiers[row["tier"]] += row["n"]
+    ratings, tiers = dict(ratings), dict(tiers)
+    return {
+        "total": sum(row["n"] for row in rows), "ratings": ratings, "tiers": tiers,
+        "rating_chart": bar_chart([("Green", ratings.get("green", 0), "#007f3b"),
+                                   ("Amber", ratings.get("amber", 0), "#ffb81c"),
+                                   ("Red", ratings.get("red", 0), "#d5281b")],
+                                  title="Suppliers by rating"),
+        "tier_chart": bar_chart([("Critical", tiers.get("critical", 0), "#330072"),
+                                 ("Elevated", tiers.get("elevated", 0), "#005eb8"),
+                                 ("Baseline", tiers.get("baseline", 0), "#768692")],
+                                title="Suppliers by tier"),
+    }
+
+
+async def expiring_soon(today: dt.date) -> dict[str, Any]:
+    """Certificates and contracts ending in the next 30, 60 and 90 days."""
     certs = await expiring(days=90, today=today)
     names = {}
     supplier_ids = {c["supplier"] for c in certs}
@@ -56,6 +81,10 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
     def window(rows, key):
         return {days: [r for r in rows if (r[key] - today).days <= days] for days in (30, 60, 90)}
 
+    return {"certs": window(certs, "expires_on"), "contracts": window(contracts, "end_date")}
+
+
+async def questionnaire_queues(today: dt.date) -> dict[str, Any]:
     overdue = await Assessment.select(
         Assessment.id, Assessment.status, Assessment.due_date,
         Assessment.supplier.name.as_alias("supplier_name"),
@@ -67,8 +96,13 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
         Assessment.definition.title.as_alias("questionnaire")).where(
         Assessment.status.is_in(sorted(states.AWAITING_REVIEW))).order_by(
         Assessment.submitted_at)
+    return {"overdue": overdue, "awaiting": awaiting}
 
-    # Clause gaps come from the stored breakdowns of suppliers that handle personal data.
+
+async def standard10_readiness(today: dt.date) -> dict[str, Any]:
+    """DSPT readiness (the evidence pack's own evaluation, for the organisation's category and
+    the live toolkit year, so that the dashboard and the pack can't disagree) and the clause
+    gaps from the stored breakdowns of suppliers that handle personal data."""
     scored = await SupplierScore.select(
         SupplierScore.supplier, SupplierScore.breakdown, SupplierScore.rating,
         SupplierScore.supplier.name.as_alias("supplier_name")).where(
@@ -81,28 +115,12 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
                 clause_gaps.append({"supplier_id": row["supplier"], "supplier_name": row["supplier_name"],
                                     "reasons": [r for r in criterion["reasons"] if "missing" in r
                                                 or "partly" in r][:2] or criterion["reasons"][:1]})
-    # DSPT readiness: the evidence pack's own evaluation, for the organisation's category and
-    # the live toolkit year, so that the dashboard and the pack can't disagree.
     year = frameworks.live_year()
     evaluated = await evidence.evaluate(toolkit=year, today=today)
     readiness = [{"ref": line.ref, "text": line.text, "answer": line.answer, "figure": line.figure,
                   "ok": line.ok, "mandatory": line.mandatory, "why": line.why}
                  for line in evaluated.lines]
-    ready_items = sum(1 for r in readiness if r["ok"])
-    return {
-        "total": total, "ratings": ratings, "tiers": tiers,
-        "rating_chart": bar_chart([("Green", ratings.get("green", 0), "#007f3b"),
-                                   ("Amber", ratings.get("amber", 0), "#ffb81c"),
-                                   ("Red", ratings.get("red", 0), "#d5281b")],
-                                  title="Suppliers by rating"),
-        "tier_chart": bar_chart([("Critical", tiers.get("critical", 0), "#330072"),
-                                 ("Elevated", tiers.get("elevated", 0), "#005eb8"),
-                                 ("Baseline", tiers.get("baseline", 0), "#768692")],
-                                title="Suppliers by tier"),
-        "certs": window(certs, "expires_on"), "contracts": window(contracts, "end_date"),
-        "overdue": overdue, "awaiting": awaiting,
-        "clause_gaps": clause_gaps[:15], "clause_gap_count": len(clause_gaps),
-        "readiness": readiness, "ready_items": ready_items, "today": today,
-        "readiness_year": year, "readiness_headline": evaluated.headline,
-        "readiness_framework": evaluated.view.label, "readiness_caf": evaluated.caf is not None,
-    }
+    return {"clause_gaps": clause_gaps[:15], "clause_gap_count": len(clause_gaps),
+            "readiness": readiness, "ready_items": sum(1 for r in readiness if r["ok"]),
+            "readiness_year": year, "readiness_headline": evaluated.headline,
+            "readiness_framework": evaluated.view.label, "readiness_caf": evaluated.caf is not None}

@@ -198,7 +198,8 @@ async def decide(request: Request, assessment_id: int) -> Response:
     if decision not in {"accept", "reject", "clarify"}:
         return await _review_page(request, assessment_id, status_code=400, typed=shown,
                                   errors={"decision": "Choose accept, clarify or reject."})
-    question_ids = form.getall("question_ids") if "question_ids" in form else None
+    posted = await request.form()  # check_csrf gives single values; this one is a list
+    question_ids = posted.getall("question_ids") if "question_ids" in posted else None
     if decision == "clarify" and not question_ids:
         # Default: every answer the reviewer queried.
         view = await assessments.staff_view(assessment_id)

@@ -7,7 +7,7 @@ say why there."""
 from __future__ import annotations
 
 from tests import factories
-from tests.integration.journeys import sign_in
+from tests.integration.journeys import csrf_of, sign_in, submitted_assessment
 from tests.querycount import queries
 
 # Every staff page reads the organisation's name once, for its header (+1 each).
@@ -15,11 +15,28 @@ BASELINE = {
     "staff supplier list": 10,  # + next contract end / certificate expiry (one UNION), the owner list, your saved filters, the organisation's name in the header
     "api supplier list": 4,
     "supplier page": 22,  # + the accepted questionnaires whose answers it shows, sub-processors, the organisation's name
-    "dashboard": 26,  # + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations, the organisation's name
+    "dashboard": 24,  # counts by rating and tier in one aggregate; + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations, the organisation's name
     "campaign page": 7,  # sign-in checks, the organisation's name, the campaign, its members (one join), chased
     "campaign list": 7,  # sign-in checks, the organisation's name, a page of campaigns, their members, the count
     "outbox": 7,  # sign-in checks, the organisation's name, then the page of mail and its count
+    "review page": 17,  # sign-in checks, the organisation's name, the assessment, its answers, reviews, replies, evidence, the reviewers to assign to
 }
+# Writes differ by engine (SQLite has no row locks to take, PostgreSQL seals the audit chain
+# apart and upserts differently): (SQLite, PostgreSQL).
+WRITES = {
+    "answer save": (6, 5),  # link and lock, the answer, its update, the audit event
+    # + the full record read back for the audit trail (the pack's "as at" rebuilds from it)
+    "review decision: clarify": (30, 29),  # reopen the answers asked about, the query, the email
+    "review decision: accept": (32, 30),  # + the derivers: knock-out risks, certificates, score
+}
+
+
+def write_baseline(name: str) -> int:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from portal.core.db import engine
+
+    return WRITES[name][isinstance(engine(), PostgresEngine)]
 
 
 async def count(client, path: str, headers: dict | None = None) -> int:
@@ -103,3 +120,34 @@ async def test_campaign_pages_do_not_grow_with_their_members(client):
     big = await campaign("query-count-2")
     many = (await count(client, f"/staff/campaigns/{big}"), await count(client, "/staff/campaigns"))
     assert few == many == (BASELINE["campaign page"], BASELINE["campaign list"])
+
+
+async def test_review_page_answer_save_and_decision_are_pinned(client, procurement):
+    assessment_id, token, _ = await submitted_assessment(client, procurement)
+    await sign_in(client, "reviewer")
+    review = await count(client, f"/staff/assessments/{assessment_id}")
+    page = await client.get(f"/staff/assessments/{assessment_id}")
+    with queries() as decision:
+        response = await client.post(f"/staff/assessments/{assessment_id}/decision",
+                                     data={"csrf": csrf_of(page), "decision": "clarify",
+                                           "question_ids": "mfa",
+                                           "comment": "Name the systems without MFA."})
+    assert response.status_code == 303, response.text
+    view = (await client.get(f"/api/v1/respond/{token}")).json()
+    url = f"/api/v1/respond/{token}/answers/mfa"
+    with queries() as save:
+        response = await client.put(url, json={"value": view["answers"]["mfa"]["value"],
+                                               "comment": "All systems use MFA now.",
+                                               "version": view["answers"]["mfa"]["version"]})
+    assert response.status_code == 200, response.text
+    assert (await client.post(f"/api/v1/respond/{token}/submit")).status_code == 200
+    page = await client.get(f"/staff/assessments/{assessment_id}")
+    with queries() as accept:
+        response = await client.post(f"/staff/assessments/{assessment_id}/decision",
+                                     data={"csrf": csrf_of(page), "decision": "accept",
+                                           "comment": ""})
+    assert response.status_code == 303, response.text
+    assert (review, save.count, decision.count, accept.count) == (
+        BASELINE["review page"], write_baseline("answer save"),
+        write_baseline("review decision: clarify"), write_baseline("review decision: accept")), (
+        str(save), str(decision), str(accept))
