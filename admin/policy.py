@@ -15,6 +15,7 @@ SHARED_TABLES: frozenset[str] = frozenset({
     "certification", "contract_clause", "clause_definition", "risk", "supplier_score",
     "assessment", "answer", "answer_review", "questionnaire_definition", "evidence_file",
     "contract_document", "dspt_register_entry", "audit_event", "sub_processor",
+    "trusted_issuer", "reused_assessment",
 })
 
 READABLE: dict[str, frozenset[str]] = {

@@ -375,6 +375,42 @@ class SubProcessor(Table):
     archived_at = Timestamptz(null=True, default=None)
 
 
+class TrustedIssuer(Table):
+    """Another organisation's bundle-signing public key, trusted once a person has compared
+    its fingerprint with the one the organisation gave them (confirmed_at)."""
+
+    organisation_name = Varchar(length=200, required=True)
+    ods_code = Varchar(length=20, default="")
+    key_id = Varchar(length=16, unique=True, required=True)
+    public_key = Varchar(length=64, required=True, help_text="base64 of the raw Ed25519 key")
+    fingerprint = Varchar(length=64, required=True, help_text="SHA-256 of the raw key, hex")
+    added_by = Varchar(length=150, default="")
+    added_at = Timestamptz(default=TimestamptzNow())
+    confirmed_by = Varchar(length=150, default="")
+    confirmed_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class ReusedAssessment(Table):
+    """An assessment another organisation accepted, imported from its signed bundle."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    bundle_id = Varchar(length=64, unique=True, required=True)
+    issuer = ForeignKey(references=TrustedIssuer, on_delete=OnDelete.restrict)
+    issuer_name = Varchar(length=200, default="")
+    issuer_ods_code = Varchar(length=20, default="")
+    key_id = Varchar(length=16, default="")
+    definition = ForeignKey(references=QuestionnaireDefinition, on_delete=OnDelete.restrict)
+    accepted_at = Timestamptz(required=True)
+    decided_by = Varchar(length=150, default="")
+    expires_on = Date(required=True, index=True)
+    answers = JSON(default="[]", help_text="question_id, value, comment, reviewer decision")
+    certifications = JSON(default="[]")
+    files = JSON(default="[]", help_text="name, type, size, SHA-256 (and storage key if included)")
+    imported_by = Varchar(length=150, default="")
+    imported_at = Timestamptz(default=TimestamptzNow())
+
+
 class SupplierScore(Table):
     supplier = ForeignKey(references=Supplier, unique=True, on_delete=OnDelete.restrict)
     score = Integer(null=True, default=None, index=True)
@@ -458,6 +494,8 @@ ALL_TABLES: list[type[Table]] = [
     ClarificationReply,
     Risk,
     SubProcessor,
+    TrustedIssuer,
+    ReusedAssessment,
     SupplierScore,
     AuditEvent,
     OutboundEmail,

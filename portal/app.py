@@ -26,6 +26,8 @@ from portal.assessments.controllers import (
     RespondController,
 )
 from portal.assessments.pages import RespondPages, SupplierInformationPages, respond_not_found
+from portal.bundles import keys as signing
+from portal.bundles.controllers import BundleController, signing_keys
 from portal.certifications.controllers import CertificationController
 from portal.contracts.controllers import ContractClauseController
 from portal.core.audit import keep_sealing
@@ -66,7 +68,7 @@ def api_router() -> Router:
                         QuestionnaireController, AssessmentController, EvidenceController,
                         RespondController, ContractClauseController, supplier_score,
                         dspt_evidence, supplier_report, register_csv, RiskController,
-                        ImportController],
+                        ImportController, BundleController],
         security=[{"bearer": []}, {"session": []}],
     )
 
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     stop_background = asyncio.Event()
 
     async def on_startup() -> None:
+        signing.active_key()  # the organisation's signing key exists from the first start
         await start_pool(settings)
         stop_background.clear()
         if settings.is_postgres:
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             home,
             health,
+            signing_keys,
             admin,
             api_router(),
             RespondPages,
