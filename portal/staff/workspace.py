@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from models.tables import Assessment, AuditEvent, Risk
 from portal.assessments import links
 from portal.assessments import service as assessments
+from portal.bundles import service as bundles
 from portal.certifications import service as certifications
 from portal.certifications.register_import import import_dspt
 from portal.contracts import service as contracts
@@ -121,6 +122,7 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
                   score=await get_score(supplier_id) if supplier["archived_at"] is None else None,
                   disclosures=await disclosures(supplier_id),
                   contracts=contracts_, certs=certs, assessments=sent, risks=risks, trail=trail,
+                  reused=await bundles.reused_for_supplier(supplier_id),
                   questionnaires=assessments.available_questionnaires(),
                   notice=request.query_params.get("notice"),
                   default_due=(dt.date.today() + dt.timedelta(days=28)).isoformat())

@@ -195,3 +195,43 @@ async def test_trusting_a_key_needs_its_fingerprint_and_an_admin(client, reviewe
         ["trust.key_added", "trust.key_confirmed"])) == 2
     again = await client.post("/api/v1/trusted-issuers", json=body, headers=admin)
     assert again.status_code == 409
+
+
+async def test_workspace_trusts_by_fingerprint_imports_and_shows_provenance(client, reviewer):
+    from tests.integration.journeys import csrf_of, sign_in
+
+    supplier, assessment = await _accepted()
+    ours = (await client.get(f"/api/v1/assessments/{assessment['id']}/bundle", headers=reviewer)).json()
+    await sign_in(client, "admin")
+    review = await client.get(f"/staff/assessments/{assessment['id']}")
+    assert f'href="/api/v1/assessments/{assessment["id"]}/bundle"' in review.text
+    page = await client.get("/staff/organisation")
+    active = (await client.get("/.well-known/portal-signing-keys.json")).json()["keys"][0]
+    assert envelope.format_fingerprint(active["fingerprint"]) in page.text
+    other = Ed25519PrivateKey.generate()
+    raw = envelope.public_key_bytes(other.public_key())
+    added = await client.post("/staff/organisation/trusted", data={
+        "csrf": csrf_of(page), "organisation_name": "North Moor ICB", "ods_code": "QNM",
+        "public_key": envelope.b64(raw)})
+    assert added.status_code == 303
+    confirm = await client.get(added.headers["location"])
+    assert envelope.format_fingerprint(envelope.fingerprint(raw)) in confirm.text
+    wrong = await client.post(added.headers["location"], data={
+        "csrf": csrf_of(confirm), "fingerprint": "ab" * 32})
+    assert wrong.status_code == 400 and "does not match" in wrong.text
+    assert 'value="' + "ab" * 32 + '"' in wrong.text  # what was typed is kept
+    signed = _as_other(ours, other)
+    # not yet confirmed: refused as untrusted, nothing stored
+    refused = await client.post("/staff/bundles", data={"csrf": csrf_of(confirm)},
+                                files={"bundle": ("b.json", json.dumps(signed).encode(), "application/json")})
+    assert refused.status_code == 403 and "not been confirmed" in refused.text
+    right = await client.post(added.headers["location"], data={
+        "csrf": csrf_of(confirm), "fingerprint": envelope.format_fingerprint(envelope.fingerprint(raw))})
+    assert right.status_code == 303
+    imported = await client.post("/staff/bundles", data={"csrf": csrf_of(confirm)},
+                                 files={"bundle": ("b.json", json.dumps(signed).encode(), "application/json")})
+    assert imported.status_code == 303, imported.text
+    reused = await client.get(imported.headers["location"])
+    assert "Accepted by North Moor ICB on" in reused.text and envelope.key_id(raw) in reused.text
+    shown = await client.get(f"/staff/suppliers/{supplier['id']}")
+    assert "Accepted by North Moor ICB on" in shown.text
