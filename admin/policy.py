@@ -15,7 +15,7 @@ SHARED_TABLES: frozenset[str] = frozenset({
     "certification", "contract_clause", "clause_definition", "risk", "supplier_score",
     "assessment", "answer", "answer_review", "questionnaire_definition", "evidence_file",
     "contract_document", "dspt_register_entry", "audit_event", "sub_processor",
-    "trusted_issuer", "reused_assessment",
+    "trusted_issuer", "reused_assessment", "notice_link", "sub_processor_notice",
 })
 
 READABLE: dict[str, frozenset[str]] = {
@@ -35,6 +35,7 @@ HIDDEN_COLUMNS: dict[str, frozenset[str]] = {
     "api_token": frozenset({"token_hash"}),
     "piccolo_user": frozenset({"password"}),
     "assessment": frozenset({"link_hash", "link_nonce"}),
+    "notice_link": frozenset({"link_hash", "link_nonce"}),
     # Mail bodies carried supplier links; whatever they hold now, they stay out of reach.
     "outbound_email": frozenset({"body"}),
 }

@@ -375,6 +375,48 @@ class SubProcessor(Table):
     archived_at = Timestamptz(null=True, default=None)
 
 
+class NoticeLink(Table):
+    """A supplier's standing link for sub-processor change notices (UK GDPR Art 28(2)):
+    derived like assessment links (portal/assessments/links.py), only its SHA-256 and the
+    nonce kept; one per supplier, revocable (a new nonce)."""
+
+    supplier = ForeignKey(references=Supplier, unique=True, on_delete=OnDelete.restrict)
+    link_hash = Varchar(length=64, null=True, default=None, unique=True, secret=True)
+    link_nonce = Varchar(length=64, default="", secret=True)
+    created_by = Varchar(length=150, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SubProcessorNotice(Table):
+    """A supplier's notice of an intended sub-processor change, with our objection window."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    change = Varchar(length=10, default="add", help_text="add, replace or remove")
+    subprocessor = ForeignKey(references=SubProcessor, null=True, on_delete=OnDelete.restrict,
+                              help_text="the one replaced or removed")
+    name = Varchar(length=200, default="")
+    service = Varchar(length=300, default="")
+    data_processed = Text(default="")
+    location = Varchar(length=200, default="")
+    transfer_mechanism = Varchar(length=20, default="unknown")
+    tra_reference = Varchar(length=100, default="")
+    intended_start = Date(required=True, index=True)
+    received_at = Timestamptz(default=TimestamptzNow())
+    source = Varchar(length=10, default="link", help_text="link (the supplier) or staff (from an email)")
+    source_detail = Text(default="", help_text="who recorded it and from what")
+    objection_deadline = Date(required=True, index=True)
+    status = Varchar(length=20, default="open", index=True, help_text="open, decided, applied or withdrawn")
+    decision = Varchar(length=30, default="",
+                       help_text="no_objection, objection or accepted_with_conditions")
+    decision_reasons = Text(default="")
+    decided_by = Varchar(length=150, default="")
+    decided_at = Timestamptz(null=True, default=None)
+    reminded_at = Timestamptz(null=True, default=None)
+    applied_at = Timestamptz(null=True, default=None)
+    version = Integer(default=1)
+
+
 class TrustedIssuer(Table):
     """Another organisation's bundle-signing public key, trusted once a person has compared
     its fingerprint with the one the organisation gave them (confirmed_at)."""
@@ -494,6 +536,8 @@ ALL_TABLES: list[type[Table]] = [
     ClarificationReply,
     Risk,
     SubProcessor,
+    NoticeLink,
+    SubProcessorNotice,
     TrustedIssuer,
     ReusedAssessment,
     SupplierScore,

@@ -36,6 +36,8 @@ from portal.core.health import health
 from portal.core.http import EXCEPTION_HANDLERS, permission_guard, wrap_app
 from portal.core.logging import configure_logging
 from portal.imports.controllers import ImportController
+from portal.notices.controllers import NoticeController
+from portal.notices.pages import NoticePages
 from portal.reports.controllers import dspt_evidence, register_csv, supplier_report
 from portal.risks.api import RiskController
 from portal.scoring.controllers import supplier_score
@@ -68,7 +70,7 @@ def api_router() -> Router:
                         QuestionnaireController, AssessmentController, EvidenceController,
                         RespondController, ContractClauseController, supplier_score,
                         dspt_evidence, supplier_report, register_csv, RiskController,
-                        ImportController, BundleController],
+                        ImportController, BundleController, NoticeController],
         security=[{"bearer": []}, {"session": []}],
     )
 
@@ -155,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             admin,
             api_router(),
             RespondPages,
+            NoticePages,
             SupplierInformationPages,
             staff_router(),
             # nhsuk-frontend's stylesheet refers to its icons under /assets/

@@ -18,6 +18,7 @@ import structlog
 from portal.assessments import links
 from portal.assessments.jobs import expire_links, send_reminders
 from portal.core import audit, mail, ratelimit
+from portal.notices import service as notices
 from portal.scoring.service import recompute_all
 from portal.settings import Settings
 
@@ -28,6 +29,8 @@ async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str,
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
         ("reminders", lambda: send_reminders(today)),
         ("expired", expire_links),
+        ("notice_reminders", lambda: notices.send_reminders(today)),
+        ("notices_applied", lambda: notices.apply_due(today)),
         # Supplier links are not stored: the outbox asks the assessments to build them.
         ("mail", lambda: mail.dispatch(settings, fill=links.fill)),
         # Time alone expires certificates and assessments, so scores are refreshed every run.

@@ -36,7 +36,7 @@ from portal.core.errors import NotFound
 from portal.core.security import now
 from portal.scoring.answers import read
 from portal.scoring.certificates import create_pending_certifications
-from portal.scoring.knockouts import open_knockout_risks
+from portal.scoring.knockouts import open_knockout_risks, subprocessor_knockouts
 from portal.scoring.rules import (
     AssessmentFacts,
     CertificationFacts,
@@ -360,6 +360,7 @@ _NOT_SCORE_INPUTS = ("answer.saved", "evidence.uploaded", "assessment.reminded")
 
 # Registration order is run order: knock-out risks are opened before the score reads them.
 changes.register("knockouts", open_knockout_risks, ignores=_NOT_SCORE_INPUTS)
+changes.register("subprocessor_knockouts", subprocessor_knockouts, ignores=_NOT_SCORE_INPUTS)
 changes.register("certificates", create_pending_certifications, ignores=_NOT_SCORE_INPUTS)
 changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)
 

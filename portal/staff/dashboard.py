@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Count
 
 from models.tables import Assessment, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
+from portal.notices import service as notices
 from questionnaires import states
 
 READINESS = [
@@ -120,6 +121,7 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
                                 title="Suppliers by tier"),
         "certs": window(certs, "expires_on"), "contracts": window(contracts, "end_date"),
         "overdue": overdue, "awaiting": awaiting,
+        "notices": await notices.list_notices(open_only=True),
         "clause_gaps": clause_gaps[:15], "clause_gap_count": len(clause_gaps),
         "readiness": readiness, "ready_items": ready_items, "today": today,
     }

@@ -14,7 +14,7 @@ from portal.core.http import client_address
 from portal.core.permissions import READ, needs_mfa
 from portal.core.security import SESSION_COOKIE
 from portal.settings import get_settings
-from portal.staff import auth, bundles, people, register, subprocessors, workspace
+from portal.staff import auth, bundles, notices, people, register, subprocessors, workspace
 from portal.staff.rendering import render
 
 REVIEW = {"permission": "assessments.review"}
@@ -163,7 +163,8 @@ def staff_router() -> Router:
         route_handlers=[login_page, login, second_factor_page, second_factor, logout,
                         review_page, review_answer, decide,
                         *workspace.HANDLERS, *register.HANDLERS, *people.HANDLERS,
-                        *subprocessors.HANDLERS, *bundles.HANDLERS],
+                        *subprocessors.HANDLERS, *bundles.HANDLERS,
+                        *notices.HANDLERS],
         include_in_schema=False,
         exception_handlers={NotAuthenticated: _not_signed_in, PermissionDenied: _page_error,
                             PortalError: _page_error},

@@ -30,6 +30,7 @@ from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
 from portal.imports.controllers import MAX_CSV
+from portal.notices import service as notices
 from portal.scoring.service import disclosures, get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
@@ -123,6 +124,8 @@ async def supplier_page(request: Request, supplier_id: Id) -> Template:
                   disclosures=await disclosures(supplier_id),
                   contracts=contracts_, certs=certs, assessments=sent, risks=risks, trail=trail,
                   reused=await bundles.reused_for_supplier(supplier_id),
+                  notices=await notices.list_notices(supplier_id=supplier_id),
+                  notice_link=await notices.link_state(supplier_id),
                   questionnaires=assessments.available_questionnaires(),
                   notice=request.query_params.get("notice"),
                   default_due=(dt.date.today() + dt.timedelta(days=28)).isoformat())

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"portal.suppliers"},
     {"portal.certifications", "portal.contracts", "portal.risks"},
     {"portal.assessments"},
-    {"portal.bundles"},
+    {"portal.bundles", "portal.notices"},
     {"portal.scoring"},
     {"portal.reports", "portal.imports"},
     {"portal.staff", "admin"},
