@@ -334,6 +334,13 @@ async def _update(service: Service, table: str, row_id: int, values: dict[str, A
         await send_json(send, 422, {"detail": problems})
         return
     version = values.get("version")
+    if (changes or archive) and not isinstance(version, int):
+        # Without the version the editor loaded, a save could silently overwrite someone
+        # else's: every change names it (piccolo-admin's forms send it with every field).
+        await send_text(send, 428, "Send the record's version (the one you loaded) with the "
+                                   "change, so that a newer edit isn't overwritten. Reload the "
+                                   "record and save again.", json_body=False)
+        return
     patch = service.patch_model.model_validate(
         {**changes, "version": version if isinstance(version, int) else None})
     async with write_transaction():  # the change and the archiving stand or fall together

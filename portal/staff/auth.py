@@ -98,8 +98,11 @@ class SignIn:
     """A right password: who, and whether this sign-in must pass the second factor even if
     the role would not (the username is locked and this address has a clean record)."""
 
-    user_id: int
+    user_id: int  # 0 on the locked way back when the password (or the account) is not right
     second_factor_required: bool = False
+    # The locked way back: only an enrolled authenticator's code passes, its tries counted
+    # under this key (the username's hash) whichever account, if any, is behind it.
+    code_only: str = ""
 
 
 LOCKED = "Too many failed sign-ins; wait ten minutes and try again."
@@ -111,8 +114,10 @@ async def sign_in(*, username: str, password: str, client: str) -> SignIn:
     The attempt is counted before the password is hashed (insert, then count, then decide),
     per username and per address, so requests fired together are limited like ones in a row.
     A locked username is not locked out for good: from an address with no other recent
-    attempt, a right password still leads on, but only to the authenticator step (see
-    SECURITY.md). Failures stay counted; refused and successful attempts are taken back out.
+    attempt, the password step always leads on to the authenticator step, right password or
+    not, so the answer tells a guesser nothing; only the right password of an account with an
+    enrolled authenticator can pass that step (never enrolment). Its attempts stay counted.
+    Otherwise failures stay counted; refused and successful attempts are taken back out.
     """
     if not username or not password or len(username) > 100 or len(password) > 128:
         raise InvalidInput("Enter your username and password.")
@@ -129,11 +134,26 @@ async def sign_in(*, username: str, password: str, client: str) -> SignIn:
             raise TooManyRequests(LOCKED)
         needs_code = True
     user_id = await check_password(username, password)
+    if needs_code:
+        key = "locked:" + hashlib.sha256(username.encode()).hexdigest()[:32]
+        usable = user_id is not None and await _enrolled_staff(user_id)
+        return SignIn(user_id=user_id if usable else 0, second_factor_required=True,
+                      code_only=key)
     if user_id is None:
         raise InvalidInput("The username or password is not right.")
     await _forget(attempts)
     await actor_from_session_user(user_id)  # refuses accounts without a staff role
     return SignIn(user_id=user_id, second_factor_required=needs_code)
+
+
+async def _enrolled_staff(user_id: int) -> bool:
+    """An active staff account with an authenticator: the only kind the locked way back lets
+    through."""
+    from portal.core.security import staff_actor
+
+    member = await StaffMember.select(StaffMember.totp_secret).where(
+        StaffMember.user == user_id).first()
+    return bool(member and member["totp_secret"]) and await staff_actor(user_id) is not None
 
 
 async def _forget(attempts) -> None:
@@ -181,26 +201,37 @@ def unseal(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
 
 
-def pending_cookie_value(user_id: int) -> str:
+@dataclass(frozen=True)
+class Pending:
+    """A password step passed a moment ago (signed cookie): whose, and if it was the locked
+    way back (`code_only`, see SignIn)."""
+
+    user_id: int
+    code_only: str = ""
+
+
+def _pending_mac(payload: str) -> str:
+    return hmac.new(get_settings().resolved_secret_key().encode(), payload.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def pending_cookie_value(user_id: int, code_only: str = "") -> str:
     expires = int(time.time()) + PENDING_SECONDS
-    payload = f"{user_id}.{expires}"
-    mac = hmac.new(get_settings().resolved_secret_key().encode(), payload.encode(),
-                   hashlib.sha256).hexdigest()
-    return f"{payload}.{mac}"
+    payload = f"{user_id}.{expires}.{code_only}"
+    return f"{payload}.{_pending_mac(payload)}"
 
 
-def pending_user(value: str | None) -> int | None:
-    """The user whose password was right a moment ago, from the signed pending cookie."""
+def pending_user(value: str | None) -> Pending | None:
+    """Who passed the password step a moment ago, from the signed pending cookie."""
     try:
-        user_id, expires, mac = (value or "").split(".")
-        payload = f"{user_id}.{expires}"
-        good = hmac.new(get_settings().resolved_secret_key().encode(), payload.encode(),
-                        hashlib.sha256).hexdigest()
-        if constant_time_equal(mac, good) and _ascii_number(expires) and \
-                _ascii_number(user_id) and int(expires) >= time.time():
-            return int(user_id)
+        user_id, expires, code_only, mac = (value or "").split(".")
     except ValueError:
         return None
+    payload = f"{user_id}.{expires}.{code_only}"
+    if constant_time_equal(mac, _pending_mac(payload)) and _ascii_number(expires) and \
+            _ascii_number(user_id) and int(expires) >= time.time() and \
+            (user_id != "0" or code_only):
+        return Pending(int(user_id), code_only)
     return None
 
 
@@ -208,8 +239,11 @@ def _ascii_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-async def second_factor_state(user_id: int) -> dict:
-    """What the second-factor page shows: a code form, or enrolment with a new secret."""
+async def second_factor_state(user_id: int, *, code_only: str = "") -> dict:
+    """What the second-factor page shows: a code form, or enrolment with a new secret. The
+    locked way back shows the same code form whoever (if anyone) is behind it."""
+    if code_only:
+        return {"enrolled": True, "username": ""}
     member = await StaffMember.select().where(StaffMember.user == user_id).first()
     user = await BaseUser.select(BaseUser.username).where(BaseUser.id == user_id).first()
     if member is None or user is None:
@@ -226,18 +260,26 @@ async def second_factor_state(user_id: int) -> dict:
                                          issuer="Supplier assurance")}
 
 
-async def verify_second_factor(user_id: int, code: str, *, client: str) -> None:
+WRONG_CODE = "That code is not right. Enter the 6 digits your authenticator app shows now."
+
+
+async def verify_second_factor(user_id: int, code: str, *, client: str,
+                               code_only: str = "") -> None:
     # Counted before the code is checked, like passwords (see sign_in).
     attempts = (await code_failures_by_address.attempt(client),
-                await code_failures.attempt(str(user_id)))
+                await code_failures.attempt(code_only or str(user_id)))
     if any(attempt.over for attempt in attempts):
         await _forget(attempts)
         raise TooManyRequests("Too many wrong codes; wait ten minutes and try again.")
+    if user_id == 0:  # the locked way back after a wrong password: no code can pass
+        raise InvalidInput(WRONG_CODE)
     async with write_transaction():
         member = await StaffMember.select().where(StaffMember.user == user_id).first()
         if member is None:
             raise InvalidInput("This account has no staff role; ask an administrator.")
         enrolling = not member["totp_secret"]
+        if enrolling and code_only:  # the way back never enrols an authenticator
+            raise InvalidInput(WRONG_CODE)
         sealed = member["totp_pending"] if enrolling else member["totp_secret"]
         if not sealed:
             raise InvalidInput("Start again: sign in with your password.")
@@ -260,8 +302,7 @@ async def verify_second_factor(user_id: int, code: str, *, client: str) -> None:
                 context.set_actor(await actor_from_session_user(user_id))
                 await audit.record("staff.mfa_enrolled", target_type="staff", target_id=user_id)
     if step is None:  # the attempts stay counted as failures
-        raise InvalidInput("That code is not right. Enter the 6 digits your authenticator "
-                           "app shows now.")
+        raise InvalidInput(WRONG_CODE)
     await _forget(attempts)
 
 

@@ -53,14 +53,15 @@ async def login(request: Request) -> Response:
                                     password=str(form.get("password") or ""),
                                     client=client_address(request))
         user_id = signed.user_id
-        actor = await auth.actor_from_session_user(user_id)
+        actor = None if signed.code_only else await auth.actor_from_session_user(user_id)
     except PortalError as error:
         return render(request, "staff/login.html", status_code=error.status_code,
                       page_title="Sign in", next=destination, error=error.message,
                       username=str(form.get("username") or "")[:100])
-    if needs_mfa(actor.role) or signed.second_factor_required:
+    if actor is None or needs_mfa(actor.role) or signed.second_factor_required:
         response = Redirect(f"/staff/login/mfa?next={quote(destination)}", status_code=303)
-        response.set_cookie(auth.PENDING_COOKIE, auth.pending_cookie_value(user_id),
+        response.set_cookie(auth.PENDING_COOKIE,
+                            auth.pending_cookie_value(user_id, signed.code_only),
                             httponly=True, samesite="strict", path="/staff",
                             secure=request.url.scheme == "https", max_age=auth.PENDING_SECONDS)
         return response
@@ -70,10 +71,10 @@ async def login(request: Request) -> Response:
 
 @get("/login/mfa", opt={"public": True})
 async def second_factor_page(request: Request, next: str | None = None) -> Response:
-    user_id = auth.pending_user(request.cookies.get(auth.PENDING_COOKIE))
-    if user_id is None:
+    pending = auth.pending_user(request.cookies.get(auth.PENDING_COOKIE))
+    if pending is None:
         return Redirect(f"/staff/login?next={quote(_safe_next(next))}", status_code=303)
-    state = await auth.second_factor_state(user_id)
+    state = await auth.second_factor_state(pending.user_id, code_only=pending.code_only)
     return render(request, "staff/mfa.html", page_title="Authenticator code",
                   next=_safe_next(next), state=state, error=None)
 
@@ -82,19 +83,22 @@ async def second_factor_page(request: Request, next: str | None = None) -> Respo
 async def second_factor(request: Request) -> Response:
     form = await request.form()
     destination = _safe_next(form.get("next"))
-    user_id = auth.pending_user(request.cookies.get(auth.PENDING_COOKIE))
-    if user_id is None:
+    pending = auth.pending_user(request.cookies.get(auth.PENDING_COOKIE))
+    if pending is None:
         return Redirect(f"/staff/login?next={quote(destination)}", status_code=303)
     try:
         await auth.check_csrf(request)
-        await auth.verify_second_factor(user_id, str(form.get("code") or ""),
-                                        client=client_address(request))
+        await auth.verify_second_factor(pending.user_id, str(form.get("code") or ""),
+                                        client=client_address(request),
+                                        code_only=pending.code_only)
     except PortalError as error:
         return render(request, "staff/mfa.html", status_code=error.status_code,
                       page_title="Authenticator code", next=destination,
-                      state=await auth.second_factor_state(user_id), error=error.message)
-    return _session_response(destination, await auth.open_session(user_id, second_factor=True),
-                             request)
+                      state=await auth.second_factor_state(pending.user_id,
+                                                           code_only=pending.code_only),
+                      error=error.message)
+    return _session_response(
+        destination, await auth.open_session(pending.user_id, second_factor=True), request)
 
 
 @post("/logout", opt={"permission": READ}, status_code=303)

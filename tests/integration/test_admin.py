@@ -46,8 +46,13 @@ async def test_nothing_is_hard_deleted_from_the_back_office(client):
 async def test_back_office_edits_are_audited_and_versioned(client):
     supplier_id = await a_supplier()
     headers = await admin_client(client, "procurement")
+    blind = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/",
+                               json={"legal_name": "Overwrites whatever is there"},
+                               headers=headers)
+    assert blind.status_code == 428 and "version" in blind.text  # last-write-wins refused
     response = await client.patch(f"/admin/api/tables/supplier/{supplier_id}/",
-                                  json={"legal_name": "Northgate Cloud Services plc"},
+                                  json={"legal_name": "Northgate Cloud Services plc",
+                                        "version": 1},
                                   headers=headers)
     assert response.status_code == 200, response.text
     row = await Supplier.select().where(Supplier.id == supplier_id).first()

@@ -157,24 +157,62 @@ async def test_a_locked_username_still_signs_in_with_the_second_factor_from_a_cl
             "csrf": csrf, "code": totp.code_at(secret, totp.current_step()), "next": "/staff/"})
         assert ok.status_code == 303 and ok.headers["location"] == "/staff/"
         assert (await office.get("/staff/")).status_code == 200
-    # A clean address gets one try: a wrong password there and it is refused like the rest.
+    # A clean address gets one try, and a wrong password there looks the same as a right one:
+    # on to the code step, where no code passes; the address is then refused like the rest.
     async with _client_at("10.9.0.3") as other:
         page = await other.get("/staff/login")
         wrong = await other.post("/staff/login", data={
-            "csrf": csrf_of(page), "username": "locked-rev", "password": "still guessing"})
-        assert wrong.status_code == 400
+            "csrf": csrf_of(page), "username": "locked-rev", "password": "still guessing"},
+            follow_redirects=False)
+        assert wrong.status_code == 303 and wrong.headers["location"] == step.headers["location"]
+        code_page = await other.get(wrong.headers["location"])
+        assert code_page.status_code == 200 and "locked-rev" not in code_page.text
+        refused = await other.post("/staff/login/mfa", data={
+            "csrf": csrf_of(page), "code": totp.code_at(secret, totp.current_step() + 1),
+            "next": "/staff/"})
+        assert refused.status_code == 400 and "id" not in other.cookies
         _, right = await password_step(other, "locked-rev")
         assert right.status_code == 429
 
 
-async def test_a_locked_username_without_a_second_factor_must_enrol_one_to_get_in(client):
+async def test_the_locked_way_back_tells_a_guesser_nothing(client):
+    """Right password, wrong password, unknown username: the same answer and the same page."""
+    user_id = await staff.create_user(username="locked-two", password=PASSWORD, role="reviewer")
+    from portal.staff import auth
+
+    await StaffMember.update({StaffMember.totp_secret: auth.seal(totp.new_secret())}).where(
+        StaffMember.user == user_id)
+    await _lock(client, "locked-two")
+    await _lock(client, "nobody-here")
+    seen = []
+    for n, (username, password) in enumerate((("locked-two", PASSWORD),
+                                              ("locked-two", "wrong wrong wrong"),
+                                              ("nobody-here", PASSWORD))):
+        async with _client_at(f"10.9.1.{n + 1}") as office:
+            page = await office.get("/staff/login")
+            answer = await office.post("/staff/login", data={
+                "csrf": csrf_of(page), "username": username, "password": password},
+                follow_redirects=False)
+            code_page = await office.get(answer.headers["location"])
+            seen.append((answer.status_code, answer.headers["location"], code_page.status_code,
+                         re.sub(r'value="[^"]{20,}"', "", code_page.text)))
+    assert seen[0] == seen[1] == seen[2], [s[:3] for s in seen]
+    assert seen[0][0] == 303 and "totp-secret" not in seen[0][3]
+
+
+async def test_a_locked_username_without_a_second_factor_cannot_enrol_one_on_the_way_back(
+        client):
+    """Whoever holds the password of an account with no authenticator would enrol their own;
+    the way back offers enrolment to no one: the account waits out the lock."""
     await staff.create_user(username="locked-buyer", password=PASSWORD, role="procurement")
     await _lock(client, "locked-buyer")
     async with _client_at("10.9.0.4") as office:
         csrf, step = await password_step(office, "locked-buyer")
         assert step.status_code == 303 and step.headers["location"].startswith("/staff/login/mfa")
         page = await office.get(step.headers["location"])
-        secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page.text).group(1)
-        ok = await office.post("/staff/login/mfa", data={
-            "csrf": csrf, "code": totp.code_at(secret, totp.current_step()), "next": "/staff/"})
-        assert ok.status_code == 303 and (await office.get("/staff/")).status_code == 200
+        assert "totp-secret" not in page.text and "wait ten minutes" in page.text
+        member = await StaffMember.select().where(StaffMember.totp_pending != "").first()
+        assert member is None  # no secret was even made
+        refused = await office.post("/staff/login/mfa", data={
+            "csrf": csrf, "code": "123456", "next": "/staff/"})
+        assert refused.status_code == 400 and "id" not in office.cookies
