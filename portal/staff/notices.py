@@ -83,7 +83,8 @@ async def record(request: Request, supplier_id: Id) -> Response:
     return Redirect(f"/staff/notices/{notice['id']}?notice=recorded", status_code=303)
 
 
-@post("/suppliers/{supplier_id:int}/notice-link", opt={"permission": "assessments.send"})
+@post("/suppliers/{supplier_id:int}/notice-link", opt={"permission": "assessments.send"},
+      status_code=201)
 async def issue_link(request: Request, supplier_id: Id) -> Template:
     await auth.check_csrf(request)
     token = await notices.issue_link(supplier_id, actor=current_actor().name)

@@ -184,4 +184,4 @@ async def test_staff_record_and_decide_in_the_workspace(client):
     shown = await client.get(f"/staff/suppliers/{s['id']}")
     assert "Offshore Desk" in shown.text and "(objection)" in shown.text
     link = await client.post(f"/staff/suppliers/{s['id']}/notice-link", data={"csrf": csrf_of(shown)})
-    assert link.status_code == 200 and "/notify/" in link.text
+    assert link.status_code == 201 and "/notify/" in link.text
