@@ -89,7 +89,7 @@ async def issue_link(request: Request, supplier_id: Id) -> Template:
     await auth.check_csrf(request)
     token = await notices.issue_link(supplier_id, actor=current_actor().name)
     supplier = await suppliers.get_supplier(supplier_id)
-    return render(request, "staff/notice_link.html", page_title="Notice link", s=supplier,
+    return render(request, "staff/notice_link.html", status_code=201, page_title="Notice link", s=supplier,
                   link=notices.notice_url(token))
 
 
