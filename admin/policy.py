@@ -18,6 +18,7 @@ SHARED_TABLES: frozenset[str] = frozenset({
     "attestation",
     "pack_approval",
     "campaign", "campaign_member",
+    "trusted_issuer", "reused_assessment", "notice_link", "sub_processor_notice",
 })
 
 READABLE: dict[str, frozenset[str]] = {
@@ -37,6 +38,7 @@ HIDDEN_COLUMNS: dict[str, frozenset[str]] = {
     "api_token": frozenset({"token_hash"}),
     "piccolo_user": frozenset({"password"}),
     "assessment": frozenset({"link_hash", "link_nonce"}),
+    "notice_link": frozenset({"link_hash", "link_nonce"}),
     # Mail bodies carried supplier links; whatever they hold now, they stay out of reach.
     "outbound_email": frozenset({"body"}),
 }

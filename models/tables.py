@@ -399,6 +399,8 @@ class Attestation(Table):
     attested_by = Varchar(length=150, required=True)
     role = Varchar(length=60, default="IG lead")
     attested_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
 class PackApproval(Table):
     """A sign-off of the DSPT evidence pack: which version (per toolkit year, numbered in
     order; one version is one content: category, "as at" date and manifest hash) was approved,
@@ -416,6 +418,84 @@ class PackApproval(Table):
     approved_by = Varchar(length=150, default="", help_text="the staff user who recorded it")
     approval_key = Varchar(length=40, unique=True, required=True,
                            help_text="toolkit:version:role (one approval per role per version)")
+
+
+class NoticeLink(Table):
+    """A supplier's standing link for sub-processor change notices (UK GDPR Art 28(2)):
+    derived like assessment links (portal/assessments/links.py), only its SHA-256 and the
+    nonce kept; one per supplier, revocable (a new nonce)."""
+
+    supplier = ForeignKey(references=Supplier, unique=True, on_delete=OnDelete.restrict)
+    link_hash = Varchar(length=64, null=True, default=None, unique=True, secret=True)
+    link_nonce = Varchar(length=64, default="", secret=True)
+    created_by = Varchar(length=150, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SubProcessorNotice(Table):
+    """A supplier's notice of an intended sub-processor change, with our objection window."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    change = Varchar(length=10, default="add", help_text="add, replace or remove")
+    subprocessor = ForeignKey(references=SubProcessor, null=True, on_delete=OnDelete.restrict,
+                              help_text="the one replaced or removed")
+    name = Varchar(length=200, default="")
+    service = Varchar(length=300, default="")
+    data_processed = Text(default="")
+    location = Varchar(length=200, default="")
+    transfer_mechanism = Varchar(length=20, default="unknown")
+    tra_reference = Varchar(length=100, default="")
+    intended_start = Date(required=True, index=True)
+    received_at = Timestamptz(default=TimestamptzNow())
+    source = Varchar(length=10, default="link", help_text="link (the supplier) or staff (from an email)")
+    source_detail = Text(default="", help_text="who recorded it and from what")
+    objection_deadline = Date(required=True, index=True)
+    status = Varchar(length=20, default="open", index=True, help_text="open, decided, applied or withdrawn")
+    decision = Varchar(length=30, default="",
+                       help_text="no_objection, objection or accepted_with_conditions")
+    decision_reasons = Text(default="")
+    decided_by = Varchar(length=150, default="")
+    decided_at = Timestamptz(null=True, default=None)
+    reminded_at = Timestamptz(null=True, default=None)
+    applied_at = Timestamptz(null=True, default=None)
+    version = Integer(default=1)
+
+
+class TrustedIssuer(Table):
+    """Another organisation's bundle-signing public key, trusted once a person has compared
+    its fingerprint with the one the organisation gave them (confirmed_at)."""
+
+    organisation_name = Varchar(length=200, required=True)
+    ods_code = Varchar(length=20, default="")
+    key_id = Varchar(length=16, unique=True, required=True)
+    public_key = Varchar(length=64, required=True, help_text="base64 of the raw Ed25519 key")
+    fingerprint = Varchar(length=64, required=True, help_text="SHA-256 of the raw key, hex")
+    added_by = Varchar(length=150, default="")
+    added_at = Timestamptz(default=TimestamptzNow())
+    confirmed_by = Varchar(length=150, default="")
+    confirmed_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class ReusedAssessment(Table):
+    """An assessment another organisation accepted, imported from its signed bundle."""
+
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    bundle_id = Varchar(length=64, unique=True, required=True)
+    issuer = ForeignKey(references=TrustedIssuer, on_delete=OnDelete.restrict)
+    issuer_name = Varchar(length=200, default="")
+    issuer_ods_code = Varchar(length=20, default="")
+    key_id = Varchar(length=16, default="")
+    definition = ForeignKey(references=QuestionnaireDefinition, on_delete=OnDelete.restrict)
+    accepted_at = Timestamptz(required=True)
+    decided_by = Varchar(length=150, default="")
+    expires_on = Date(required=True, index=True)
+    answers = JSON(default="[]", help_text="question_id, value, comment, reviewer decision")
+    certifications = JSON(default="[]")
+    files = JSON(default="[]", help_text="name, type, size, SHA-256 (and storage key if included)")
+    imported_by = Varchar(length=150, default="")
+    imported_at = Timestamptz(default=TimestamptzNow())
 
 
 class SupplierScore(Table):
@@ -540,6 +620,10 @@ ALL_TABLES: list[type[Table]] = [
     SubProcessor,
     Attestation,
     PackApproval,
+    NoticeLink,
+    SubProcessorNotice,
+    TrustedIssuer,
+    ReusedAssessment,
     SupplierScore,
     AuditEvent,
     OutboundEmail,

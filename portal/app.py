@@ -27,6 +27,8 @@ from portal.assessments.controllers import (
     RespondController,
 )
 from portal.assessments.pages import RespondPages, SupplierInformationPages, respond_not_found
+from portal.bundles import keys as signing
+from portal.bundles.controllers import BundleController, signing_keys
 from portal.certifications.controllers import CertificationController
 from portal.contracts.controllers import ContractClauseController
 from portal.core import pages
@@ -37,6 +39,8 @@ from portal.core.http import EXCEPTION_HANDLERS, permission_guard, wrap_app
 from portal.core.logging import configure_logging
 from portal.core.organisation import OrganisationController
 from portal.imports.controllers import ImportController
+from portal.notices.controllers import NoticeController
+from portal.notices.pages import NoticePages
 from portal.reports.controllers import (
     AttestationController,
     approve_pack,
@@ -80,7 +84,7 @@ def api_router() -> Router:
                         supplier_score,
                         dspt_evidence, supplier_report, register_csv, approve_pack, pack_approvals,
                         RiskController, ImportController, OrganisationController,
-                        AttestationController],
+                        AttestationController, BundleController, NoticeController],
         security=[{"bearer": []}, {"session": []}],
     )
 
@@ -159,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     stop_background = asyncio.Event()
 
     async def on_startup() -> None:
+        signing.active_key()  # the organisation's signing key exists from the first start
         await start_pool(settings)
         stop_background.clear()
         if settings.is_postgres:
@@ -181,9 +186,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             home,
             favicon,
             health,
+            signing_keys,
             admin,
             api_router(),
             RespondPages,
+            NoticePages,
             SupplierInformationPages,
             staff_router(),
             # nhsuk-frontend's stylesheet refers to its icons under /assets/

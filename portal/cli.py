@@ -353,6 +353,38 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@cli.group("signing-key")
+def signing_key() -> None:
+    """The organisation's key for signing answer bundles."""
+
+
+def _echo_key(key) -> None:
+    from portal.bundles.envelope import format_fingerprint
+
+    click.echo(f"{key.status}: key id {key.key_id}, public key {key.public_key}")
+    click.echo(f"  fingerprint {format_fingerprint(key.fingerprint)}")
+
+
+@signing_key.command("show")
+def signing_key_show() -> None:
+    """Print every signing key (active first, then retired ones), with fingerprints."""
+    from portal.bundles.keys import all_keys
+
+    for key in all_keys():
+        _echo_key(key)
+
+
+@signing_key.command("rotate")
+def signing_key_rotate() -> None:
+    """Make a new signing key; the old one's public half is kept to verify old bundles.
+    Tell the organisations that trust you the new fingerprint."""
+    from portal.bundles.keys import rotate
+
+    old, new = rotate()
+    _echo_key(old)
+    _echo_key(new)
+
+
 @cli.command("backup")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def backup_command(output: Path) -> None:

@@ -18,6 +18,7 @@ import structlog
 from portal.assessments import campaigns, links
 from portal.assessments.jobs import expire_links, send_reminders
 from portal.core import audit, mail, ratelimit
+from portal.notices import service as notices
 from portal.scoring.service import recompute_all
 from portal.settings import Settings
 
@@ -29,6 +30,8 @@ async def run_all(settings: Settings, today: dt.date | None = None) -> dict[str,
         ("reminders", lambda: send_reminders(today)),
         ("expired", expire_links),
         ("campaign_sends", campaigns.send_pending),
+        ("notice_reminders", lambda: notices.send_reminders(today)),
+        ("notices_applied", lambda: notices.apply_due(today)),
         # Supplier links are not stored: the outbox asks the assessments to build them.
         ("mail", lambda: mail.dispatch(settings, fill=links.fill)),
         # Time alone expires certificates and assessments, so scores are refreshed every run.

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # every this many seconds, in each worker (they are safe to run at once); 0 leaves them to
     # cron (`portal jobs run`). Off by default only in tests, which run them by hand.
     jobs_interval_seconds: int | None = Field(None, ge=0, le=86_400)
+    # The organisation's Ed25519 signing key (PEM, PKCS#8) for answer bundles; by default one
+    # is generated at first use in <data dir>/signing-keys/ (never in the database or backups).
+    signing_key_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -107,3 +107,16 @@ async def submitted_assessment(supplier_id: int, contact_id: int) -> tuple[dict[
     await answered(token)
     await assessments.submit(token)
     return assessment, token
+
+
+async def accepted_assessment(supplier_id: int, contact_id: int, *,
+                              check_answers: bool = False) -> dict[str, Any]:
+    """A submitted assessment a reviewer accepted (with `check_answers`, each answer first)."""
+    assessment, _ = await submitted_assessment(supplier_id, contact_id)
+    if check_answers:
+        for question_id in await assessments.answer_rows(assessment["id"]):
+            await assessments.review_answer(assessment["id"], question_id, decision="accepted",
+                                            comment="", reviewer="demo-reviewer")
+    await assessments.review(assessment["id"], decision="accept", comment="Thorough answers.",
+                             question_ids=None, reviewer="demo-reviewer")
+    return assessment

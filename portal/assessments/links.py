@@ -74,10 +74,16 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def token_for(assessment_id: int, nonce: str) -> str:
-    message = b"supplier-link\x00" + str(int(assessment_id)).encode() + b"\x00" + nonce.encode()
+def derive(purpose: bytes, record_id: int, nonce: str) -> str:
+    """A link secret for one record (an assessment, a supplier's notice link): HMAC under the
+    key derived from PORTAL_SECRET_KEY, so only its hash and the nonce need storing."""
+    message = purpose + b"\x00" + str(int(record_id)).encode() + b"\x00" + nonce.encode()
     digest = hmac.new(_key(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def token_for(assessment_id: int, nonce: str) -> str:
+    return derive(b"supplier-link", assessment_id, nonce)
 
 
 def link_hash(assessment_id: int, nonce: str) -> str:

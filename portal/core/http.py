@@ -55,7 +55,7 @@ def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     if path.startswith("/admin"):
         return [*headers, (b"content-security-policy", ADMIN_CSP)]
     headers.append((b"content-security-policy", API_CSP if path.startswith("/api/") else PAGE_CSP))
-    if path.startswith(("/respond", "/staff", "/api/")):
+    if path.startswith(("/respond", "/notify", "/staff", "/api/")):
         headers.append((b"cache-control", b"no-store"))
     return headers
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import structlog
 
-_SECRET_PATH = re.compile(r"/respond/+[^/?#]*", re.IGNORECASE)
+_SECRET_PATH = re.compile(r"/(respond|notify)/+[^/?#]*", re.IGNORECASE)
 
 
 # 32+ URL-safe base64 characters with both cases: a random secret, never one of our own
@@ -33,7 +33,7 @@ def redact_path(path: str) -> str:
         if once == decoded:
             break
         decoded = once
-    decoded = _SECRET_PATH.sub("/respond/***", decoded)
+    decoded = _SECRET_PATH.sub(lambda m: f"/{m.group(1).lower()}/***", decoded)
     # and anything else in the path that looks like a link secret, wherever it sits
     # ("/respond/./<token>", "/respond;<token>", a token pasted into another route)
     return _TOKEN_LIKE.sub("***", decoded)

@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from models.tables import Answer, Assessment, QuestionnaireDefinition, Risk
+from models.tables import Answer, Assessment, QuestionnaireDefinition, Risk, SubProcessor
 from portal.core import audit
 from portal.scoring.answers import knockouts
+from portal.scoring.rules import load_policy
+from portal.scoring.transfers import unsafe_transfer
 from questionnaires.schema import Definition
 from questionnaires.states import State
 
@@ -83,3 +85,56 @@ async def open_knockout_risks(supplier_ids: list[int]) -> int:
                                        Risk.id == inserted[0]["id"]).first()),
                                        "answer": hit.answer})
     return opened
+
+
+SUBPROCESSOR_PREFIX = "knockout:subprocessor:"
+
+
+async def subprocessor_knockouts(supplier_ids: list[int]) -> int:
+    """Open a knock-out risk for each current sub-processor of these suppliers that handles
+    our data outside the UK with no safeguard, and close the ones the register no longer
+    shows (a safeguard recorded, or the sub-processor stopped). Returns how many changed."""
+    if not supplier_ids:
+        return 0
+    policy = load_policy()["subprocessor_knockout"]
+    today = dt.date.today()
+    rows = await SubProcessor.select().where(SubProcessor.supplier.is_in(supplier_ids))
+    unsafe = {}
+    for row in rows:
+        current = row["archived_at"] is None and (row["until"] is None or row["until"] >= today) \
+            and (row["since"] is None or row["since"] <= today)
+        where = unsafe_transfer(row["location"], row["transfer_mechanism"], policy) if current else []
+        if where:
+            unsafe[f"{SUBPROCESSOR_PREFIX}{row['id']}"] = (row, where)
+    changed = 0
+    for key, (row, where) in unsafe.items():
+        inserted = await Risk.insert(Risk(
+            supplier=row["supplier"], kind="risk", severity="high",
+            title=f"Sub-processor {row['name']} processes our data outside the UK with no "
+                  "safeguard"[:200],
+            description=f"{row['name']} ({row['service'] or 'service not stated'}) processes "
+                        f"our data in {', '.join(where)}; transfer mechanism: "
+                        f"{row['transfer_mechanism']}.",
+            data_security_risk="Personal data transferred outside the UK without a lawful "
+                               "safeguard (IDTA, UK Addendum or adequacy).",
+            criterion=policy["criterion"][:200], source_key=key, status="open",
+            opened_on=today)).on_conflict(target=Risk.source_key, action="DO NOTHING").returning(Risk.id)
+        if inserted:
+            changed += 1
+            await audit.record("risk.knockout_opened", target_type="risk", target_id=inserted[0]["id"],
+                               supplier_id=row["supplier"],
+                               after={"source_key": key, "subprocessor_id": row["id"]})
+    stale = await Risk.select(Risk.id, Risk.supplier, Risk.source_key).where(
+        Risk.supplier.is_in(supplier_ids) & Risk.source_key.like(f"{SUBPROCESSOR_PREFIX}%")
+        & (Risk.status == "open"))
+    for risk in stale:
+        if risk["source_key"] in unsafe:
+            continue
+        await Risk.update({Risk.status: "closed", Risk.closed_on: today,
+                           Risk.version: Risk.version + 1}).where(Risk.id == risk["id"])
+        changed += 1
+        await audit.record("risk.knockout_closed", target_type="risk", target_id=risk["id"],
+                           supplier_id=risk["supplier"],
+                           after={"source_key": risk["source_key"],
+                                  "why": "the sub-processor register no longer shows the transfer"})
+    return changed

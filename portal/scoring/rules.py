@@ -104,6 +104,10 @@ class AssessmentFacts:
     evidenced: int = 0
     checked: int = 0
     failing: tuple[FailingAnswer, ...] = ()
+    # An assessment another organisation accepted, imported from its signed bundle: its
+    # provenance, and the bundle's own expiry (it stops counting then, whatever the window).
+    reused_from: str = ""
+    expires_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -511,7 +515,8 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
         mine = sorted((a for a in facts.assessments if a.definition_key == key),
                       key=lambda a: a.decided_at or dt.date.min, reverse=True)
         accepted = [a for a in mine if a.status == State.accepted and a.decided_at]
-        recent = [a for a in accepted if a.decided_at >= window]
+        recent = [a for a in accepted if a.decided_at >= window
+                  and (a.expires_on is None or a.expires_on >= today)]
         if not recent:
             shares.append(0.0)
             if accepted:
@@ -526,7 +531,8 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
                 fixes.append(f"Send the {key} questionnaire.")
             continue
         latest = recent[0]
-        records.append({"type": "assessment", "id": latest.id, "definition": key,
+        records.append({"type": "reused_assessment" if latest.reused_from else "assessment",
+                        "id": latest.id, "definition": key,
                         "decided_on": latest.decided_at.isoformat(),
                         "compliant": latest.compliant, "scorable": latest.scorable,
                         "evidenced": latest.evidenced, "checked": latest.checked})
@@ -537,6 +543,10 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
             fixes.append(f"Send a {key} questionnaire with scored questions.")
             continue
         shares.append(latest.compliance_share)
+        if latest.reused_from:
+            reasons.append(f"{key}: reused, {latest.reused_from} (its answers count as "
+                           "reused, less than our own review); valid until "
+                           f"{latest.expires_on:%d %B %Y}.")
         reasons.append(f"{key}: accepted on {latest.decided_at:%d %B %Y}; {latest.compliant} of "
                        f"{latest.scorable} compliant, {latest.evidenced} evidenced, "
                        f"{latest.checked} checked by a reviewer ({latest.compliance_share:.0%} "

@@ -23,6 +23,7 @@ from models.tables import (
     ContractDocument,
     EvidenceFile,
     ProductService,
+    ReusedAssessment,
     Risk,
     Supplier,
     SupplierContact,
@@ -35,7 +36,7 @@ from portal.core.errors import NotFound
 from portal.core.security import now
 from portal.scoring.answers import read
 from portal.scoring.certificates import create_pending_certifications
-from portal.scoring.knockouts import open_knockout_risks
+from portal.scoring.knockouts import open_knockout_risks, subprocessor_knockouts
 from portal.scoring.rules import (
     AssessmentFacts,
     CertificationFacts,
@@ -103,6 +104,24 @@ def reading_of(definition, values: dict[str, Any], *, evidenced: set[str], check
                 factors=load_policy()["answer_assurance"])
 
 
+async def reused_reading(row: dict[str, Any]):
+    """A reused assessment's answers: one the issuing organisation's reviewer accepted counts
+    at the policy's `reused` weight (less than our own check), one backed by a file in the
+    bundle as evidenced (at most `reused`), the rest as assertions."""
+    from portal.assessments.service import frozen_definition
+
+    definition = await frozen_definition(row["definition"])
+    answers = json.loads(row["answers"]) if isinstance(row["answers"], str) else row["answers"]
+    files = json.loads(row["files"]) if isinstance(row["files"], str) else row["files"]
+    factors = load_policy()["answer_assurance"]
+    return read(definition, {a["question_id"]: a["value"] for a in answers},
+                evidence_questions={f["question_id"] for f in files},
+                checked={a["question_id"] for a in answers if a.get("decision") == "accepted"},
+                factors={"asserted": factors["asserted"],
+                         "evidenced": min(factors["evidenced"], factors["reused"]),
+                         "checked": factors["reused"]})
+
+
 async def assessment_share(assessment_id: int, definition_id: int) -> float | None:
     return (await assessment_reading(assessment_id, definition_id)).share
 
@@ -148,6 +167,15 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
                                   Assessment.definition.key, Assessment.definition.title)
         return await (query.where(where(Assessment.supplier, chunk)) if chunk is not None else query)
 
+    async def q_reused(chunk):
+        query = ReusedAssessment.select(
+            ReusedAssessment.id, ReusedAssessment.supplier, ReusedAssessment.definition,
+            ReusedAssessment.definition.key, ReusedAssessment.definition.title,
+            ReusedAssessment.accepted_at, ReusedAssessment.expires_on, ReusedAssessment.answers,
+            ReusedAssessment.files,
+            ReusedAssessment.issuer_name, ReusedAssessment.key_id)
+        return await (query.where(where(ReusedAssessment.supplier, chunk)) if chunk is not None else query)
+
     async def q_risks(chunk):
         query = Risk.select(Risk.id, Risk.supplier, Risk.kind, Risk.severity, Risk.status,
                             Risk.owner, Risk.mitigation, Risk.data_security_risk, Risk.title,
@@ -190,17 +218,22 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     certs = await _select(q_certs, ids)
     assessments = await _select(q_assessments, ids)
     risks = await _select(q_risks, ids)
+    window = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    reused = [(r, await reused_reading(r)) for r in await _select(q_reused, ids)
+              if r["accepted_at"] >= window]
 
     readings = await assessment_readings(_latest_accepted(assessments))
     return facts_from_rows(suppliers=suppliers, contacts=contacts, contracts=contracts,
                            products=products, clauses=clauses, breach=breach, certs=certs,
-                           assessments=assessments, risks=risks, readings=readings)
+                           assessments=assessments, risks=risks, readings=readings,
+                           reused=reused)
 
 
 def facts_from_rows(*, suppliers: list[dict], contacts: dict[int, int], contracts: list[dict],
                     products: dict[int, int], clauses: dict[int, dict[str, str]],
                     breach: dict[int, int | None], certs: list[dict], assessments: list[dict],
-                    risks: list[dict], readings: dict[int, Any]) -> list[SupplierFacts]:
+                    risks: list[dict], readings: dict[int, Any],
+                    reused: list[tuple[dict, Any]] = ()) -> list[SupplierFacts]:
     """The scoring facts from plain rows: today's tables (`load_facts`) or the records as they
     stood at a date (`portal.reports.snapshot`), so both are scored by the same rules."""
     by_supplier: dict[str, dict[int, list]] = {k: defaultdict(list) for k in
@@ -235,6 +268,16 @@ def facts_from_rows(*, suppliers: list[dict], contacts: dict[int, int], contract
             evidenced=reading.evidenced if reading else 0,
             checked=reading.checked if reading else 0,
             failing=tuple(FailingAnswer(*f) for f in reading.failing) if reading else ()))
+    for r, reading in reused:  # another organisation's accepted assessments, with their reading
+        by_supplier["assessments"][r["supplier"]].append(AssessmentFacts(
+            id=r["id"], status=State.accepted, decided_at=r["accepted_at"].date(),
+            compliance_share=reading.share, definition_key=r["definition.key"],
+            title=r["definition.title"], compliant=reading.compliant, scorable=reading.scorable,
+            evidenced=reading.evidenced,
+            failing=tuple(FailingAnswer(*f) for f in reading.failing),
+            reused_from=f"accepted by {r['issuer_name']} on {r['accepted_at']:%d %B %Y}, "
+                        f"verified signature {r['key_id']}",
+            expires_on=r["expires_on"]))
     for r in risks:
         by_supplier["risks"][r["supplier"]].append(RiskFacts(
             id=r["id"], kind=r["kind"], severity=r["severity"], status=r["status"],
@@ -366,6 +409,7 @@ _NOT_SCORE_INPUTS = ("answer.saved", "evidence.uploaded", "assessment.reminded")
 
 # Registration order is run order: knock-out risks are opened before the score reads them.
 changes.register("knockouts", open_knockout_risks, ignores=_NOT_SCORE_INPUTS)
+changes.register("subprocessor_knockouts", subprocessor_knockouts, ignores=_NOT_SCORE_INPUTS)
 changes.register("certificates", create_pending_certifications, ignores=_NOT_SCORE_INPUTS)
 changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from models.tables import Assessment, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
+from portal.notices import service as notices
 from portal.reports import evidence, frameworks
 from questionnaires import states
 
@@ -123,4 +124,5 @@ async def standard10_readiness(today: dt.date) -> dict[str, Any]:
     return {"clause_gaps": clause_gaps[:15], "clause_gap_count": len(clause_gaps),
             "readiness": readiness, "ready_items": sum(1 for r in readiness if r["ok"]),
             "readiness_year": year, "readiness_headline": evaluated.headline,
-            "readiness_framework": evaluated.view.label, "readiness_caf": evaluated.caf is not None}
+            "readiness_framework": evaluated.view.label, "readiness_caf": evaluated.caf is not None,
+            "notices": await notices.list_notices(open_only=True)}

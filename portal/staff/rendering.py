@@ -37,6 +37,7 @@ STAFF_NAV: list[NavItem] = [
     NavItem("/staff/imports", "Imports"),
     NavItem("/staff/evidence-pack", "Evidence pack", also=("/staff/evidence-pack/",
                                                            "/staff/attestations")),
+    NavItem("/staff/organisation", "Organisation"),
     NavItem("/staff/people", "Staff", permission="staff.manage"),
     NavItem("/staff/outbox", "Outbox", permission="outbox.read"),
     NavItem("/admin/", "Back office"),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from models.tables import Assessment, AuditEvent, Risk
 from portal.assessments import links
 from portal.assessments import service as assessments
+from portal.bundles import service as bundles
 from portal.certifications import service as certifications
 from portal.certifications.register_import import import_dspt
 from portal.contracts import service as contracts
@@ -37,6 +38,7 @@ from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
 from portal.imports.controllers import MAX_CSV
+from portal.notices import service as notices
 from portal.scoring.service import disclosures, get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
@@ -274,6 +276,9 @@ async def _supplier_page(request: Request, supplier_id: int, *, status_code: int
                   score=await get_score(supplier_id) if supplier["archived_at"] is None else None,
                   disclosures=await disclosures(supplier_id),
                   contracts=contracts_, certs=certs, assessments=sent, risks=risks, trail=trail,
+                  reused=await bundles.reused_for_supplier(supplier_id),
+                  notices=await notices.list_notices(supplier_id=supplier_id),
+                  notice_link=await notices.link_state(supplier_id),
                   notice=request.query_params.get("notice"), errors=errors or {},
                   problem=problem, typed={**defaults, **(typed or {})}, open_form=open_form,
                   severities=SEVERITIES, risk_kinds=RISK_KINDS)

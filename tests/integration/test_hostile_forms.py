@@ -93,12 +93,13 @@ async def test_every_form_answers_hostile_bodies_with_a_4xx(client, procurement)
     assert problems == [], problems
     assert checked >= 100
     # Hostile bodies changed nothing worth an audit event but sign-in attempts, which log none.
-    # ("Send a new link" and "Chase now" take no input: with a valid CSRF token any body is a
-    # real request.)
+    # ("Send a new link", "Chase now" and the notice link's create and revoke take no input:
+    # with a valid CSRF token any body is a real request.)
     changed = await AuditEvent.select(AuditEvent.action).where(AuditEvent.id > events_before)
     assert {c["action"] for c in changed} <= {"answer.saved", "assessment.opened",
                                                "assessment.started", "assessment.reissued",
-                                               "assessment.chased", "staff.signed_out"}, changed
+                                               "assessment.chased", "staff.signed_out",
+                                               "notice_link.issued", "notice_link.revoked"}, changed
 
 
 HOSTILE_QUERIES = [
@@ -194,4 +195,5 @@ async def test_every_form_answers_non_ascii_tokens_and_unprintable_text_with_a_4
     assert checked >= 60
     changed = await AuditEvent.select(AuditEvent.action).where(AuditEvent.id > events_before)
     assert {c["action"] for c in changed} <= {"assessment.opened", "assessment.started",
-                                               "staff.signed_out"}, changed
+                                               "staff.signed_out", "notice_link.issued",
+                                               "notice_link.revoked"}, changed

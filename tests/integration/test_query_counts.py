@@ -14,8 +14,9 @@ from tests.querycount import queries
 BASELINE = {
     "staff supplier list": 10,  # + next contract end / certificate expiry (one UNION), the owner list, your saved filters, the organisation's name in the header
     "api supplier list": 4,
-    "supplier page": 22,  # + the accepted questionnaires whose answers it shows, sub-processors, the organisation's name
-    "dashboard": 24,  # counts by rating and tier in one aggregate; + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations, the organisation's name
+    "supplier page": 25,  # + the accepted questionnaires whose answers it shows, sub-processors, the organisation's name;
+    # reused assessments, sub-processor notices and the notice link (one query each)
+    "dashboard": 25,  # + open sub-processor notices (one query);  # counts by rating and tier in one aggregate; + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations, the organisation's name
     "campaign page": 7,  # sign-in checks, the organisation's name, the campaign, its members (one join), chased
     "campaign list": 7,  # sign-in checks, the organisation's name, a page of campaigns, their members, the count
     "outbox": 7,  # sign-in checks, the organisation's name, then the page of mail and its count

@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"portal.suppliers"},
     {"portal.certifications", "portal.contracts", "portal.risks"},
     {"portal.assessments"},
+    {"portal.bundles", "portal.notices"},
     {"portal.scoring"},
     {"portal.reports", "portal.imports", "portal.schedules"},
     {"portal.staff", "admin"},
