@@ -121,9 +121,12 @@ async def subprocessor_knockouts(supplier_ids: list[int]) -> int:
             opened_on=today)).on_conflict(target=Risk.source_key, action="DO NOTHING").returning(Risk.id)
         if inserted:
             changed += 1
+            # The whole row, so the trail can rebuild the register as at a date.
             await audit.record("risk.knockout_opened", target_type="risk", target_id=inserted[0]["id"],
                                supplier_id=row["supplier"],
-                               after={"source_key": key, "subprocessor_id": row["id"]})
+                               after={**(await Risk.select().where(
+                                   Risk.id == inserted[0]["id"]).first()),
+                                   "subprocessor_id": row["id"]})
     stale = await Risk.select(Risk.id, Risk.supplier, Risk.source_key).where(
         Risk.supplier.is_in(supplier_ids) & Risk.source_key.like(f"{SUBPROCESSOR_PREFIX}%")
         & (Risk.status == "open"))
@@ -135,6 +138,8 @@ async def subprocessor_knockouts(supplier_ids: list[int]) -> int:
         changed += 1
         await audit.record("risk.knockout_closed", target_type="risk", target_id=risk["id"],
                            supplier_id=risk["supplier"],
-                           after={"source_key": risk["source_key"],
+                           before={"status": "open", "closed_on": None},
+                           after={"status": "closed", "closed_on": today,
+                                  "source_key": risk["source_key"],
                                   "why": "the sub-processor register no longer shows the transfer"})
     return changed

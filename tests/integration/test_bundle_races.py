@@ -18,7 +18,7 @@ from portal.bundles import service as bundles
 from portal.core import staff
 from portal.notices import service as notices
 from tests import factories
-from tests.integration.test_bundles import _accepted, _as_other
+from tests.integration.bundle_steps import _accepted, _as_other
 from tests.net import running_portal
 
 TOGETHER = 8

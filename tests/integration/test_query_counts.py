@@ -26,9 +26,10 @@ BASELINE = {
 # apart and upserts differently): (SQLite, PostgreSQL).
 WRITES = {
     "answer save": (6, 5),  # link and lock, the answer, its update, the audit event
-    # + the full record read back for the audit trail (the pack's "as at" rebuilds from it)
-    "review decision: clarify": (30, 29),  # reopen the answers asked about, the query, the email
-    "review decision: accept": (32, 30),  # + the derivers: knock-out risks, certificates, score
+    # + the full record read back for the audit trail (the pack's "as at" rebuilds from it);
+    # + the sub-processor knock-out deriver (the register, its open risks) and reused assessments
+    "review decision: clarify": (33, 32),  # reopen the answers asked about, the query, the email
+    "review decision: accept": (35, 33),  # + the derivers: knock-out risks, certificates, score
 }
 
 
