@@ -6,6 +6,7 @@ say why there."""
 
 from __future__ import annotations
 
+from portal.assessments import service as assessments
 from tests import factories
 from tests.integration.journeys import csrf_of, sign_in, submitted_assessment
 from tests.querycount import queries
@@ -19,6 +20,7 @@ BASELINE = {
     "dashboard": 25,  # + open sub-processor notices (one query);  # counts by rating and tier in one aggregate; + the DSPT readiness: the pack's portfolio load (11, organisation included), organisation, attestations, the organisation's name
     "campaign page": 7,  # sign-in checks, the organisation's name, the campaign, its members (one join), chased
     "campaign list": 7,  # sign-in checks, the organisation's name, a page of campaigns, their members, the count
+    "work queue": 8,  # sign-in checks, the organisation's name, mine, unassigned, replies, names
     "outbox": 7,  # sign-in checks, the organisation's name, then the page of mail and its count
     "review page": 17,  # sign-in checks, the organisation's name, the assessment, its answers, reviews, replies, evidence, the reviewers to assign to
 }
@@ -153,3 +155,25 @@ async def test_review_page_answer_save_and_decision_are_pinned(client, procureme
         BASELINE["review page"], write_baseline("answer save"),
         write_baseline("review decision: clarify"), write_baseline("review decision: accept")), (
         str(save), str(decision), str(accept))
+
+
+async def test_the_work_queue_does_not_grow_with_what_waits(client):
+    """A reviewer's queue costs the same for one submission or four, assigned or not."""
+    supplier = (await a_portfolio(1, 0))[0]
+    contact = await factories.contact(supplier["id"])
+    await factories.submitted_assessment(supplier["id"], contact["id"])
+    await sign_in(client, "reviewer")
+    few = (await count(client, "/staff/queue"), await count(client, "/staff/queue?tab=unassigned"))
+    for key in ("uk-gdpr-processor", "clinical-safety", "nhs-supplier-charter"):
+        assessment, token = await factories.sent_assessment(supplier["id"], contact["id"],
+                                                            questionnaire=key)
+        await factories.answered(token)
+        await assessments.submit(token)
+    many = (await count(client, "/staff/queue"), await count(client, "/staff/queue?tab=unassigned"))
+    # the first waits unassigned; the later ones went round robin to the signed-in reviewer
+    shown = 0
+    for tab in ("", "?tab=unassigned"):
+        shown += (await client.get(f"/staff/queue{tab}")).text.count('href="/staff/assessments/')
+    assert shown >= 4, shown
+    assert few == many, (few, many)
+    assert few[0] == BASELINE["work queue"], few
