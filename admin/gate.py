@@ -246,7 +246,8 @@ def gate(inner):
         context.set_actor(who.actor)
         role = who.actor.role
         match = None if path in _TABLE_LISTS else _TABLE_PATH.match(path)
-        if match and not policy.may_read(role, match["table"]):
+        if match and not policy.may_read(role, match["table"],
+                                         match["rest"] if reading else ""):
             await send_text(send, 403, f"Your role ({role}) doesn't read "
                                        f"{match['table'].replace('_', ' ')} in the back office.",
                             json_body=not reading)

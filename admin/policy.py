@@ -44,7 +44,15 @@ HIDDEN_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 
-def may_read(role: str | None, table: str) -> bool:
+# Tables whose id-to-name list (`/api/tables/<table>/ids/`, what a form's dropdown shows for
+# a foreign key) every staff role reads, without reading the table itself: a supplier's owner
+# and an assessment's reviewer are staff accounts, shown by username.
+NAMES_READABLE: frozenset[str] = frozenset({"piccolo_user"})
+
+
+def may_read(role: str | None, table: str, rest: str = "") -> bool:
+    if role in READABLE and table in NAMES_READABLE and rest.split("?")[0] in ("ids/", "ids"):
+        return True
     return role in READABLE and table in READABLE[role]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
@@ -39,12 +40,36 @@ async def launch(playwright):
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+async def _timers_run(page) -> bool:
+    """Whether the page runs scripts' timers (a context with JavaScript off doesn't)."""
+    try:
+        await asyncio.wait_for(page.evaluate(
+            "new Promise(done => setTimeout(() => done(true), 0))"), timeout=5)
+        return True
+    except TimeoutError:
+        return False
+
+
 async def axe_violations(page) -> list[dict]:
     """Serious and critical WCAG 2.x A/AA violations on the page as it is now."""
     if not AXE.exists():
         if os.environ.get("CI") == "true":
             raise RuntimeError("axe-core is missing: run make install (npm ci)")
         return []
+    if not await _timers_run(page):
+        # With JavaScript off, axe's own timers never fire (it would wait for ever): check the
+        # same document, as the server sent it, in a sibling page with scripts on (same
+        # cookies, size and address, so styles and the CSP are the real ones).
+        html = await page.content()
+        context = await page.context.browser.new_context(
+            viewport=page.viewport_size, storage_state=await page.context.storage_state())
+        try:
+            twin = await context.new_page()
+            await twin.goto(page.url)
+            await twin.set_content(html)
+            return await axe_violations(twin)
+        finally:
+            await context.close()
     # Evaluated through DevTools, which the page's Content-Security-Policy does not govern:
     # the pages are tested under their real CSP.
     await page.evaluate(AXE.read_text(encoding="utf-8"))

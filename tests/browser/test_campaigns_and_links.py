@@ -73,6 +73,10 @@ async def test_campaign_and_link_management_at_phone_width(server, tmp_path):
             await page.get_by_role("link", name="Extend the due date").click()
             await page.get_by_role("button", name="Extend the due date").click()
             await page.locator(".nhsuk-error-summary").wait_for()  # nothing typed: said so
+            # A refused form is answered 400 on purpose; Chromium logs that status, nothing else
+            # may appear.
+            errors[:] = [e for e in errors if not (e.endswith("/extend") and e.startswith("400 "))
+                         and "status of 400" not in e]
             await checked(page, "extend form with an error", errors)
             later = dt.date.today() + dt.timedelta(days=60)
             await page.get_by_label("Day").fill(str(later.day))

@@ -474,3 +474,16 @@ def test_every_secret_column_is_hidden_from_the_back_office():
             if column._meta.secret:
                 assert column._meta.name in hidden_columns(table._meta.tablename), (
                     table._meta.tablename, column._meta.name)
+
+
+async def test_staff_names_for_owner_and_reviewer_dropdowns_but_not_the_accounts(client):
+    """A supplier's owner and an assessment's reviewer are staff accounts: every role's forms
+    list their usernames, but only admins read the accounts themselves."""
+    headers = await admin_client(client, "procurement")
+    names = await client.get("/admin/api/tables/piccolo_user/ids/", headers=headers)
+    assert names.status_code == 200, names.text
+    assert "admin-procurement" in names.text and "pbkdf2" not in names.text
+    rows = await client.get("/admin/api/tables/piccolo_user/", headers=headers)
+    assert rows.status_code == 403
+    one = await client.get("/admin/api/tables/piccolo_user/1/", headers=headers)
+    assert one.status_code == 403
