@@ -125,7 +125,7 @@ async def test_every_page_fits_a_phone_without_console_errors(server, tmp_path):
             # A refused inline form comes back on the supplier page, still phone-sized.
             before = await Assessment.count()
             await page.goto(f"{server}/staff/suppliers/{sid}")
-            await page.get_by_text("Send a questionnaire").click()
+            await page.get_by_text("Send a questionnaire", exact=True).click()
             await page.get_by_label("Day").fill("31")
             await page.get_by_label("Month").fill("2")
             await page.get_by_role("button", name="Send questionnaire").click()

@@ -49,7 +49,7 @@ async def test_procurement_walks_the_workspace(server, tmp_path):
         await page.screenshot(path=ARTIFACTS / "staff-supplier.png", full_page=True)
         assert await axe_violations(page) == []
         before = await Assessment.count()
-        await page.get_by_text("Send a questionnaire").click()
+        await page.get_by_text("Send a questionnaire", exact=True).click()
         await page.get_by_label("Questionnaire").select_option("uk-gdpr-processor")
         await page.get_by_role("button", name="Send questionnaire").click()
         await page.get_by_role("heading", name="Questionnaire sent").wait_for()
