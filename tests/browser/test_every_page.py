@@ -8,10 +8,10 @@ import datetime as dt
 
 from models.tables import Assessment, Certification, Contract, Risk, SubProcessor, Supplier
 from portal.assessments import service
-from portal.core import totp
 from portal.demo import load_demo
 from portal.suppliers import service as suppliers
 from tests.browser.conftest import ARTIFACTS, axe_violations, launch
+from tests.codes import unused_code
 from tests.integration.conftest import truncate_all
 
 PHONE = {"width": 375, "height": 800}
@@ -32,9 +32,14 @@ async def sign_in(context, server, username, password, secret=None):
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     if secret:
-        await page.get_by_label("6-digit code").fill(totp.code_at(secret, totp.current_step()))
+        await page.get_by_label("6-digit code").fill(unused_code(secret))
         await page.get_by_role("button", name="Continue").click()
-    await page.get_by_role("heading", name="Where we stand").wait_for()
+    try:
+        await page.get_by_role("heading", name="Where we stand").wait_for()
+    except Exception as error:  # say where the sign-in stopped, not only that it did
+        await page.screenshot(path=ARTIFACTS / f"sign-in-stopped-{username}.png", full_page=True)
+        text = (await page.locator("main").inner_text())[:500] if await page.locator("main").count() else ""
+        raise AssertionError(f"{username} did not reach the dashboard: at {page.url}: {text}") from error
     return page
 
 
