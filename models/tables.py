@@ -312,6 +312,13 @@ class Answer(Table):
     version = Integer(default=1)
     open_for_clarification = Boolean(default=False)
     updated_at = Timestamptz(default=TimestamptzNow())
+    # Pre-filled from earlier answers (issue #16 item 4): "bundle_verified" (a bundle signed
+    # by a key on our trust list), "bundle_unverified" (a well-formed bundle whose key we
+    # don't trust), "previous" (our own earlier accepted assessment); "" when typed here.
+    prefill_kind = Varchar(length=20, default="")
+    prefill_source = Varchar(length=300, default="")  # "North Moor ICB, accepted 3 March 2026"
+    prefill_value = JSON(default="null", null=True)  # as pre-filled: changed if value differs
+    prefill_reviewed_at = Timestamptz(default=None, null=True)  # its section saved since
 
 
 class AnswerReview(Table):

@@ -29,6 +29,7 @@ from portal.assessments.controllers import (
 from portal.assessments.pages import RespondPages, SupplierInformationPages, respond_not_found
 from portal.bundles import keys as signing
 from portal.bundles.controllers import BundleController, signing_keys
+from portal.bundles.pages import SupplierBundlePages
 from portal.certifications.controllers import CertificationController
 from portal.contracts.controllers import ContractClauseController
 from portal.core import pages
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             admin,
             api_router(),
             RespondPages,
+            SupplierBundlePages,
             NoticePages,
             SupplierInformationPages,
             staff_router(),

@@ -219,10 +219,30 @@ class RespondPages(Controller):
                 shown = [q for q in s["questions"] if q["visible"]]
                 answered = sum(1 for q in shown if q["id"] in view["answers"]
                                and view["answers"][q["id"]]["value"] not in (None, "", []))
+                prefilled = sum(1 for q in s["questions"]
+                                if (view["answers"].get(q["id"]) or {}).get("prefill")
+                                and not view["answers"][q["id"]]["prefill"]["checked"])
                 sections.append({"id": s["id"], "title": s["title"], "answered": answered,
-                                 "total": len(shown)})
+                                 "total": len(shown), "to_check": prefilled})
+            filled = request.query_params.get("prefilled")
             return Template("respond/start.html", context=self._context(
-                view, token, page_title=view["questionnaire"]["title"], sections=sections))
+                view, token, page_title=view["questionnaire"]["title"], sections=sections,
+                prefilled=int(filled) if filled and filled.isdigit() and len(filled) < 6
+                else None, offer=view["assessment"]["prefill_offer"],
+                can_prefill=view["assessment"]["status"] in service.PREFILL_STATES))
+
+        return await self._page(request, token, render)
+
+    @post("/{token:str}/use-previous", opt=PAGE, status_code=303)
+    async def use_previous(self, request: Request, token: str) -> Response:
+        """The start page's "Use your answers from <date>": pre-fill from our own earlier
+        accepted assessment, then back to the start page saying how many were filled."""
+        async def render():
+            await self._view(request, token)
+            form = await request.form()
+            _check_form(token, form.get("csrf"))
+            filled = await service.prefill_from_previous(token)
+            return Redirect(f"/respond/{token}?prefilled={len(filled)}", status_code=303)
 
         return await self._page(request, token, render)
 
@@ -357,6 +377,8 @@ class RespondPages(Controller):
                 return self._render_section(fresh, token, section_id, errors=errors,
                                             typed=typed, replies=replies, status_code=400,
                                             back=back)
+            # Saving the section is the supplier's check of the answers pre-filled in it.
+            await service.mark_prefill_checked(token, [q["id"] for q in section["questions"]])
             here = f"/respond/{token}/section/{section_id}"
             query = "&return=check" if back else ""
             if pressed:
@@ -419,8 +441,11 @@ class RespondPages(Controller):
                                      "reply": view["answers"].get(q["id"], {}).get("reply", "")})
             if section_rows:
                 rows.append({"id": s["id"], "title": s["title"], "rows": section_rows})
+        titles = {s["id"]: s["title"] for s in view["questionnaire"]["sections"]}
         return self._context(view, token, page_title="Check your answers", rows=rows,
-                             missing=view["assessment"]["missing"])
+                             missing=view["assessment"]["missing"],
+                             prefill_unchecked=[{"id": s, "title": titles[s]} for s in
+                                                view["assessment"]["prefill_unchecked"]])
 
     @get("/{token:str}/check", opt=PAGE)
     async def check(self, request: Request, token: str) -> Template:

@@ -34,6 +34,7 @@ from portal.core.security import hash_secret, now
 from portal.core.storage import evidence_store, key_for
 from portal.core.uploads import accept_upload, safe_filename
 from portal.settings import get_settings
+from questionnaires import prefill as prefill_rules
 from questionnaires import states
 from questionnaires.loader import shipped
 from questionnaires.rules import (
@@ -454,6 +455,10 @@ async def supplier_view(token: str) -> dict[str, Any]:
             "supplier": supplier["name"], "progress": progress(definition, values),
             "missing": missing_required(definition, values),
             "editable": assessment["status"] in states.OPEN_FOR_ANSWERS,
+            "prefill_unchecked": prefill_unchecked(definition, answers),
+            "prefill_offer": await previous_offer(assessment)
+            if assessment["status"] in PREFILL_STATES
+            and not any(a["prefill_kind"] == "previous" for a in answers.values()) else None,
         },
         "questionnaire": {
             "key": definition.key, "version": definition.version, "title": definition.title,
@@ -477,7 +482,8 @@ async def supplier_view(token: str) -> dict[str, Any]:
                   "query_id": queries.get(qid, {}).get("id"),
                   "reply": queries.get(qid, {}).get("reply", ""),
                   "thread": thread.get(qid, []),
-                  "evidence": [e["id"] for e in evidence if e["question_id"] == qid]}
+                  "evidence": [e["id"] for e in evidence if e["question_id"] == qid],
+                  "prefill": _prefill_out(a)}
             for qid, a in answers.items()
         },
         "evidence": [{k: v for k, v in e.items() if k != "uploaded_at"} for e in evidence],
@@ -729,6 +735,11 @@ async def submit(token: str) -> str:
         if missing:
             raise Unprocessable(f"{len(missing)} required question(s) still need an answer.",
                                 extra={"missing": missing})
+        unchecked = prefill_unchecked(link.definition, answers)
+        if unchecked:
+            raise Unprocessable(f"{len(unchecked)} section(s) with pre-filled answers still need "
+                                "checking: open each one, check the answers and save it.",
+                                extra={"prefill_unchecked": unchecked})
         status = states.after_submit(assessment["status"])
         reopened = [r["question_id"] for r in await Answer.select(Answer.question_id).where(
             (Answer.assessment == assessment["id"]) & (Answer.open_for_clarification == True))]  # noqa: E712
@@ -751,6 +762,141 @@ async def submit(token: str) -> str:
                             answers={k: a["value"] for k, a in answers.items()},
                             reopened=reopened)
     return status
+
+
+# Pre-filled answers (issue #16 item 4) -------------------------------------------------
+# An answer the supplier gave before (a signed bundle it uploads, or its answers to our own
+# earlier accepted assessment) pre-fills matching questions (questionnaires/prefill.py) as a
+# draft marked with its source; the supplier must open and save each section holding one
+# before it can submit, and the reviewer sees "Pre-filled from ..." beside it.
+
+PREFILL_STATES = frozenset({State.sent, State.opened, State.in_progress})
+PREFILL_KINDS = ("bundle_verified", "bundle_unverified", "previous")
+
+
+def _prefill_out(row: dict[str, Any]) -> dict[str, Any] | None:
+    if not row.get("prefill_kind"):
+        return None
+    return {"kind": row["prefill_kind"], "source": row["prefill_source"],
+            "verified": row["prefill_kind"] != "bundle_unverified",
+            "changed": _loads(row["value"]) != _loads(row["prefill_value"]),
+            "checked": row["prefill_reviewed_at"] is not None}
+
+
+def prefill_unchecked(definition: Definition, answers: dict[str, dict]) -> list[str]:
+    """The sections (ids, in order) holding a pre-filled answer the supplier has not yet
+    checked by saving its section."""
+    waiting = {qid for qid, a in answers.items()
+               if a.get("prefill_kind") and a.get("prefill_reviewed_at") is None}
+    return [s.id for s in definition.sections if any(q.id in waiting for q in s.questions)]
+
+
+async def previous_offer(assessment: dict[str, Any]) -> dict[str, Any] | None:
+    """Our latest earlier accepted assessment of the same questionnaire key (any version:
+    the matching rule decides which answers carry over) for the same supplier."""
+    current = await QuestionnaireDefinition.select(QuestionnaireDefinition.key).where(
+        QuestionnaireDefinition.id == assessment["definition"]).first()
+    if current is None:
+        return None
+    row = await Assessment.select(Assessment.id, Assessment.decided_at).where(
+        (Assessment.supplier == assessment["supplier"]) & (Assessment.id != assessment["id"])
+        & (Assessment.status == State.accepted)
+        & (Assessment.definition.key == current["key"])).order_by(
+        Assessment.decided_at, ascending=False).first()
+    return row
+
+
+async def prefill(token: str, *, source_definition: Definition, source_answers: dict[str, Any],
+                  kind: str, source: str, audit_after: dict[str, Any] | None = None) -> list[str]:
+    """Pre-fill the matching questions nobody answered yet, as drafts marked with `source`.
+    Under the assessment's lock, with conditional inserts/updates (one answer per question):
+    the same pre-fill sent twice at once fills each question once."""
+    assert kind in PREFILL_KINDS
+    async with write_transaction():
+        link = await open_link(token)
+        assessment = await _lock(link.assessment["id"])
+        if assessment["status"] not in PREFILL_STATES:
+            raise Conflict("Answers can only be filled in from earlier ones before this "
+                           "questionnaire is submitted.")
+        existing = await answer_rows(assessment["id"])
+        target = link.definition
+        matches = prefill_rules.matching_answers(
+            source_key=source_definition.key, source_version=source_definition.version,
+            source_questions=[q.model_dump(mode="json") for q in source_definition.questions()],
+            source_answers=source_answers, target_key=target.key,
+            target_version=target.version,
+            target_questions=[q.model_dump(mode="json") for q in target.questions()],
+            already_answered={qid: a["value"] for qid, a in existing.items()},
+            equivalences=prefill_rules.load_equivalences())
+        filled: list[str] = []
+        for qid, (_, value) in matches.items():
+            try:
+                clean = validate_value(target.question(qid), value)
+            except AnswerInvalid:
+                continue  # an answer the question no longer accepts: left for the supplier
+            stored = json.dumps(clean)
+            marks = {Answer.prefill_kind: kind, Answer.prefill_source: source[:300],
+                     Answer.prefill_value: stored, Answer.prefill_reviewed_at: None}
+            row = existing.get(qid)
+            if row is None:
+                done = await Answer.insert(Answer(
+                    assessment=assessment["id"], question_id=qid, value=stored, comment="",
+                    version=1, prefill_kind=kind, prefill_source=source[:300],
+                    prefill_value=stored)).on_conflict(
+                    target=(Answer.assessment, Answer.question_id), action="DO NOTHING"
+                ).returning(Answer.id)
+            else:  # a row holding nothing (e.g. an emptied answer): only if still so
+                done = await Answer.update({
+                    Answer.value: stored, Answer.version: row["version"] + 1,
+                    Answer.updated_at: now(), **marks}).where(
+                    (Answer.id == row["id"]) & (Answer.version == row["version"])
+                ).returning(Answer.id)
+            if done:
+                filled.append(qid)
+        if filled:
+            await audit.record("answer.prefilled", target_type="assessment",
+                               target_id=assessment["id"], supplier_id=assessment["supplier"],
+                               after={"kind": kind, "source": source, "question_ids": filled,
+                                      **(audit_after or {})})
+            if assessment["status"] in (State.sent, State.opened):
+                await _set_status(assessment, State.in_progress, action="assessment.started")
+    return filled
+
+
+async def prefill_from_previous(token: str) -> list[str]:
+    """Offer accepted: fill from our own earlier accepted assessment (the one offered)."""
+    link = await open_link(token)
+    offer = await previous_offer(link.assessment)
+    if offer is None:
+        raise NotFound("There are no earlier accepted answers to use.")
+    earlier = await Assessment.select(Assessment.definition).where(
+        Assessment.id == offer["id"]).first()
+    definition = await frozen_definition(earlier["definition"])
+    values = {qid: a["value"] for qid, a in (await answer_rows(offer["id"])).items()}
+    decided = offer["decided_at"]
+    return await prefill(token, source_definition=definition, source_answers=values,
+                         kind="previous",
+                         source=f"your answers accepted on {decided:%-d %B %Y} "
+                                f"(assessment {offer['id']})",
+                         audit_after={"previous_assessment_id": offer["id"]})
+
+
+async def mark_prefill_checked(token: str, question_ids: list[str]) -> int:
+    """The supplier saved a section: its pre-filled answers count as checked."""
+    async with write_transaction():
+        link = await open_link(token)
+        if link.assessment["status"] not in states.OPEN_FOR_ANSWERS or not question_ids:
+            return 0
+        done = await Answer.update({Answer.prefill_reviewed_at: now()}).where(
+            (Answer.assessment == link.assessment["id"]) & Answer.question_id.is_in(question_ids)
+            & (Answer.prefill_kind != "") & Answer.prefill_reviewed_at.is_null()
+        ).returning(Answer.question_id)
+        if done:
+            await audit.record("answer.prefill_checked", target_type="assessment",
+                               target_id=link.assessment["id"],
+                               supplier_id=link.assessment["supplier"],
+                               after={"question_ids": sorted(r["question_id"] for r in done)})
+    return len(done)
 
 
 async def _addresses(condition: Any) -> list[str]:
@@ -855,6 +1001,7 @@ async def staff_view(assessment_id: int) -> dict[str, Any]:
                 "compliant": q.compliant, "weight": q.weight,
                 "labels": {o.value: o.label for o in q.option_list()},
                 "value": answer["value"] if answer else None,
+                "prefill": _prefill_out(answer) if answer else None,
                 "comment": answer["comment"] if answer else "",
                 "version": answer["version"] if answer else None,
                 "open_for_clarification": bool(answer and answer["open_for_clarification"]),

@@ -33,7 +33,14 @@ from portal.bundles.rules import Refused
 from portal.core import audit
 from portal.core.dates import add_months
 from portal.core.db import write_transaction
-from portal.core.errors import Conflict, InvalidInput, NotFound, PortalError, Unprocessable
+from portal.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PortalError,
+    Unprocessable,
+)
 from portal.core.security import now
 from portal.core.storage import evidence_store, key_for
 from questionnaires import states
@@ -133,6 +140,102 @@ async def build(assessment_id: int, *, include_files: bool = False) -> dict[str,
                            for c in certs],
     }
     return envelope.sign(payload, keys.private_key())
+
+
+class BundleNotReady(PermissionDenied):
+    """A supplier asked for its signed answers before the organisation accepted them."""
+
+
+async def supplier_download(token: str) -> tuple[str, dict[str, Any]]:
+    """The supplier's own signed bundle through its link: the same `build` as the staff
+    API, once the assessment is accepted (403 before). Audited as `bundle.downloaded`."""
+    link = await assessments.open_link(token)
+    assessment = link.assessment
+    if assessment["status"] != State.accepted:
+        raise BundleNotReady(
+            "Your signed answers can be downloaded once the organisation has accepted this "
+            f"questionnaire. It is {states.describe(assessment['status'])} now.")
+    signed = await build(assessment["id"])
+    async with write_transaction():
+        await audit.record("bundle.downloaded", target_type="assessment",
+                           target_id=assessment["id"], supplier_id=assessment["supplier"],
+                           after={"by": "supplier_link", "key_id": signed["signatures"][0]["keyid"]})
+    return f"signed-answers-assessment-{assessment['id']}.json", signed
+
+
+# Supplier-held reuse: pre-fill a new questionnaire from a bundle the supplier uploads ------
+#
+# The checks are import's (shape, definition hash, expiry, and the signature whenever we hold
+# the key: ours, active or retired, or a confirmed key on our trust list). A well-formed bundle
+# from an issuer we don't trust may still pre-fill: the supplier reviews and submits every
+# answer as its own and our reviewers review them, so nothing is taken on trust; the answers
+# are marked "signature not checked" for the reviewer. A malformed, tampered, expired or
+# mismatched bundle is refused with a 4xx in plain words and nothing is stored.
+
+
+async def verify_for_prefill(document: Any, *, today: dt.date | None = None
+                             ) -> tuple[rules.Checked, bool, str]:
+    """(the checked payload, signature verified?, the issuer's name as we know it)."""
+    try:
+        opened = envelope.open_envelope(document)
+    except envelope.EnvelopeError as error:
+        raise BundleRefused(Refused("malformed", f"The file is not a signed bundle: {error}.")) from None
+    ours = keys.public_key_for(opened.key_id)
+    trusted = None if ours else await TrustedIssuer.select().where(
+        (TrustedIssuer.key_id == opened.key_id) & TrustedIssuer.confirmed_at.is_not_null()
+        & TrustedIssuer.revoked_at.is_null()).first()
+    name = (await organisation())["name"] if ours else trusted["organisation_name"] if trusted else ""
+    public = ours.public_key if ours else trusted["public_key"] if trusted else None
+    try:
+        if public is not None:
+            envelope.verify(opened, envelope.unb64(public, "the key"))
+        data = opened.payload()
+    except envelope.SignatureInvalid:
+        raise BundleRefused(Refused("tampered", "The file has been changed since "
+                                                f"{name} signed it (the signature does not "
+                                                "match), so it can't be used.")) from None
+    except envelope.EnvelopeError as error:
+        raise BundleRefused(Refused("malformed", f"The file can't be read: {error}.")) from None
+    try:
+        checked = rules.check_payload(data, envelope_key_id=opened.key_id,
+                                      today=today or dt.date.today())
+    except Refused as refused:
+        raise BundleRefused(refused) from None
+    return checked, public is not None, name or checked.payload.issuer.name
+
+
+def _same_supplier(ours: dict[str, Any], theirs: rules.SupplierRef) -> bool:
+    """False only when both name a Companies House number (or an ODS code) and they differ."""
+    for mine, other in ((ours["companies_house_number"], theirs.companies_house_number),
+                        (ours["ods_code"], theirs.ods_code)):
+        if mine.strip() and other.strip():
+            return mine.strip().upper() == other.strip().upper()
+    return True
+
+
+async def prefill_from_bundle(token: str, data: bytes, *, today: dt.date | None = None
+                              ) -> dict[str, Any]:
+    """Verify the uploaded bundle and pre-fill the link's questionnaire from it."""
+    link = await assessments.open_link(token)
+    checked, verified, issuer = await verify_for_prefill(parse_file(data), today=today)
+    supplier = await Supplier.select(Supplier.companies_house_number, Supplier.ods_code).where(
+        Supplier.id == link.assessment["supplier"]).first()
+    if not _same_supplier(supplier, checked.payload.supplier):
+        raise BundleRefused(Refused("malformed", "This file holds the answers of "
+                                                 f"{checked.payload.supplier.name}, not yours, "
+                                                 "so it can't be used here."))
+    accepted = checked.payload.decision.decided_at.date()
+    source = (f"signed answers from {issuer}, accepted on {accepted:%-d %B %Y}, "
+              + (f"signature verified (key {checked.payload.issuer.key_id})" if verified else
+                 f"signature not checked: key {checked.payload.issuer.key_id} is not on "
+                 "our trust list"))
+    filled = await assessments.prefill(
+        token, source_definition=checked.definition,
+        source_answers={a.question_id: a.value for a in checked.payload.answers},
+        kind="bundle_verified" if verified else "bundle_unverified", source=source,
+        audit_after={"bundle_id": checked.payload.bundle_id, "verified": verified,
+                     "issuer_key_id": checked.payload.issuer.key_id})
+    return {"filled": filled, "verified": verified, "source": source}
 
 
 # Trust list ----------------------------------------------------------------------------
