@@ -210,3 +210,32 @@ async def test_a_repeat_dashboard_view_reuses_the_readiness_and_a_write_refreshe
     after = await dashboard.overview()
     assert len(calls) == 2
     assert after["readiness"] != before["readiness"]
+
+
+async def test_the_register_csv_streams_in_pages_whose_statements_do_not_grow_with_rows(
+        client, procurement, monkeypatch):
+    """Each page of suppliers costs the same five reads (the page, its contacts, contracts,
+    products and scores) whatever the number of rows; the rows come out in name order
+    across pages, none lost or repeated at a page boundary."""
+    import csv
+    import io
+
+    from portal.reports import service as reports
+
+    async def statements() -> tuple[int, list[dict]]:
+        with queries() as recorded:
+            response = await client.get("/api/v1/reports/register.csv", headers=procurement)
+        assert response.status_code == 200, response.text
+        return recorded.count, list(csv.DictReader(io.StringIO(response.text)))
+
+    await a_portfolio(2, 1)
+    await statements()  # warm: the token's first use of the day is recorded once
+    few, _ = await statements()
+    await a_portfolio(8, 2)
+    many, rows = await statements()
+    assert many == few, "the register's statements grew with its rows"
+    assert len(rows) == 10 and [r["name"] for r in rows] == sorted(r["name"] for r in rows)
+    monkeypatch.setattr(reports, "REGISTER_CHUNK", 3)
+    paged, paged_rows = await statements()
+    assert paged_rows == rows
+    assert paged == few + 5 * 3, "four pages of three or fewer, five reads each"
