@@ -222,7 +222,8 @@ async def main() -> None:
             server.wait()
 
     from portal.certifications.register_import import import_dspt
-    from portal.reports.service import evidence_pack, register_csv
+    from portal.reports.evidence import evidence_pack
+    from portal.reports.service import register_csv
     from portal.staff.dashboard import overview
 
     await overview()  # warm: policy, schemes, questionnaire definitions

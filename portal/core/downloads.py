@@ -54,6 +54,15 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
+    """Rows as CSV text with formula-like cells neutralised (a streamed export's chunk)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return out.getvalue()
+
+
 def csv_text(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
     """The one CSV writer for every export: formula-like cells neutralised."""
     out = io.StringIO()

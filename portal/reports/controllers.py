@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
+from litestar.response import Stream
 
 from portal.core.downloads import content_disposition
 from portal.core.permissions import READ
@@ -47,8 +48,9 @@ async def supplier_report(supplier_id: Annotated[int, Parameter(gt=0, le=MAX_ID)
 
 @get("/api/v1/reports/register.csv", opt={"permission": READ}, tags=["Reports"],
      media_type="text/csv", summary="The supplier register (CSV)")
-async def register_csv() -> Response[bytes]:
-    return _download("supplier-register.csv", await service.register_csv(), "text/csv")
+async def register_csv() -> Stream:
+    return Stream(service.register_csv_stream(), media_type="text/csv",
+                  headers={"Content-Disposition": content_disposition("supplier-register.csv")})
 
 
 class AttestationController(Controller):

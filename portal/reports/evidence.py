@@ -40,6 +40,11 @@ def _category(organisation: dict[str, Any]) -> int:
     return category if category in frameworks.CATEGORIES else 1
 
 
+def category_of(organisation: dict[str, Any]) -> int:
+    """The DSPT category the organisation answers as (1 unless it says otherwise)."""
+    return _category(organisation)
+
+
 async def evaluate(*, toolkit: str, as_at: dt.date | None = None, framework: str | None = None,
                    today: dt.date | None = None, data: dict[str, Any] | None = None,
                    organisation: dict[str, Any] | None = None) -> readiness.Readiness:

@@ -10,19 +10,22 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 from models.tables import (
     Assessment,
     Certification,
     Contract,
+    ProductService,
     Risk,
     Supplier,
     SupplierContact,
+    SupplierScore,
 )
 from portal.contracts.library import library
 from portal.contracts.rules import required_for
-from portal.core.downloads import csv_text
+from portal.core.downloads import csv_lines, csv_text
 from portal.core.errors import NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
 from portal.reports import frameworks, snapshot
@@ -95,28 +98,78 @@ def _criterion(score: dict | None, key: str) -> dict | None:
     return next((c for c in breakdown.get("criteria", []) if c["key"] == key), None)
 
 
-async def register_csv(*, today: dt.date | None = None) -> str:
-    today = today or dt.date.today()
-    data = await portfolio()
-    idx = _index(data, today)
+REGISTER_HEADER = ["supplier_id", "name", "legal_name", "ods_code", "handles_personal_data",
+                   "handles_patient_data", "affects_care", "products_services", "contacts",
+                   "contracts", "earliest_start", "latest_end", "tier", "rating", "score"]
+REGISTER_CHUNK = 1000
+
+
+async def _register_chunk(suppliers: list[dict], today: dt.date) -> list[list[Any]]:
+    """The register rows for one chunk of suppliers: four set-based reads for the chunk."""
+    ids = [s["id"] for s in suppliers]
+    contacts = await SupplierContact.select(
+        SupplierContact.supplier, SupplierContact.name, SupplierContact.email).where(
+        SupplierContact.archived_at.is_null() & SupplierContact.supplier.is_in(ids)).order_by(
+        SupplierContact.id)
+    contracts = await Contract.select(
+        Contract.supplier, Contract.title, Contract.start_date, Contract.end_date).where(
+        Contract.archived_at.is_null() & Contract.supplier.is_in(ids)).order_by(Contract.id)
+    products = await ProductService.select(ProductService.supplier, ProductService.name).where(
+        ProductService.supplier.is_in(ids)).order_by(ProductService.id)
+    scores = {r["supplier"]: r for r in await SupplierScore.select(
+        SupplierScore.supplier, SupplierScore.tier, SupplierScore.rating, SupplierScore.score).where(
+        SupplierScore.supplier.is_in(ids))}
+    by: dict[str, dict[int, list]] = {"contacts": defaultdict(list), "contracts": defaultdict(list),
+                                      "products": defaultdict(list)}
+    for key, found in (("contacts", contacts), ("contracts", contracts), ("products", products)):
+        for row in found:
+            by[key][row["supplier"]].append(row)
     rows = []
-    header = (["supplier_id", "name", "legal_name", "ods_code", "handles_personal_data",
-                     "handles_patient_data", "affects_care", "products_services", "contacts",
-                     "contracts", "earliest_start", "latest_end", "tier", "rating", "score"])
-    for s in data["suppliers"]:
-        contracts = idx["active"][s["id"]]
-        score = idx["scores"].get(s["id"], {})
-        starts = [c["start_date"] for c in contracts if c["start_date"]]
-        ends = [c["end_date"] for c in contracts if c["end_date"]]
+    for s in suppliers:
+        active = [c for c in by["contracts"][s["id"]] if c["end_date"] is None or c["end_date"] >= today]
+        score = scores.get(s["id"], {})
+        starts = [c["start_date"] for c in active if c["start_date"]]
+        ends = [c["end_date"] for c in active if c["end_date"]]
         rows.append([
             s["id"], s["name"], s["legal_name"], s["ods_code"], s["handles_personal_data"],
             s["handles_patient_data"], s["affects_care"],
-            "; ".join(dict.fromkeys(idx["products"][s["id"]])),
-            "; ".join(f"{c['name']} <{c['email']}>" for c in idx["by"]["contacts"][s["id"]]),
-            "; ".join(c["title"] for c in contracts),
+            "; ".join(dict.fromkeys(p["name"] for p in by["products"][s["id"]])),
+            "; ".join(f"{c['name']} <{c['email']}>" for c in by["contacts"][s["id"]]),
+            "; ".join(c["title"] for c in active),
             min(starts).isoformat() if starts else "", max(ends).isoformat() if ends else "",
             score.get("tier", ""), score.get("rating", ""), score.get("score", "")])
-    return csv_text(header, rows)
+    return rows
+
+
+async def register_csv_stream(*, today: dt.date | None = None,
+                              chunk: int | None = None) -> AsyncIterator[str]:
+    """The register as CSV text, chunk by chunk: suppliers by name in keyset pages (name, id),
+    each page with its contacts, contracts, products and scores read for the page alone, so
+    memory and statements per page don't grow with the register."""
+    today = today or dt.date.today()
+    size = chunk or REGISTER_CHUNK
+    yield csv_text(REGISTER_HEADER, [])
+    after: tuple[str, int] | None = None
+    while True:
+        where = Supplier.archived_at.is_null()
+        if after is not None:
+            where = where & ((Supplier.name > after[0])
+                             | ((Supplier.name == after[0]) & (Supplier.id > after[1])))
+        page = await Supplier.select(
+            Supplier.id, Supplier.name, Supplier.legal_name, Supplier.ods_code,
+            Supplier.handles_personal_data, Supplier.handles_patient_data,
+            Supplier.affects_care).where(where).order_by(Supplier.name, Supplier.id).limit(size)
+        if not page:
+            return
+        yield csv_lines(await _register_chunk(page, today))
+        if len(page) < size:
+            return
+        after = (page[-1]["name"], page[-1]["id"])
+
+
+async def register_csv(*, today: dt.date | None = None) -> str:
+    """The whole register as one CSV text (the CLI's and the tests' form of the stream)."""
+    return "".join([part async for part in register_csv_stream(today=today)])
 
 
 async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> tuple[str, bytes]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import Counter
 from typing import Any
 
-from models.tables import Assessment, Contract, Supplier, SupplierScore
+from models.tables import Assessment, AuditEvent, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
+from portal.core.organisation import get_organisation
 from portal.notices import service as notices
 from portal.reports import evidence, frameworks
 from questionnaires import states
@@ -117,7 +119,7 @@ async def standard10_readiness(today: dt.date) -> dict[str, Any]:
                                     "reasons": [r for r in criterion["reasons"] if "missing" in r
                                                 or "partly" in r][:2] or criterion["reasons"][:1]})
     year = frameworks.live_year()
-    evaluated = await evidence.evaluate(toolkit=year, today=today)
+    evaluated = await cached_evaluation(year=year, today=today)
     readiness = [{"ref": line.ref, "text": line.text, "answer": line.answer, "figure": line.figure,
                   "ok": line.ok, "mandatory": line.mandatory, "why": line.why}
                  for line in evaluated.lines]
@@ -126,3 +128,34 @@ async def standard10_readiness(today: dt.date) -> dict[str, Any]:
             "readiness_year": year, "readiness_headline": evaluated.headline,
             "readiness_framework": evaluated.view.label, "readiness_caf": evaluated.caf is not None,
             "notices": await notices.list_notices(open_only=True)}
+
+
+# The readiness evaluation, cached per process and per data version. Every change to the data
+# writes an audit event in its own transaction, so the newest event (its id and time: ids can
+# come back after a rolled-back transaction on SQLite) names the version of the data; the day,
+# the toolkit year and the organisation's category complete the key. A short lifetime bounds
+# what a PostgreSQL transaction that took a lower id but committed later could leave stale.
+_EVALUATIONS: dict[tuple, tuple[float, Any]] = {}
+_LIFETIME_S = 300.0
+_KEEP = 8
+
+
+async def data_version() -> tuple:
+    """The newest audit event's id and time: one read of the primary key's index."""
+    row = await AuditEvent.select(AuditEvent.id, AuditEvent.occurred_at).order_by(
+        AuditEvent.id, ascending=False).first()
+    return (row["id"], str(row["occurred_at"])) if row else (0, "")
+
+
+async def cached_evaluation(*, year: str, today: dt.date):
+    """The evidence pack's evaluation for the dashboard, computed once per data version."""
+    organisation = await get_organisation()
+    key = (await data_version(), today, year, evidence.category_of(organisation))
+    hit = _EVALUATIONS.get(key)
+    if hit is not None and time.monotonic() - hit[0] < _LIFETIME_S:
+        return hit[1]
+    evaluated = await evidence.evaluate(toolkit=year, today=today, organisation=organisation)
+    if len(_EVALUATIONS) >= _KEEP:
+        _EVALUATIONS.clear()
+    _EVALUATIONS[key] = (time.monotonic(), evaluated)
+    return evaluated
