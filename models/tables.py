@@ -57,6 +57,8 @@ class StaffMember(Table):
     totp_secret = Text(default="", secret=True, help_text="Authenticator secret, encrypted")
     totp_pending = Text(default="", secret=True, help_text="Secret being enrolled, encrypted")
     totp_last_step = BigInt(default=-1)
+    notify_by_email = Boolean(default=True, help_text="emailed when a supplier submits or "
+                                                      "answers a query (their own choice)")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
