@@ -6,12 +6,28 @@ from __future__ import annotations
 
 import pytest
 
-from models.tables import AuditEvent, Organisation, OutboundEmail, StaffMember
+from models.tables import Assessment, AuditEvent, Organisation, OutboundEmail, StaffMember
 from portal.core import staff
 from portal.core.context import Actor
 from portal.core.errors import PermissionDenied
-from tests.integration.journeys import csrf_of, sign_in
-from tests.integration.test_work_queue import organisation, reviewer, submitted
+from tests import factories
+from tests.integration.journeys import PASSWORD, csrf_of, sign_in
+
+
+async def organisation(**values) -> None:
+    await Organisation.insert(Organisation(name="Royal County Hospital NHS Trust", **values))
+
+
+async def reviewer(name: str) -> int:
+    return await staff.create_user(username=name, password=PASSWORD, role="reviewer",
+                                   email=f"{name}@trust.example")
+
+
+async def submitted() -> tuple[dict, str]:
+    made = await factories.supplier()
+    contact = await factories.contact(made["id"])
+    sent, token = await factories.submitted_assessment(made["id"], contact["id"])
+    return await Assessment.select().where(Assessment.id == sent["id"]).first(), token
 
 
 async def staff_mail() -> list[str]:
