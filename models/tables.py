@@ -57,6 +57,8 @@ class StaffMember(Table):
     totp_secret = Text(default="", secret=True, help_text="Authenticator secret, encrypted")
     totp_pending = Text(default="", secret=True, help_text="Secret being enrolled, encrypted")
     totp_last_step = BigInt(default=-1)
+    notify_by_email = Boolean(default=True, help_text="emailed when a supplier submits or "
+                                                      "answers a query (their own choice)")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -570,7 +572,9 @@ class Campaign(Table):
     """One questionnaire sent to every supplier a filter matched (e.g. annual reassessment)."""
 
     name = Varchar(length=200, required=True)
-    definition_key = Varchar(length=100, required=True, help_text="the questionnaire sent")
+    definition_key = Varchar(length=100, required=True,
+                             help_text="the questionnaire sent, or 'tier-bundle': each "
+                                       "supplier's tier's required questionnaires")
     filter = JSON(default="{}", help_text="the filter that chose the suppliers, as chosen")
     due_date = Date(null=True, default=None)
     request_key = Varchar(length=64, unique=True, required=True,
@@ -581,10 +585,12 @@ class Campaign(Table):
 
 
 class CampaignMember(Table):
-    """A supplier in a campaign, once (a unique index on campaign and supplier)."""
+    """A supplier and one questionnaire in a campaign, once (a unique index on campaign,
+    supplier and definition_key): a tier's bundle gives a supplier one row per questionnaire."""
 
     campaign = ForeignKey(references=Campaign, on_delete=OnDelete.restrict, index=True)
     supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    definition_key = Varchar(length=100, default="", help_text="the questionnaire this row sends")
     contact = ForeignKey(references=SupplierContact, on_delete=OnDelete.restrict, null=True)
     assessment = ForeignKey(references=Assessment, on_delete=OnDelete.restrict, null=True,
                             default=None, index=True)

@@ -15,6 +15,9 @@ SUPPLIER_TYPES = ("it_system", "it_service", "non_it")
 
 NO_CONTACT = "no active contact"
 ALREADY_OPEN = "already has this questionnaire open"
+NO_TIER = "has no tier yet, so no bundle to send"
+# Campaign.definition_key for "the questionnaires each supplier's tier needs"
+BUNDLE = "tier-bundle"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Candidate:
     contract_end_dates: list[dt.date] = field(default_factory=list)
     has_open: bool = False
     contact_id: int | None = None
+    questionnaire: str = ""  # the questionnaire this choice sends (one per bundle item)
 
 
 def matches(rule: Filter, c: Candidate, today: dt.date) -> bool:
@@ -84,6 +88,34 @@ def choose(rule: Filter, candidates: list[Candidate], today: dt.date
             skipped.append((c, ALREADY_OPEN))
         else:
             chosen.append(c)
+    return chosen, skipped
+
+
+def bundle(rule: Filter, candidates_by_key: dict[str, list[Candidate]],
+           required: dict[str, list[str]], today: dt.date
+           ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
+    """A tier's bundle: each matched supplier once per questionnaire its tier requires
+    (`required`: tier -> keys); the same choice and reasons as `choose`, per questionnaire.
+    `candidates_by_key` holds, per questionnaire, every supplier's facts for that kind."""
+    chosen: list[Candidate] = []
+    skipped: list[tuple[Candidate, str]] = []
+    keys = list(dict.fromkeys(k for ks in required.values() for k in ks))
+    first = candidates_by_key.get(keys[0], []) if keys else []
+    by_key = {k: {c.supplier_id: c for c in candidates_by_key.get(k, [])} for k in keys}
+    for c in first:
+        if not rule.tiers and c.tier is None and matches(
+                Filter(ratings=rule.ratings, supplier_types=rule.supplier_types,
+                       contract_ends_before=rule.contract_ends_before), c, today):
+            skipped.append((c, NO_TIER))
+            continue
+        for key in required.get(c.tier or "", []):
+            one = by_key[key].get(c.supplier_id)
+            if one is None:
+                continue
+            one.questionnaire = key
+            picked, left = choose(rule, [one], today)
+            chosen += picked
+            skipped += left
     return chosen, skipped
 
 

@@ -1,4 +1,9 @@
-"""Campaigns: one questionnaire sent to every supplier a filter matches.
+"""Campaigns: one questionnaire (or each supplier's tier's bundle) sent to every supplier a
+filter matches.
+
+A bundle campaign (`definition_key` BUNDLE) gives each matched supplier one member per
+questionnaire its tier requires (scoring/policy.yaml `due_diligence.required`); a member is
+unique per (campaign, supplier, questionnaire), so the same claims hold per questionnaire.
 
 Creating a campaign writes its members (each supplier once: a unique index) in one short
 transaction; the assessments are then sent in batches, each member claimed by a conditional
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from models.tables import (
@@ -29,7 +35,15 @@ from models.tables import (
     SupplierScore,
 )
 from portal.assessments import service
-from portal.assessments.campaign_rules import ALREADY_OPEN, Candidate, Filter, choose, percent
+from portal.assessments.campaign_rules import (
+    ALREADY_OPEN,
+    BUNDLE,
+    Candidate,
+    Filter,
+    bundle,
+    choose,
+    percent,
+)
 from portal.core import audit
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput, NotFound, PortalError
@@ -49,7 +63,37 @@ def filter_from(data: dict[str, Any]) -> Filter:
                   else ends, skip_open=bool(data.get("skip_open", True)))
 
 
+BUNDLE_TITLE = "The questionnaires each supplier's tier needs"
+
+
+# Tiers and what each needs belong to scoring (a higher layer): it hands its policy loader in
+# when it is loaded (portal.wiring loads it for every entry point).
+_required_source: Callable[[], dict[str, list[str]]] | None = None
+
+
+def use_tier_requirements(source: Callable[[], dict[str, list[str]]]) -> None:
+    global _required_source
+    _required_source = source
+
+
+def required_by_tier() -> dict[str, list[str]]:
+    """Tier -> the questionnaire keys it needs (scoring/policy.yaml), shipped ones only."""
+    if _required_source is None:
+        raise InvalidInput("A tier's bundle needs the scoring policy, which is not loaded.")
+    return {tier: [k for k in keys if k in shipped()]
+            for tier, keys in _required_source().items()}
+
+
+def _title(key: str) -> str:
+    if key == BUNDLE:
+        return BUNDLE_TITLE
+    definition = shipped().get(key)
+    return definition.title if definition else key
+
+
 def _definition(key: str):
+    if key == BUNDLE:
+        return None
     definition = shipped().get(key)
     if definition is None:
         raise InvalidInput(f"Choose a questionnaire: {key!r} is not one of "
@@ -90,15 +134,30 @@ async def candidates(questionnaire: str) -> list[Candidate]:
                       contact_id=contacts.get(r["id"])) for r in rows]
 
 
+async def _choose(questionnaire: str, rule: Filter, today: dt.date
+                  ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
+    """Who gets what: each candidate carries the questionnaire it is sent."""
+    if questionnaire == BUNDLE:
+        required = required_by_tier()
+        keys = list(dict.fromkeys(k for ks in required.values() for k in ks))
+        return bundle(rule, {k: await candidates(k) for k in keys}, required, today)
+    chosen, skipped = choose(rule, await candidates(questionnaire), today)
+    for c in chosen + [c for c, _ in skipped]:
+        c.questionnaire = questionnaire
+    return chosen, skipped
+
+
 async def preview(*, questionnaire: str, rule: Filter,
                   today: dt.date | None = None) -> dict[str, Any]:
-    definition = _definition(questionnaire)
-    chosen, skipped = choose(rule, await candidates(definition.key), today or dt.date.today())
-    return {"questionnaire": {"key": definition.key, "title": definition.title},
+    _definition(questionnaire)
+    chosen, skipped = await _choose(questionnaire, rule, today or dt.date.today())
+    return {"questionnaire": {"key": questionnaire, "title": _title(questionnaire)},
             "recipients": [{"supplier_id": c.supplier_id, "name": c.name, "tier": c.tier,
-                            "rating": c.rating, "last_accepted": c.last_accepted}
+                            "rating": c.rating, "last_accepted": c.last_accepted,
+                            "questionnaire": _title(c.questionnaire)}
                            for c in chosen],
-            "skipped": [{"supplier_id": c.supplier_id, "name": c.name, "reason": why}
+            "skipped": [{"supplier_id": c.supplier_id, "name": c.name, "reason": why,
+                         "questionnaire": _title(c.questionnaire) if c.questionnaire else ""}
                         for c, why in skipped]}
 
 
@@ -114,14 +173,14 @@ def _check(name: str, due_date: dt.date) -> None:
 async def create(*, name: str, questionnaire: str, rule: Filter, due_date: dt.date,
                  request_key: str, created_by: str) -> tuple[int, bool]:
     """The campaign and its members; (id, False) when this request key already made one."""
-    definition = _definition(questionnaire)
+    _definition(questionnaire)
     _check(name, due_date)
     if not (8 <= len(request_key) <= 64):
         raise InvalidInput("The form has expired; preview the campaign again.")
-    chosen, skipped = choose(rule, await candidates(definition.key), dt.date.today())
+    chosen, skipped = await _choose(questionnaire, rule, dt.date.today())
     async with write_transaction():
         made = await Campaign.insert(Campaign(
-            name=name.strip(), definition_key=definition.key, filter=json.dumps(rule.as_json()),
+            name=name.strip(), definition_key=questionnaire, filter=json.dumps(rule.as_json()),
             due_date=due_date, request_key=request_key, status="sending",
             created_by=created_by[:150])).on_conflict(
             target=Campaign.request_key, action="DO NOTHING").returning(Campaign.id)
@@ -131,15 +190,18 @@ async def create(*, name: str, questionnaire: str, rule: Filter, due_date: dt.da
             return existing["id"], False
         campaign_id = made[0]["id"]
         members = [CampaignMember(campaign=campaign_id, supplier=c.supplier_id,
+                                  definition_key=c.questionnaire or questionnaire,
                                   contact=c.contact_id, status="pending") for c in chosen]
         members += [CampaignMember(campaign=campaign_id, supplier=c.supplier_id,
+                                   definition_key=c.questionnaire or questionnaire,
                                    contact=c.contact_id, status="skipped", reason=why)
                     for c, why in skipped]
         for start in range(0, len(members), 500):
             await CampaignMember.insert(*members[start:start + 500]).on_conflict(
-                target=(CampaignMember.campaign, CampaignMember.supplier), action="DO NOTHING")
+                target=(CampaignMember.campaign, CampaignMember.supplier,
+                        CampaignMember.definition_key), action="DO NOTHING")
         await audit.record("campaign.created", target_type="campaign", target_id=campaign_id,
-                           after={"name": name.strip(), "questionnaire": definition.key,
+                           after={"name": name.strip(), "questionnaire": questionnaire,
                                   "filter": rule.as_json(), "due_date": due_date,
                                   "recipients": len(chosen), "skipped": len(skipped)})
     return campaign_id, True
@@ -152,7 +214,8 @@ async def send_batch(campaign_id: int, *, limit: int = BATCH) -> int:
         return 0
     rule = filter_from(_loads(campaign["filter"]))
     pending = await CampaignMember.select(CampaignMember.id, CampaignMember.supplier,
-                                          CampaignMember.contact).where(
+                                          CampaignMember.contact,
+                                          CampaignMember.definition_key).where(
         (CampaignMember.campaign == campaign_id) & (CampaignMember.status == "pending")
     ).order_by(CampaignMember.id).limit(limit)
     handled = 0
@@ -169,7 +232,8 @@ async def send_batch(campaign_id: int, *, limit: int = BATCH) -> int:
             try:
                 assessment, _ = await service.send(
                     supplier_id=member["supplier"], contact_id=member["contact"],
-                    questionnaire=campaign["definition_key"], due_date=campaign["due_date"],
+                    questionnaire=member["definition_key"] or campaign["definition_key"],
+                    due_date=campaign["due_date"],
                     force=not rule.skip_open)
                 values |= {CampaignMember.status: "sent",
                            CampaignMember.assessment: assessment["id"]}
@@ -218,6 +282,7 @@ async def _member_rows(campaign_ids: list[int]) -> list[dict[str, Any]]:
     return await CampaignMember.select(
         CampaignMember.id, CampaignMember.campaign, CampaignMember.status, CampaignMember.reason,
         CampaignMember.supplier, CampaignMember.supplier.name.as_alias("supplier_name"),
+        CampaignMember.definition_key,
         CampaignMember.assessment, CampaignMember.assessment.status.as_alias("assessment_status"),
         CampaignMember.assessment.due_date.as_alias("due_date"),
         CampaignMember.assessment.opened_at.as_alias("opened_at"),
@@ -254,10 +319,9 @@ async def _chased(assessment_ids: list[int]) -> int:
 
 
 def _out(campaign: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
-    definition = shipped().get(campaign["definition_key"])
     return {"id": campaign["id"], "name": campaign["name"],
             "questionnaire": {"key": campaign["definition_key"],
-                              "title": definition.title if definition else campaign["definition_key"]},
+                              "title": _title(campaign["definition_key"])},
             "filter": _loads(campaign["filter"]), "due_date": campaign["due_date"],
             "status": campaign["status"], "created_by": campaign["created_by"],
             "created_at": campaign["created_at"], "stats": stats}
@@ -270,6 +334,7 @@ async def detail(campaign_id: int, today: dt.date | None = None) -> dict[str, An
     today = today or dt.date.today()
     return {**_out(campaign, _stats(members, chased, today)),
             "members": [{"supplier_id": m["supplier"], "supplier": m["supplier_name"],
+                         "questionnaire": _title(m["definition_key"] or campaign["definition_key"]),
                          "status": m["status"], "reason": m["reason"],
                          "assessment_id": m["assessment"],
                          "assessment_status": m["assessment_status"], "due_date": m["due_date"],

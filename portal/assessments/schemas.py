@@ -194,7 +194,9 @@ class CampaignFilterIn(InputModel):
 
 class CampaignIn(InputModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="A questionnaire key, or 'tier-bundle': every questionnaire each matched "
+                    "supplier's tier needs (scoring/policy.yaml due_diligence.required)")
     due_date: ReasonableDate
     filter: CampaignFilterIn = CampaignFilterIn()
     dry_run: bool = Field(False, description="Only preview who would get it; nothing is sent")
@@ -209,12 +211,14 @@ class CampaignRecipientOut(OutputModel):
     tier: str | None
     rating: str | None
     last_accepted: dt.date | None
+    questionnaire: str = Field("", description="The title of the questionnaire it sends")
 
 
 class CampaignSkippedOut(OutputModel):
     supplier_id: int
     name: str
     reason: str
+    questionnaire: str = Field("", description="The questionnaire left out (a bundle's item)")
 
 
 class CampaignPreviewOut(OutputModel):
@@ -224,7 +228,8 @@ class CampaignPreviewOut(OutputModel):
 
 
 class CampaignStatsOut(OutputModel):
-    total: int = Field(description="Suppliers it is being sent to")
+    total: int = Field(description="Questionnaires it is being sent as (one per supplier, or "
+                                   "one per supplier and bundle item)")
     sent: int
     pending: int
     skipped: int
@@ -253,6 +258,7 @@ class CampaignOut(OutputModel):
 class CampaignMemberOut(OutputModel):
     supplier_id: int
     supplier: str
+    questionnaire: str = Field("", description="The title of the questionnaire this row sends")
     status: str = Field(description="pending, sending, sent or skipped")
     reason: str
     assessment_id: int | None

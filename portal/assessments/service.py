@@ -900,8 +900,10 @@ async def mark_prefill_checked(token: str, question_ids: list[str]) -> int:
 
 
 async def _addresses(condition: Any) -> list[str]:
+    # Someone who turned these emails off (their account page) is never on the list.
     rows = await StaffMember.select(StaffMember.user.email.as_alias("email")).where(
-        (StaffMember.user.active == True) & (StaffMember.user.email != "") & condition)  # noqa: E712
+        (StaffMember.user.active == True) & (StaffMember.user.email != "")  # noqa: E712
+        & (StaffMember.notify_by_email == True) & condition)  # noqa: E712
     # "@staff.invalid" stands in for a user created without an address: nobody to mail.
     return sorted({r["email"] for r in rows if not r["email"].endswith(".invalid")})
 
@@ -909,8 +911,9 @@ async def _addresses(condition: Any) -> list[str]:
 async def staff_recipients(assessment: dict[str, Any], *,
                            queried_by: list[str] | None = None) -> list[str]:
     """Who hears that a supplier submitted or answered a query: the reviewers who queried
-    (for replies) and the assigned reviewer; when that is nobody, the review team's address
-    (the organisation's setting) or else every active reviewer."""
+    (for replies) and the assigned reviewer; when that is nobody (or they turned these emails
+    off), the review team's address (the organisation's setting) or else every active reviewer
+    who has them on."""
     found: set[str] = set()
     if queried_by:
         found |= set(await _addresses(StaffMember.user.username.is_in(sorted(queried_by))))

@@ -174,12 +174,40 @@ async def reset_authenticator(*, user_id: int, actor: Actor | None = None) -> di
     return before
 
 
+async def set_notifications(*, on: bool, actor: Actor) -> dict:
+    """Turn on or off, for yourself only, the emails about a supplier submitting or answering
+    a query. Audited; the mail then goes to whoever else would get it, or the review team."""
+    if actor.kind != "staff" or not actor.user_id:
+        raise PermissionDenied("Only a signed-in staff member can change their own emails.")
+    async with write_transaction():
+        member = await StaffMember.select(StaffMember.notify_by_email).where(
+            StaffMember.user == actor.user_id).first()
+        if member is None:
+            raise NotFound(f"No staff member with id {actor.user_id}.")
+        if member["notify_by_email"] != on:
+            await StaffMember.update({StaffMember.notify_by_email: on}).where(
+                StaffMember.user == actor.user_id)
+            await audit.record("staff.notifications_changed", target_type="staff",
+                               target_id=actor.user_id,
+                               before={"notify_by_email": member["notify_by_email"]},
+                               after={"notify_by_email": on})
+    return {"notify_by_email": on}
+
+
+async def notifications_on(user_id: int) -> bool:
+    member = await StaffMember.select(StaffMember.notify_by_email).where(
+        StaffMember.user == user_id).first()
+    if member is None:
+        raise NotFound(f"No staff member with id {user_id}.")
+    return bool(member["notify_by_email"])
+
+
 async def list_staff() -> list[dict]:
     members = await StaffMember.select(
         StaffMember.user.id.as_alias("id"), StaffMember.user.username.as_alias("username"),
         StaffMember.user.email.as_alias("email"), StaffMember.user.active.as_alias("active"),
         StaffMember.user.last_login.as_alias("last_login"), StaffMember.role,
-        StaffMember.totp_secret,
+        StaffMember.totp_secret, StaffMember.notify_by_email,
     ).order_by(StaffMember.user.username)
     # Whether someone has enrolled, never what with.
     return [{**{k: v for k, v in m.items() if k != "totp_secret"},

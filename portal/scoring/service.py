@@ -29,6 +29,7 @@ from models.tables import (
     SupplierContact,
     SupplierScore,
 )
+from portal.assessments import campaigns
 from portal.contracts.rules import required_for
 from portal.core import changes
 from portal.core.db import write_transaction
@@ -412,6 +413,8 @@ changes.register("knockouts", open_knockout_risks, ignores=_NOT_SCORE_INPUTS)
 changes.register("subprocessor_knockouts", subprocessor_knockouts, ignores=_NOT_SCORE_INPUTS)
 changes.register("certificates", create_pending_certifications, ignores=_NOT_SCORE_INPUTS)
 changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)
+# A campaign of "the questionnaires each supplier's tier needs" reads them from this policy.
+campaigns.use_tier_requirements(lambda: load_policy()["due_diligence"]["required"])
 
 
 # What the supplier told us: shown on the supplier page and in its report, so that a green

@@ -22,6 +22,7 @@ from portal.assessments import campaigns
 from portal.assessments import service as assessments
 from portal.assessments.campaign_rules import (
     ANNUAL_REASSESSMENT,
+    BUNDLE,
     RATINGS,
     SUPPLIER_TYPES,
     TIERS,
@@ -49,7 +50,9 @@ def _blank(preset: str | None) -> dict[str, Any]:
                              "due_date-day": str(due.day), "due_date-month": str(due.month),
                              "due_date-year": str(due.year)}
     if preset == "annual":
-        typed |= {"name": f"Annual reassessment {dt.date.today().year}",
+        # Each supplier's tier's questionnaires, each only where its last accepted one is
+        # older than 11 months (or it never had one).
+        typed |= {"name": f"Annual reassessment {dt.date.today().year}", "questionnaire": BUNDLE,
                   "older_than": str(ANNUAL_REASSESSMENT.diligence_older_than_months)}
     return typed
 
@@ -71,7 +74,8 @@ def _read(form: Any, raw: Any) -> tuple[dict[str, Any], Filter | None, dt.date |
         errors["name"] = "Enter a name for the campaign"
     elif len(typed["name"]) > 200:
         errors["name"] = "The campaign name must be 200 characters or fewer"
-    if typed["questionnaire"] not in {d.key for d in assessments.available_questionnaires()}:
+    if typed["questionnaire"] != BUNDLE and typed["questionnaire"] not in {
+            d.key for d in assessments.available_questionnaires()}:
         errors["questionnaire"] = "Choose a questionnaire"
     months = None
     if typed["older_than"]:
@@ -112,6 +116,8 @@ def _new_page(request: Request, *, typed: dict[str, Any], errors: dict[str, str]
     return render(request, "staff/campaign_new.html", status_code=status_code,
                   page_title="New campaign", typed=typed, errors=errors or {}, preview=preview,
                   note=note, questionnaires=assessments.available_questionnaires(),
+                  bundle=BUNDLE, bundle_title=campaigns.BUNDLE_TITLE,
+                  required=campaigns.required_by_tier(),
                   tiers=TIERS, ratings=RATINGS, types=TYPE_WORDS)
 
 

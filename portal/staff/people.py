@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from portal.core import staff
 from portal.core.context import current_actor
 from portal.core.errors import PortalError
-from portal.core.permissions import ROLES
+from portal.core.permissions import READ, ROLES
 from portal.core.schemas import MAX_ID
 from portal.staff import auth
 from portal.staff.rendering import render
@@ -101,4 +101,34 @@ async def reset_authenticator(request: Request, user_id: Id) -> Response:
         user_id=user_id, actor=current_actor()), "reset")
 
 
-HANDLERS = [people_page, create_person, change_role, set_active, reset_authenticator]
+# Your account: every staff member, their own settings only -------------------------------
+
+
+def _account(request: Request, *, on: bool, status_code: int = 200,
+             errors: dict[str, str] | None = None, notice: str | None = None) -> Template:
+    return render(request, "staff/account.html", status_code=status_code,
+                  page_title="Your account", on=on, errors=errors or {}, notice=notice)
+
+
+@get("/account", opt={"permission": READ})
+async def account_page(request: Request) -> Template:
+    actor = current_actor()
+    on = await staff.notifications_on(actor.user_id or 0)
+    return _account(request, on=on, notice="Your email setting was saved."
+                    if request.query_params.get("notice") == "saved" else None)
+
+
+@post("/account", opt={"permission": READ}, status_code=303)
+async def save_account(request: Request) -> Response:
+    form = await auth.check_csrf(request)
+    choice = str(form.get("notify_by_email") or "")
+    if choice not in ("yes", "no"):
+        on = await staff.notifications_on(current_actor().user_id or 0)
+        return _account(request, on=on, status_code=400, errors={
+            "notify_by_email": "Choose whether you want these emails"})
+    await staff.set_notifications(on=choice == "yes", actor=current_actor())
+    return Redirect("/staff/account?notice=saved", status_code=303)
+
+
+HANDLERS = [people_page, create_person, change_role, set_active, reset_authenticator,
+            account_page, save_account]

@@ -6,8 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from models.tables import Assessment, AuditEvent, Campaign, CampaignMember, OutboundEmail
+from models.tables import (
+    Assessment,
+    AuditEvent,
+    Campaign,
+    CampaignMember,
+    OutboundEmail,
+    SupplierScore,
+)
 from portal.assessments import campaigns
+from portal.assessments.campaign_rules import BUNDLE
 from portal.jobs import run_all
 from portal.settings import Settings
 from tests import factories
@@ -171,3 +179,77 @@ async def test_the_campaign_api(client, procurement, auditor):
     shown = await client.get(f"/api/v1/campaigns/{campaign['id']}", headers=auditor)
     assert shown.status_code == 200 and len(shown.json()["members"]) == 5
     assert (await client.get("/api/v1/campaigns/999", headers=auditor)).status_code == 404
+
+
+GDPR = "uk-gdpr-processor"
+
+
+async def a_tiered_portfolio():
+    """A critical supplier (patient data), a baseline one, and a critical one with the
+    processor questionnaire already open."""
+    critical = await factories.supplier(name="Critical Ltd", handles_patient_data=True)
+    baseline = await factories.supplier(name="Baseline Ltd", handles_personal_data=False)
+    half = await factories.supplier(name="Half Open Ltd", handles_patient_data=True)
+    for s in (critical, baseline, half):
+        contact = await factories.contact(s["id"])
+    await factories.sent_assessment(half["id"], contact["id"], questionnaire=GDPR)
+    return critical, baseline, half
+
+
+async def test_a_tier_bundle_from_the_pages_sends_each_tier_its_questionnaires(client):
+    critical, baseline, half = await a_tiered_portfolio()
+    tiers = {r["supplier"]: r["tier"] for r in await SupplierScore.select(
+        SupplierScore.supplier, SupplierScore.tier)}
+    assert (tiers[critical["id"]], tiers[baseline["id"]], tiers[half["id"]]) == (
+        "critical", "baseline", "critical")
+    await sign_in(client, "procurement")
+    page = await client.get("/staff/campaigns/new?preset=annual")
+    assert f'<option value="{BUNDLE}" selected>' in page.text
+    csrf = csrf_of(page)
+    preview = await client.post("/staff/campaigns/new", data=_form(
+        csrf, action="preview", questionnaire=BUNDLE))
+    assert preview.status_code == 200, preview.text
+    # critical: both; baseline: one; half open: the one it has not got open
+    assert "4 questionnaires go to 3 suppliers" in preview.text
+    assert ("Half Open Ltd</a> (UK GDPR" in preview.text
+            and "already has this questionnaire open" in preview.text)
+    key = re.search(r'name="request_key" value="([^"]+)"', preview.text).group(1)
+    previewed = re.search(r'name="previewed" value="([^"]+)"', preview.text).group(1)
+    form = _form(csrf, action="send", request_key=key, previewed=previewed, questionnaire=BUNDLE)
+    sent = await client.post("/staff/campaigns/new", data=form)
+    assert sent.status_code == 303, sent.text
+    again = await client.post("/staff/campaigns/new", data=form)
+    assert again.headers["location"] == sent.headers["location"] and await Campaign.count() == 1
+    got = await Assessment.select(Assessment.supplier, Assessment.definition.key.as_alias("key"))
+    assert sorted((r["supplier"], r["key"]) for r in got) == sorted([
+        (critical["id"], CORE), (critical["id"], GDPR), (baseline["id"], CORE),
+        (half["id"], CORE), (half["id"], GDPR)])  # the last: the one open before
+    page = await client.get(sent.headers["location"])
+    assert "Sent to 4 of 4 questionnaires" in page.text and "1 left out" in page.text
+    assert "The questionnaires each supplier" in page.text
+
+
+async def test_a_tier_bundle_through_the_api_chases_and_counts_per_questionnaire(
+        client, procurement, auditor):
+    critical, _, _ = await a_tiered_portfolio()
+    due = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    body = {"name": "Bundle", "questionnaire": BUNDLE, "due_date": due, "dry_run": True}
+    dry = await client.post("/api/v1/campaigns", headers=procurement, json=body)
+    assert dry.status_code == 201, dry.text
+    assert len({r["questionnaire"] for r in dry.json()["preview"]["recipients"]}) == 2
+    assert len(dry.json()["preview"]["recipients"]) == 4
+    assert [s["reason"] for s in dry.json()["preview"]["skipped"]] == [
+        "already has this questionnaire open"]
+    made = await client.post("/api/v1/campaigns", headers=procurement,
+                             json={**body, "dry_run": False, "request_key": "bundle-key-1"})
+    assert made.status_code == 201, made.text
+    campaign = made.json()["campaign"]
+    assert campaign["stats"]["sent"] == 4 and campaign["questionnaire"]["key"] == BUNDLE
+    shown = (await client.get(f"/api/v1/campaigns/{campaign['id']}", headers=auditor)).json()
+    mine = [m for m in shown["members"] if m["supplier_id"] == critical["id"]]
+    assert len(mine) == 2 and len({m["questionnaire"] for m in mine}) == 2
+    # Both of the critical supplier's questionnaires overdue: "chase all" chases each one.
+    await Assessment.update({Assessment.due_date: dt.date.today() - dt.timedelta(days=1)}).where(
+        Assessment.id.is_in([m["assessment_id"] for m in mine]))
+    assert (await campaigns.detail(campaign["id"]))["stats"]["overdue"] == 2
+    assert await campaigns.chase_overdue(campaign["id"]) == 2

@@ -8,8 +8,10 @@ from portal.assessments.campaign_rules import (
     ALREADY_OPEN,
     ANNUAL_REASSESSMENT,
     NO_CONTACT,
+    NO_TIER,
     Candidate,
     Filter,
+    bundle,
     choose,
     matches,
     percent,
@@ -63,3 +65,41 @@ def test_the_filter_is_kept_as_json():
                               "diligence_older_than_months": None,
                               "contract_ends_before": "2027-01-01", "skip_open": True}
     assert percent(1, 3) == 33 and percent(0, 0) == 0
+
+
+REQUIRED = {"critical": ["ddq", "gdpr"], "elevated": ["ddq"], "baseline": ["ddq"]}
+
+
+def per_key(*rows: dict) -> dict[str, list[Candidate]]:
+    """Each key's candidates: the same suppliers, with that questionnaire's own facts."""
+    return {key: [supplier(r["n"], tier=r.get("tier"), **r.get(key, {})) for r in rows]
+            for key in ("ddq", "gdpr")}
+
+
+def test_a_bundle_sends_each_supplier_what_its_tier_needs():
+    facts = per_key({"n": 1, "tier": "critical"}, {"n": 2, "tier": "baseline"},
+                    {"n": 3, "tier": None})
+    chosen, skipped = bundle(Filter(), facts, REQUIRED, TODAY)
+    assert [(c.supplier_id, c.questionnaire) for c in chosen] == [
+        (1, "ddq"), (1, "gdpr"), (2, "ddq")]
+    assert [(c.supplier_id, why) for c, why in skipped] == [(3, NO_TIER)]
+
+
+def test_a_bundle_skips_only_the_items_already_open_or_recently_accepted():
+    facts = per_key({"n": 1, "tier": "critical", "gdpr": {"has_open": True}},
+                    {"n": 2, "tier": "critical", "ddq": {"last_accepted": dt.date(2026, 6, 1)}})
+    chosen, skipped = bundle(ANNUAL_REASSESSMENT, facts, REQUIRED, TODAY)
+    assert [(c.supplier_id, c.questionnaire) for c in chosen] == [(1, "ddq"), (2, "gdpr")]
+    assert [(c.supplier_id, c.questionnaire, why) for c, why in skipped] == [
+        (1, "gdpr", ALREADY_OPEN)]
+    # Without "leave out the open ones", the open item goes too (the single-send rule).
+    chosen, _ = bundle(Filter(skip_open=False), facts, REQUIRED, TODAY)
+    assert (1, "gdpr") in [(c.supplier_id, c.questionnaire) for c in chosen]
+
+
+def test_a_bundle_filter_by_tier_leaves_out_the_untiered_silently():
+    facts = per_key({"n": 1, "tier": "elevated"}, {"n": 2, "tier": None},
+                    {"n": 3, "tier": "critical"})
+    chosen, skipped = bundle(Filter(tiers=("critical",)), facts, REQUIRED, TODAY)
+    assert [(c.supplier_id, c.questionnaire) for c in chosen] == [(3, "ddq"), (3, "gdpr")]
+    assert skipped == []
