@@ -23,7 +23,11 @@ CATEGORY_DESCRIPTION = ("DSPT organisation category: 1 = NHS trusts and foundati
                         "CSUs, arm's-length bodies (CAF-aligned toolkit from 2024-25); 2-4 answer "
                         "the NDG standard 10 items")
 FIELDS = ("name", "ods_code", "dspt_category", "ig_lead_name", "ig_lead_email", "siro_name",
-          "siro_email", "address")
+          "siro_email", "address", "contact_details", "accessibility_statement", "privacy_notice",
+          "review_assignment", "review_team_email")
+ASSIGNMENT_DESCRIPTION = ("Who a submitted questionnaire waits on: round_robin (the reviewer with "
+                          "the fewest open items) or unassigned (the team picks it up)")
+Email = Annotated[EmailStr, Field(max_length=254)] | Literal[""]
 
 
 class OrganisationOut(OutputModel):
@@ -36,6 +40,11 @@ class OrganisationOut(OutputModel):
     siro_name: str
     siro_email: str
     address: str
+    contact_details: str = Field(description="How suppliers contact you (supplier pages' footer)")
+    accessibility_statement: str = Field(description="Accessibility statement (supplier pages)")
+    privacy_notice: str = Field(description="Privacy notice (supplier pages)")
+    review_assignment: str = Field(description=ASSIGNMENT_DESCRIPTION)
+    review_team_email: str = Field(description="Team address for submissions nobody is assigned")
 
 
 class OrganisationPatch(InputModel):
@@ -43,15 +52,22 @@ class OrganisationPatch(InputModel):
     ods_code: OdsCode = None  # type: ignore[assignment]
     dspt_category: Literal[1, 2, 3, 4] = Field(None, description=CATEGORY_DESCRIPTION)  # type: ignore[assignment]
     ig_lead_name: ShortText = None  # type: ignore[assignment]
-    ig_lead_email: Annotated[EmailStr, Field(max_length=254)] | Literal[""] = None  # type: ignore[assignment]
+    ig_lead_email: Email = None  # type: ignore[assignment]
     siro_name: ShortText = None  # type: ignore[assignment]
-    siro_email: Annotated[EmailStr, Field(max_length=254)] | Literal[""] = None  # type: ignore[assignment]
+    siro_email: Email = None  # type: ignore[assignment]
     address: LongText = None  # type: ignore[assignment]
+    contact_details: LongText = None  # type: ignore[assignment]
+    accessibility_statement: LongText = None  # type: ignore[assignment]
+    privacy_notice: LongText = None  # type: ignore[assignment]
+    review_assignment: Literal["round_robin", "unassigned"] = Field(  # type: ignore[assignment]
+        None, description=ASSIGNMENT_DESCRIPTION)
+    review_team_email: Email = None  # type: ignore[assignment]
 
 
 DEFAULT = {"id": 0, "name": "Your organisation", "ods_code": "", "dspt_category": 1,
            "ig_lead_name": "", "ig_lead_email": "", "siro_name": "", "siro_email": "",
-           "address": ""}
+           "address": "", "contact_details": "", "accessibility_statement": "",
+           "privacy_notice": "", "review_assignment": "round_robin", "review_team_email": ""}
 
 
 async def get_organisation() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from portal.bundles import envelope, keys
 from portal.bundles import service as bundles
 from portal.core.context import current_actor
 from portal.core.errors import InvalidInput, PortalError
+from portal.core.organisation import get_organisation
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.staff import auth
@@ -31,6 +32,7 @@ async def _organisation(request: Request, *, status_code: int = 200, errors: dic
                         typed: dict | None = None, import_error: str | None = None) -> Template:
     return render(request, "staff/organisation.html", status_code=status_code,
                   page_title="Organisation and trusted keys", org=await bundles.organisation(),
+                  profile=await get_organisation(),
                   signing_keys=keys.all_keys(), issuers=await bundles.list_issuers(),
                   errors=errors or {}, typed=typed or {}, import_error=import_error,
                   notice=request.query_params.get("notice"),

@@ -94,7 +94,8 @@ async def test_every_page_fits_a_phone_without_console_errors(server, tmp_path):
         staff_pages.append(f"/staff/assessments/{assessment['id']}")
     if subprocessor:
         staff_pages.append(f"/staff/subprocessors/{subprocessor['id']}/edit")
-    admin_pages = ["/staff/people", f"/staff/suppliers/{sid}/certifications/new"]
+    admin_pages = ["/staff/people", "/staff/organisation/settings",
+                   f"/staff/suppliers/{sid}/certifications/new"]
     if certification:
         admin_pages += [f"/staff/certifications/{certification['id']}/edit",
                         f"/staff/certifications/{certification['id']}/withdraw"]
