@@ -23,8 +23,9 @@ from portal.assessments.fairness import (
     policy_or_default,
 )
 from portal.core import audit
-from portal.core.db import engine, write_transaction
+from portal.core.db import engine
 from portal.core.errors import InvalidInput, NotFound
+from portal.core.organisation import OrganisationPatch, update_organisation
 from portal.core.permissions import MATRIX
 from portal.core.security import now
 from questionnaires import states
@@ -79,21 +80,13 @@ async def policy() -> str:
 
 
 async def set_policy(value: str) -> str:
+    """The work queue's choice, saved through the organisation's one write path (audited as
+    ``organisation.updated``, like the settings page and PATCH /api/v1/organisation)."""
     if value not in POLICIES:
         raise InvalidInput("Choose how submissions are assigned.")
-    async with write_transaction():
-        row = await Organisation.select(Organisation.id, Organisation.review_assignment).first()
-        if row is None:
-            raise NotFound("Set up the organisation first (portal demo or the back office).")
-        before = policy_or_default(row["review_assignment"])
-        if before != value:
-            await Organisation.update({Organisation.review_assignment: value,
-                                       Organisation.updated_at: now()}).where(
-                Organisation.id == row["id"])
-            await audit.record("organisation.review_assignment_changed",
-                               target_type="organisation", target_id=row["id"],
-                               before={"review_assignment": before},
-                               after={"review_assignment": value})
+    if not await Organisation.exists().where(Organisation.id.is_not_null()):
+        raise NotFound("Set up the organisation first (portal demo or the back office).")
+    await update_organisation(OrganisationPatch(review_assignment=value))
     return value
 
 
