@@ -38,6 +38,7 @@ from models.tables import (
     Organisation,
     ProductService,
     QuestionnaireDefinition,
+    ReusedAssessment,
     Risk,
     SubProcessor,
     Supplier,
@@ -275,7 +276,13 @@ async def _scores(data: dict[str, Any], trail: _Trail, assessment_rows: list[dic
     """Each supplier's score as at the day, by the scoring rules over the rebuilt records."""
     from portal.assessments.service import frozen_definition
     from portal.scoring.rules import score
-    from portal.scoring.service import breakdown_json, facts_from_rows, reading_of
+    from portal.scoring.service import (
+        breakdown_json,
+        facts_from_rows,
+        reading_of,
+        reused_query,
+        reused_reading,
+    )
 
     contacts: dict[int, int] = defaultdict(int)
     for c in data["contacts"]:
@@ -325,10 +332,15 @@ async def _scores(data: dict[str, Any], trail: _Trail, assessment_rows: list[dic
             definition = await frozen_definition(a["definition"])
             readings[a["id"]] = reading_of(definition, values[a["id"]],
                                            evidenced=evidenced[a["id"]], checked=checked[a["id"]])
+    # Another organisation's accepted assessments we had imported by then (they are never
+    # changed after import, so the stored row is the row as it stood).
+    reused = [(r, await reused_reading(r)) for r in await reused_query().where(
+        (ReusedAssessment.imported_at < moment) & (ReusedAssessment.accepted_at >= window)
+        & (ReusedAssessment.accepted_at < moment))]
     facts = facts_from_rows(suppliers=data["suppliers"], contacts=contacts,
                             contracts=data["contracts"], products=products, clauses=clauses,
                             breach=breach, certs=data["certifications"], assessments=assessments,
-                            risks=data["risks"], readings=readings)
+                            risks=data["risks"], readings=readings, reused=reused)
     rows = []
     for f in sorted(facts, key=lambda f: f.id):
         result = score(f, today=day)

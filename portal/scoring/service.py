@@ -105,6 +105,15 @@ def reading_of(definition, values: dict[str, Any], *, evidenced: set[str], check
                 factors=load_policy()["answer_assurance"])
 
 
+def reused_query():
+    """The reused assessments' columns the score reads (today's, or as at a date)."""
+    return ReusedAssessment.select(
+        ReusedAssessment.id, ReusedAssessment.supplier, ReusedAssessment.definition,
+        ReusedAssessment.definition.key, ReusedAssessment.definition.title,
+        ReusedAssessment.accepted_at, ReusedAssessment.expires_on, ReusedAssessment.answers,
+        ReusedAssessment.files, ReusedAssessment.issuer_name, ReusedAssessment.key_id)
+
+
 async def reused_reading(row: dict[str, Any]):
     """A reused assessment's answers: one the issuing organisation's reviewer accepted counts
     at the policy's `reused` weight (less than our own check), one backed by a file in the
@@ -169,12 +178,7 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
         return await (query.where(where(Assessment.supplier, chunk)) if chunk is not None else query)
 
     async def q_reused(chunk):
-        query = ReusedAssessment.select(
-            ReusedAssessment.id, ReusedAssessment.supplier, ReusedAssessment.definition,
-            ReusedAssessment.definition.key, ReusedAssessment.definition.title,
-            ReusedAssessment.accepted_at, ReusedAssessment.expires_on, ReusedAssessment.answers,
-            ReusedAssessment.files,
-            ReusedAssessment.issuer_name, ReusedAssessment.key_id)
+        query = reused_query()
         return await (query.where(where(ReusedAssessment.supplier, chunk)) if chunk is not None else query)
 
     async def q_risks(chunk):

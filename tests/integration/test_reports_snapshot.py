@@ -121,3 +121,39 @@ async def test_as_at_follows_the_uk_day(clock):
         "suppliers"]] == ["Late Night Ltd"]
     assert dates.end_of_uk_day(summer) == dt.datetime(2026, 7, 1, 23, 0, tzinfo=dt.UTC)
     assert dates.end_of_uk_day(dt.date(2026, 1, 10)) == dt.datetime(2026, 1, 11, 0, 0, tzinfo=dt.UTC)
+
+
+async def test_as_at_counts_another_organisations_assessment_from_the_day_it_was_imported():
+    """A reused assessment (imported from a signed bundle) counts in the score as at a date
+    once it had been imported, exactly as in today's score, and not before."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from models.tables import ReusedAssessment, SupplierScore
+    from portal.bundles import envelope
+    from portal.bundles import service as bundles
+    from tests.integration.bundle_steps import _accepted, _as_other, _payload
+
+    ours, assessment = await _accepted()
+    signed = await bundles.build(assessment["id"])
+    other = Ed25519PrivateKey.generate()
+    raw = envelope.public_key_bytes(other.public_key())
+    await bundles.add_issuer(organisation_name="North Moor ICB", ods_code="QNM",
+                             public_key=envelope.b64(raw), actor="admin",
+                             fingerprint=envelope.format_fingerprint(envelope.fingerprint(raw)))
+    target = await factories.supplier(name="Meridian (ours)", companies_house_number="07654321")
+    await bundles.import_bundle(_as_other(signed, other, supplier={
+        **_payload(signed)["supplier"], "companies_house_number": "07654321"}), actor="reviewer")
+    assert await ReusedAssessment.count() == 1
+
+    live = {s["supplier"]: s["score"] for s in await SupplierScore.select(
+        SupplierScore.supplier, SupplierScore.score)}
+    today = await snapshot.portfolio(as_at=dt.date.today())
+    rebuilt = {s["supplier"]: s for s in today["scores"]}
+    assert rebuilt[target["id"]]["score"] == live[target["id"]]
+    assert "North Moor ICB" in str(rebuilt[target["id"]]["breakdown"])
+    # Before it was imported, the same records have no reused assessment to count.
+    await ReusedAssessment.update({ReusedAssessment.imported_at: dates.now()
+                                   + dt.timedelta(days=2)}, force=True)
+    later = {s["supplier"]: s for s in (await snapshot.portfolio(
+        as_at=dt.date.today()))["scores"]}
+    assert "North Moor ICB" not in str(later[target["id"]]["breakdown"])
