@@ -56,6 +56,8 @@ class Candidate:
     has_open: bool = False
     contact_id: int | None = None
     questionnaire: str = ""  # the questionnaire this choice sends (one per bundle item)
+    processor: bool = False  # holds a processor contract for personal data
+    affects_care: bool = False  # a failure of its system would affect patient care
 
 
 def matches(rule: Filter, c: Candidate, today: dt.date) -> bool:
@@ -91,15 +93,35 @@ def choose(rule: Filter, candidates: list[Candidate], today: dt.date
     return chosen, skipped
 
 
+def questionnaires_needed(tier: str | None, *, processor: bool, affects_care: bool,
+                          spec: dict[str, Any]) -> list[str]:
+    """The questionnaires a supplier's score asks for (scoring policy `due_diligence`): its
+    tier's, plus the processor's with a processor contract for personal data, plus clinical
+    safety where its system affects care. The score and a tier's bundle both ask this."""
+    keys = list(spec.get("required", {}).get(tier or "", []))
+    if processor:
+        keys += spec.get("processor_needs", [])
+    if affects_care:
+        keys += spec.get("affects_care_needs", [])
+    return list(dict.fromkeys(keys))
+
+
+def bundle_keys(spec: dict[str, Any]) -> list[str]:
+    """Every questionnaire some supplier's bundle can hold."""
+    return list(dict.fromkeys([*(k for ks in spec.get("required", {}).values() for k in ks),
+                               *spec.get("processor_needs", []),
+                               *spec.get("affects_care_needs", [])]))
+
+
 def bundle(rule: Filter, candidates_by_key: dict[str, list[Candidate]],
-           required: dict[str, list[str]], today: dt.date
+           spec: dict[str, Any], today: dt.date
            ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
-    """A tier's bundle: each matched supplier once per questionnaire its tier requires
-    (`required`: tier -> keys); the same choice and reasons as `choose`, per questionnaire.
-    `candidates_by_key` holds, per questionnaire, every supplier's facts for that kind."""
+    """A tier's bundle: each matched supplier once per questionnaire it needs (`needs`); the
+    same choice and reasons as `choose`, per questionnaire. `candidates_by_key` holds, per
+    questionnaire, every supplier's facts for that kind."""
     chosen: list[Candidate] = []
     skipped: list[tuple[Candidate, str]] = []
-    keys = list(dict.fromkeys(k for ks in required.values() for k in ks))
+    keys = bundle_keys(spec)
     first = candidates_by_key.get(keys[0], []) if keys else []
     by_key = {k: {c.supplier_id: c for c in candidates_by_key.get(k, [])} for k in keys}
     for c in first:
@@ -108,8 +130,9 @@ def bundle(rule: Filter, candidates_by_key: dict[str, list[Candidate]],
                        contract_ends_before=rule.contract_ends_before), c, today):
             skipped.append((c, NO_TIER))
             continue
-        for key in required.get(c.tier or "", []):
-            one = by_key[key].get(c.supplier_id)
+        for key in questionnaires_needed(c.tier, processor=c.processor,
+                                         affects_care=c.affects_care, spec=spec):
+            one = by_key.get(key, {}).get(c.supplier_id)
             if one is None:
                 continue
             one.questionnaire = key

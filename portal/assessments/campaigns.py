@@ -41,6 +41,7 @@ from portal.assessments.campaign_rules import (
     Candidate,
     Filter,
     bundle,
+    bundle_keys,
     choose,
     percent,
 )
@@ -66,22 +67,32 @@ def filter_from(data: dict[str, Any]) -> Filter:
 BUNDLE_TITLE = "The questionnaires each supplier's tier needs"
 
 
-# Tiers and what each needs belong to scoring (a higher layer): it hands its policy loader in
-# when it is loaded (portal.wiring loads it for every entry point).
-_required_source: Callable[[], dict[str, list[str]]] | None = None
+# Tiers and what each needs belong to scoring (a higher layer): it hands its policy's
+# `due_diligence` section in when it is loaded (portal.wiring loads it for every entry point).
+_needs_source: Callable[[], dict[str, Any]] | None = None
 
 
-def use_tier_requirements(source: Callable[[], dict[str, list[str]]]) -> None:
-    global _required_source
-    _required_source = source
+def use_due_diligence_policy(source: Callable[[], dict[str, Any]]) -> None:
+    global _needs_source
+    _needs_source = source
+
+
+def due_diligence_needs() -> dict[str, Any]:
+    """What each supplier's score asks for (scoring/policy.yaml `due_diligence`): `required`
+    per tier, `processor_needs`, `affects_care_needs`; shipped questionnaires only."""
+    if _needs_source is None:
+        raise InvalidInput("A tier's bundle needs the scoring policy, which is not loaded.")
+    spec = _needs_source()
+    known = shipped()
+    return {"required": {tier: [k for k in keys if k in known]
+                         for tier, keys in spec.get("required", {}).items()},
+            "processor_needs": [k for k in spec.get("processor_needs", []) if k in known],
+            "affects_care_needs": [k for k in spec.get("affects_care_needs", []) if k in known]}
 
 
 def required_by_tier() -> dict[str, list[str]]:
-    """Tier -> the questionnaire keys it needs (scoring/policy.yaml), shipped ones only."""
-    if _required_source is None:
-        raise InvalidInput("A tier's bundle needs the scoring policy, which is not loaded.")
-    return {tier: [k for k in keys if k in shipped()]
-            for tier, keys in _required_source().items()}
+    """Tier -> the questionnaire keys it needs, before the processor and care additions."""
+    return due_diligence_needs()["required"]
 
 
 def _title(key: str) -> str:
@@ -103,7 +114,8 @@ def _definition(key: str):
 
 async def candidates(questionnaire: str) -> list[Candidate]:
     """Every current supplier with the facts a filter asks about (a fixed number of queries)."""
-    rows = await Supplier.select(Supplier.id, Supplier.name, Supplier.supplier_type).where(
+    rows = await Supplier.select(Supplier.id, Supplier.name, Supplier.supplier_type,
+                                 Supplier.affects_care).where(
         Supplier.archived_at.is_null()).order_by(Supplier.name)
     scores = {r["supplier"]: r for r in await SupplierScore.select(
         SupplierScore.supplier, SupplierScore.tier, SupplierScore.rating)}
@@ -123,24 +135,29 @@ async def candidates(questionnaire: str) -> list[Candidate]:
         elif r["status"] in states.PENDING and r["status"] != states.State.draft:
             open_.add(r["supplier"])
     ends: dict[int, list[dt.date]] = {}
-    for r in await Contract.select(Contract.supplier, Contract.end_date).where(
-            Contract.archived_at.is_null() & Contract.end_date.is_not_null()):
-        ends.setdefault(r["supplier"], []).append(r["end_date"])
+    processors: set[int] = set()
+    for r in await Contract.select(Contract.supplier, Contract.end_date, Contract.data_role,
+                                   Contract.personal_data).where(
+            Contract.archived_at.is_null()):
+        if r["end_date"] is not None:
+            ends.setdefault(r["supplier"], []).append(r["end_date"])
+        if r["data_role"] == "processor" and r["personal_data"]:
+            processors.add(r["supplier"])
     return [Candidate(supplier_id=r["id"], name=r["name"],
                       tier=scores.get(r["id"], {}).get("tier"),
                       rating=scores.get(r["id"], {}).get("rating"),
                       supplier_type=r["supplier_type"], last_accepted=accepted.get(r["id"]),
                       contract_end_dates=ends.get(r["id"], []), has_open=r["id"] in open_,
-                      contact_id=contacts.get(r["id"])) for r in rows]
+                      contact_id=contacts.get(r["id"]), processor=r["id"] in processors,
+                      affects_care=bool(r["affects_care"])) for r in rows]
 
 
 async def _choose(questionnaire: str, rule: Filter, today: dt.date
                   ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
     """Who gets what: each candidate carries the questionnaire it is sent."""
     if questionnaire == BUNDLE:
-        required = required_by_tier()
-        keys = list(dict.fromkeys(k for ks in required.values() for k in ks))
-        return bundle(rule, {k: await candidates(k) for k in keys}, required, today)
+        spec = due_diligence_needs()
+        return bundle(rule, {k: await candidates(k) for k in bundle_keys(spec)}, spec, today)
     chosen, skipped = choose(rule, await candidates(questionnaire), today)
     for c in chosen + [c for c, _ in skipped]:
         c.questionnaire = questionnaire

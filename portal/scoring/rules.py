@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from portal.assessments.campaign_rules import questionnaires_needed
 from portal.certifications.rules import VERIFICATION_LEVELS, validity
 from portal.core.dates import add_months
 from questionnaires import states
@@ -496,13 +497,10 @@ def _certified(facts: SupplierFacts, the_tier: str, today: dt.date, policy: dict
 
 
 def required_questionnaires(facts: SupplierFacts, the_tier: str, policy: dict) -> list[str]:
-    spec = policy["due_diligence"]
-    keys = list(spec["required"][the_tier])
-    if any(c.data_role == "processor" and c.personal_data for c in facts.contracts):
-        keys += spec["processor_needs"]
-    if facts.affects_care:
-        keys += spec["affects_care_needs"]
-    return list(dict.fromkeys(keys))
+    return questionnaires_needed(
+        the_tier, processor=any(c.data_role == "processor" and c.personal_data
+                                for c in facts.contracts),
+        affects_care=bool(facts.affects_care), spec=policy["due_diligence"])
 
 
 def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: dict,

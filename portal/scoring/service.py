@@ -418,7 +418,7 @@ changes.register("subprocessor_knockouts", subprocessor_knockouts, ignores=_NOT_
 changes.register("certificates", create_pending_certifications, ignores=_NOT_SCORE_INPUTS)
 changes.register("score", recompute_many, ignores=_NOT_SCORE_INPUTS)
 # A campaign of "the questionnaires each supplier's tier needs" reads them from this policy.
-campaigns.use_tier_requirements(lambda: load_policy()["due_diligence"]["required"])
+campaigns.use_due_diligence_policy(lambda: load_policy()["due_diligence"])
 
 
 # What the supplier told us: shown on the supplier page and in its report, so that a green

@@ -253,3 +253,23 @@ async def test_a_tier_bundle_through_the_api_chases_and_counts_per_questionnaire
         Assessment.id.is_in([m["assessment_id"] for m in mine]))
     assert (await campaigns.detail(campaign["id"]))["stats"]["overdue"] == 2
     assert await campaigns.chase_overdue(campaign["id"]) == 2
+
+
+async def test_a_tier_bundle_adds_the_processor_questionnaire_the_score_asks_of_a_processor(
+        client, procurement):
+    """A baseline supplier processing our personal data under a processor contract is asked
+    for the processor questionnaire too, as its score asks (not only its tier's list)."""
+    processor = await factories.supplier(name="Processor Ltd")
+    await factories.contact(processor["id"])
+    await factories.contract(processor["id"], data_role="processor", personal_data=True,
+                             patient_data=False)
+    tier = (await client.get(f"/api/v1/suppliers/{processor['id']}/score",
+                             headers=procurement)).json()["tier"]
+    assert tier != "critical"  # its tier's own list is the due diligence questionnaire alone
+    due = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    dry = await client.post("/api/v1/campaigns", headers=procurement, json={
+        "name": "Bundle", "questionnaire": BUNDLE, "due_date": due, "dry_run": True})
+    assert dry.status_code == 201, dry.text
+    sent = sorted(r["questionnaire"] for r in dry.json()["preview"]["recipients"]
+                  if r["supplier_id"] == processor["id"])
+    assert len(sent) == 2, (tier, sent)

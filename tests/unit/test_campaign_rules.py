@@ -67,13 +67,14 @@ def test_the_filter_is_kept_as_json():
     assert percent(1, 3) == 33 and percent(0, 0) == 0
 
 
-REQUIRED = {"critical": ["ddq", "gdpr"], "elevated": ["ddq"], "baseline": ["ddq"]}
+REQUIRED = {"required": {"critical": ["ddq", "gdpr"], "elevated": ["ddq"], "baseline": ["ddq"]},
+            "processor_needs": ["gdpr"], "affects_care_needs": ["safety"]}
 
 
 def per_key(*rows: dict) -> dict[str, list[Candidate]]:
     """Each key's candidates: the same suppliers, with that questionnaire's own facts."""
     return {key: [supplier(r["n"], tier=r.get("tier"), **r.get(key, {})) for r in rows]
-            for key in ("ddq", "gdpr")}
+            for key in ("ddq", "gdpr", "safety")}
 
 
 def test_a_bundle_sends_each_supplier_what_its_tier_needs():
@@ -103,3 +104,15 @@ def test_a_bundle_filter_by_tier_leaves_out_the_untiered_silently():
     chosen, skipped = bundle(Filter(tiers=("critical",)), facts, REQUIRED, TODAY)
     assert [(c.supplier_id, c.questionnaire) for c in chosen] == [(3, "ddq"), (3, "gdpr")]
     assert skipped == []
+
+
+def test_a_bundle_adds_what_the_score_adds_for_processors_and_systems_that_affect_care():
+    facts = per_key({"n": 1, "tier": "baseline"}, {"n": 2, "tier": "baseline"},
+                    {"n": 3, "tier": "critical"})
+    for key in facts:  # the supplier's own facts, the same for every questionnaire
+        for c in facts[key]:
+            c.processor = c.supplier_id in (1, 3)
+            c.affects_care = c.supplier_id == 2
+    chosen, _ = bundle(Filter(), facts, REQUIRED, TODAY)
+    assert [(c.supplier_id, c.questionnaire) for c in chosen] == [
+        (1, "ddq"), (1, "gdpr"), (2, "ddq"), (2, "safety"), (3, "ddq"), (3, "gdpr")]
