@@ -173,34 +173,45 @@ async def supplier_download(token: str) -> tuple[str, dict[str, Any]]:
 # mismatched bundle is refused with a 4xx in plain words and nothing is stored.
 
 
+def _opened(document: Any) -> envelope.Opened:
+    try:
+        return envelope.open_envelope(document)
+    except envelope.EnvelopeError as error:
+        raise BundleRefused(Refused("malformed", f"The file is not a signed bundle: {error}.")) from None
+
+
+def _checked(opened: envelope.Opened, public_key: str | None, signer: str,
+             today: dt.date | None) -> rules.Checked:
+    """The signature (when we hold the signer's key), then every check of the payload; each
+    refusal in plain words. Import and pre-fill both read a bundle through this."""
+    try:
+        if public_key is not None:
+            envelope.verify(opened, envelope.unb64(public_key, "the key"))
+        data = opened.payload()
+    except envelope.SignatureInvalid:
+        raise BundleRefused(Refused("tampered", f"The bundle has been changed since {signer} "
+                                                "signed it (the signature does not match), so "
+                                                "it can't be used.")) from None
+    except envelope.EnvelopeError as error:
+        raise BundleRefused(Refused("malformed", f"The bundle can't be read: {error}.")) from None
+    try:
+        return rules.check_payload(data, envelope_key_id=opened.key_id,
+                                   today=today or dt.date.today())
+    except Refused as refused:
+        raise BundleRefused(refused) from None
+
+
 async def verify_for_prefill(document: Any, *, today: dt.date | None = None
                              ) -> tuple[rules.Checked, bool, str]:
     """(the checked payload, signature verified?, the issuer's name as we know it)."""
-    try:
-        opened = envelope.open_envelope(document)
-    except envelope.EnvelopeError as error:
-        raise BundleRefused(Refused("malformed", f"The file is not a signed bundle: {error}.")) from None
+    opened = _opened(document)
     ours = keys.public_key_for(opened.key_id)
     trusted = None if ours else await TrustedIssuer.select().where(
         (TrustedIssuer.key_id == opened.key_id) & TrustedIssuer.confirmed_at.is_not_null()
         & TrustedIssuer.revoked_at.is_null()).first()
     name = (await organisation())["name"] if ours else trusted["organisation_name"] if trusted else ""
     public = ours.public_key if ours else trusted["public_key"] if trusted else None
-    try:
-        if public is not None:
-            envelope.verify(opened, envelope.unb64(public, "the key"))
-        data = opened.payload()
-    except envelope.SignatureInvalid:
-        raise BundleRefused(Refused("tampered", "The file has been changed since "
-                                                f"{name} signed it (the signature does not "
-                                                "match), so it can't be used.")) from None
-    except envelope.EnvelopeError as error:
-        raise BundleRefused(Refused("malformed", f"The file can't be read: {error}.")) from None
-    try:
-        checked = rules.check_payload(data, envelope_key_id=opened.key_id,
-                                      today=today or dt.date.today())
-    except Refused as refused:
-        raise BundleRefused(refused) from None
+    checked = _checked(opened, public, name or "its issuer", today)
     return checked, public is not None, name or checked.payload.issuer.name
 
 
@@ -365,10 +376,7 @@ async def _definition_id(checked: rules.Checked) -> int:
 
 async def verify(document: Any, *, today: dt.date | None = None) -> tuple[rules.Checked, dict]:
     """Every check, nothing stored: (the checked payload, the issuer row)."""
-    try:
-        opened = envelope.open_envelope(document)
-    except envelope.EnvelopeError as error:
-        raise BundleRefused(Refused("malformed", f"The file is not a signed bundle: {error}.")) from None
+    opened = _opened(document)
     issuer = await TrustedIssuer.select().where(TrustedIssuer.key_id == opened.key_id).first()
     if issuer is None or issuer["confirmed_at"] is None or issuer["revoked_at"] is not None:
         why = ("is not on our trust list" if issuer is None else
@@ -376,21 +384,7 @@ async def verify(document: Any, *, today: dt.date | None = None) -> tuple[rules.
                "is on our trust list but its fingerprint has not been confirmed")
         raise BundleRefused(Refused("untrusted", f"The bundle is signed with key {opened.key_id}, "
                                                  f"which {why}."))
-    try:
-        envelope.verify(opened, envelope.unb64(issuer["public_key"], "the key"))
-        data = opened.payload()
-    except envelope.SignatureInvalid:
-        raise BundleRefused(Refused("tampered", "The bundle has been changed since "
-                                                f"{issuer['organisation_name']} signed it "
-                                                "(the signature does not match).")) from None
-    except envelope.EnvelopeError as error:
-        raise BundleRefused(Refused("malformed", f"The bundle can't be read: {error}.")) from None
-    try:
-        checked = rules.check_payload(data, envelope_key_id=opened.key_id,
-                                      today=today or dt.date.today())
-    except Refused as refused:
-        raise BundleRefused(refused) from None
-    return checked, issuer
+    return _checked(opened, issuer["public_key"], issuer["organisation_name"], today), issuer
 
 
 async def import_bundle(document: Any, *, actor: str, today: dt.date | None = None
