@@ -17,7 +17,7 @@ from models.tables import Assessment, Certification, Contract, Organisation, Sta
 from portal.certifications import service as certifications
 from portal.certifications.schemas import CertificationCreate, Scheme
 from portal.core import audit, staff
-from portal.core.db import write_transaction
+from portal.core.db import insert_many, write_transaction
 from portal.core.permissions import needs_mfa
 from portal.staff.auth import seal
 from portal.suppliers import service as suppliers
@@ -514,20 +514,20 @@ async def seed(*, suppliers_count: int, contracts_per_supplier: int = 3,
         rows = []
         for i in range(first, first + size):
             kind, personal, patient, care = _KINDS[i % len(_KINDS)]
-            rows.append(Supplier(
+            rows.append(dict(
                 name=f"Synthetic {kind} supplier {i + 1:05d}", legal_name=f"Synthetic {i + 1:05d} Ltd",
                 supplier_key=f"SEED-{run}-{i}", ods_code=f"S{i % 100000:05d}",
                 handles_personal_data=personal, handles_patient_data=patient, affects_care=care))
         async with write_transaction():
-            await Supplier.insert(*rows)
+            await insert_many(Supplier, rows)
             ids = await Supplier.select(Supplier.id, Supplier.supplier_key, Supplier.handles_patient_data) \
-                .where(Supplier.supplier_key.is_in([r.supplier_key for r in rows]))
+                .where(Supplier.supplier_key.is_in([r["supplier_key"] for r in rows]))
             contracts, certs = [], []
             for row in ids:
                 n = int(row["supplier_key"].rsplit("-", 1)[1])
                 for c in range(contracts_per_supplier):
                     start = today - dt.timedelta(days=(n * 7 + c * 100) % 900)
-                    contracts.append(Contract(
+                    contracts.append(dict(
                         supplier=row["id"], title=f"Service agreement {c + 1}",
                         reference=f"SYN-{n}-{c}", start_date=start,
                         end_date=start + dt.timedelta(days=365 * (1 + c)),
@@ -538,16 +538,14 @@ async def seed(*, suppliers_count: int, contracts_per_supplier: int = 3,
                 for c in range(certifications_per_supplier):
                     scheme = _SCHEMES[(n + c) % len(_SCHEMES)]
                     issued = today - dt.timedelta(days=(n * 13 + c * 97) % 500)
-                    certs.append(Certification(
+                    certs.append(dict(
                         supplier=row["id"], scheme=scheme, issued_on=issued,
                         status="24/25 Standards Met" if scheme == "dspt" else "",
                         edition="2022" if scheme == "iso27001" else "",
                         expires_on=issued + dt.timedelta(days=1095) if scheme == "iso27001" else None,
                         certificate_number=f"SYN-{n}-{c}"))
-            # PostgreSQL takes at most 32,767 parameters a statement: a few hundred rows each
-            for table, made in ((Contract, contracts), (Certification, certs)):
-                for start in range(0, len(made), batch):
-                    await table.insert(*made[start:start + batch])
+            await insert_many(Contract, contracts)
+            await insert_many(Certification, certs)
         done += size
         if progress:
             progress(done, suppliers_count)

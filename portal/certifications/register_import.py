@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from models.tables import Certification, DsptRegisterEntry, Supplier
 from portal.certifications.rules import parse_dspt_status
 from portal.core import audit, changes
-from portal.core.db import write_transaction
+from portal.core.db import insert_many, write_transaction
 from portal.core.security import now
 from portal.core.text import text_problem
 
@@ -100,12 +100,12 @@ async def import_dspt(text: str, *, progress=None) -> ImportReport:
     async with write_transaction():
         for start in range(0, len(rows), BATCH):
             chunk = rows[start:start + BATCH]
-            await DsptRegisterEntry.insert(*[DsptRegisterEntry(**r, imported_at=stamp)
-                                             for r in chunk]).on_conflict(
-                target=DsptRegisterEntry.ods_code, action="DO UPDATE",
-                values=[DsptRegisterEntry.organisation_name, DsptRegisterEntry.status,
-                        DsptRegisterEntry.published_on, DsptRegisterEntry.primary_sector,
-                        DsptRegisterEntry.icb, DsptRegisterEntry.imported_at])
+            await insert_many(DsptRegisterEntry, [{**r, "imported_at": stamp} for r in chunk],
+                              conflict=DsptRegisterEntry.ods_code,
+                              update=[DsptRegisterEntry.organisation_name, DsptRegisterEntry.status,
+                                      DsptRegisterEntry.published_on,
+                                      DsptRegisterEntry.primary_sector, DsptRegisterEntry.icb,
+                                      DsptRegisterEntry.imported_at])
             report.stored += len(chunk)
             if progress:
                 progress(report.stored, len(rows))
@@ -131,10 +131,11 @@ async def import_dspt(text: str, *, progress=None) -> ImportReport:
             if s["id"] in existing:
                 updates[(row["status"], row["published_on"], row["ods_code"])].append(existing[s["id"]])
             else:
-                inserts.append(Certification(
-                    supplier=s["id"], scheme="dspt", status=row["status"],
-                    issued_on=row["published_on"], ods_code=row["ods_code"], updated_at=stamp,
-                    verification="register_verified", notes=note))
+                inserts.append({
+                    "supplier": s["id"], "scheme": "dspt", "status": row["status"],
+                    "issued_on": row["published_on"], "ods_code": row["ods_code"],
+                    "created_at": stamp, "updated_at": stamp,
+                    "verification": "register_verified", "notes": note})
         for (status, published, ods_code), cert_ids in updates.items():
             for start in range(0, len(cert_ids), BATCH):
                 await Certification.update({
@@ -142,8 +143,7 @@ async def import_dspt(text: str, *, progress=None) -> ImportReport:
                     Certification.ods_code: ods_code, Certification.updated_at: stamp,
                     Certification.notes: note}).where(
                     Certification.id.is_in(cert_ids[start:start + BATCH]))
-        for start in range(0, len(inserts), BATCH):
-            await Certification.insert(*inserts[start:start + BATCH])
+        await insert_many(Certification, inserts)
         report.matched_suppliers = len(matched)
         report.unmatched = len(rows) - len(matched)
         for s in matched:  # their DSPT certification moved: rescored before this commits

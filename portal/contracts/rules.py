@@ -49,7 +49,9 @@ class ClauseFacts:
             if source is None:
                 continue
             for name in names:
-                value = source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
+                # a plain dict first: the ABC check costs more than the lookup, per contract
+                value = source.get(name) if type(source) is dict or isinstance(source, Mapping) \
+                    else getattr(source, name, None)
                 if value is not None:
                     values[name] = value
         return cls(**values)
@@ -221,6 +223,7 @@ def requirements(facts: ClauseFacts) -> dict[str, Requirement]:
     return {r.key: r for r in _decide(facts)}
 
 
+@lru_cache(maxsize=256)
 def required_clauses(facts: ClauseFacts) -> tuple[str, ...]:
     """The clause keys a contract must carry, in library order; the rest are recommended."""
     return tuple(r.key for r in _decide(facts) if r.required)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from piccolo.columns import Column
+from piccolo.columns.defaults.base import Default
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 from portal.core import changes
 from portal.core.sqlite import PooledSQLiteEngine
@@ -99,3 +102,46 @@ def _json_as_text() -> None:
 
 
 _json_as_text()
+
+
+async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,
+                      conflict: Column | None = None, update: Sequence[Column] = ()) -> int:
+    """Insert plain rows in multi-row statements (`ON CONFLICT (conflict) DO UPDATE SET
+    update`), a column a row leaves out taking the table's own default as Piccolo would.
+
+    Piccolo's insert builds a Table object and a query string per row: about 0.4 ms a row
+    of CPU, most of a 2,000-row DSPT import's writes (profiled). Here a batch is one
+    statement, under both engines' limit on bound values."""
+    if not rows:
+        return 0
+    columns = list(table._meta.non_default_columns)  # every column but the primary key
+    known = {c._meta.name for c in columns}
+    unknown = {name for row in rows for name in row} - known
+    if unknown:
+        raise ValueError(f"{table._meta.tablename} has no column {', '.join(sorted(unknown))}")
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    tail = ""
+    if conflict is not None:
+        sets = ", ".join(f'"{c._meta.db_column_name}" = EXCLUDED."{c._meta.db_column_name}"'
+                         for c in update)
+        tail = f' ON CONFLICT ("{conflict._meta.db_column_name}") ' + (
+            f"DO UPDATE SET {sets}" if sets else "DO NOTHING")
+    per_row = "(" + ", ".join("{}" for _ in columns) + ")"
+    batch = max(1, min(1000, 30000 // len(columns)))
+    defaults = {c._meta.name: _default(c) for c in columns}  # once: "now" is the same for all
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
+        values = []
+        for row in chunk:
+            values.extend(row.get(name, defaults[name]) for name in defaults)
+        await table.raw(f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES '  # noqa: S608
+                        + ", ".join(per_row for _ in chunk) + tail, *values)
+    return len(rows)
+
+
+def _default(column: Column) -> Any:
+    """A column's default value for a new row, as Table() would fill it in."""
+    value = column.get_default_value()
+    if isinstance(value, Default):
+        return value.python()
+    return value() if callable(value) else value

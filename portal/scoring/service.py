@@ -12,6 +12,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
+import msgspec
+from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from models.tables import (
@@ -32,7 +34,7 @@ from models.tables import (
 from portal.assessments import campaigns
 from portal.contracts.rules import required_for
 from portal.core import changes
-from portal.core.db import write_transaction
+from portal.core.db import insert_many, write_transaction
 from portal.core.errors import NotFound
 from portal.core.security import now
 from portal.scoring.answers import read
@@ -136,9 +138,18 @@ async def assessment_share(assessment_id: int, definition_id: int) -> float | No
     return (await assessment_reading(assessment_id, definition_id)).share
 
 
+def id_in(column, chunk: list[int]) -> WhereRaw:
+    """`column IN (ids)` with the ids written as integers: Piccolo's is_in converts and binds
+    each value, which cost ~10 us an id a query (a tenth of a supplier's rescoring, profiled
+    on a 2,000-supplier import). int() makes the text safe."""
+    table = column._meta.table._meta.tablename
+    return WhereRaw(f'"{table}"."{column._meta.db_column_name}" IN ('
+                    + ",".join(str(int(i)) for i in chunk) + ")")
+
+
 async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
     def where(column, chunk):
-        return column.is_in(chunk) if chunk is not None else None
+        return id_in(column, chunk) if chunk is not None else None
 
     async def q_suppliers(chunk):
         query = Supplier.select(Supplier.id, Supplier.name, Supplier.legal_name,
@@ -197,18 +208,18 @@ async def load_facts(ids: list[int] | None = None) -> list[SupplierFacts]:
 
     async def q_products(chunk):
         query = ProductService.select(ProductService.contract, Count()).group_by(ProductService.contract)
-        return await (query.where(ProductService.contract.is_in(chunk)) if chunk is not None else query)
+        return await (query.where(id_in(ProductService.contract, chunk)) if chunk is not None else query)
 
     async def q_clauses(chunk):
         query = ContractClause.select(ContractClause.contract, ContractClause.key,
                                       ContractClause.status, ContractClause.hours)
-        return await (query.where(ContractClause.contract.is_in(chunk)) if chunk is not None else query)
+        return await (query.where(id_in(ContractClause.contract, chunk)) if chunk is not None else query)
 
     async def q_documents(chunk):
         query = ContractDocument.select(ContractDocument.contract,
                                         ContractDocument.breach_notification_hours).order_by(
             ContractDocument.id)
-        return await (query.where(ContractDocument.contract.is_in(chunk)) if chunk is not None else query)
+        return await (query.where(id_in(ContractDocument.contract, chunk)) if chunk is not None else query)
 
     scope = None if ids is None else contract_ids
     products = {r["contract"]: r["count"] for r in await _select(q_products, scope)}
@@ -327,11 +338,16 @@ def _cleared(value) -> tuple[str, ...]:
     return tuple(i["flag"] if isinstance(i, dict) else str(i) for i in items or [])
 
 
+# msgspec (already Litestar's encoder) writes this compact JSON about 6 times faster than the
+# standard library, which was a fifth of a recompute's CPU (profiled: 57 of ~410 us a supplier).
+_ENCODER = msgspec.json.Encoder(enc_hook=str)
+
+
 def breakdown_json(result: Score) -> str:
     """The stored form of a score's breakdown (also what a pack as at a date shows)."""
-    return json.dumps({"criteria": result.breakdown(), "gates": result.gates,
-                       "caps": [c.as_dict() for c in result.caps],
-                       "tier_reasons": result.tier_reasons}, separators=(",", ":"), default=str)
+    return _ENCODER.encode({"criteria": result.breakdown(), "gates": result.gates,
+                            "caps": [c.as_dict() for c in result.caps],
+                            "tier_reasons": result.tier_reasons}).decode()
 
 
 async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = False) -> int:
@@ -349,17 +365,16 @@ async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = Fal
             if chunk:
                 known.update({r["supplier"]: r["fingerprint"] for r in await SupplierScore.select(
                     SupplierScore.supplier, SupplierScore.fingerprint).where(
-                    SupplierScore.supplier.is_in(chunk))})
+                    id_in(SupplierScore.supplier, chunk))})
         prepared = [p for p in prepared if known.get(p[0]) != p[3]]
-    rows = [SupplierScore(supplier=supplier_id, score=result.score, rating=result.rating,
-                          tier=result.tier, computed_at=stamp, breakdown=breakdown,
-                          fingerprint=fingerprint)
+    rows = [{"supplier": supplier_id, "score": result.score, "rating": result.rating,
+             "tier": result.tier, "computed_at": stamp, "breakdown": breakdown,
+             "fingerprint": fingerprint}
             for supplier_id, result, breakdown, fingerprint in prepared]
-    for start in range(0, len(rows), CHUNK):
-        await SupplierScore.insert(*rows[start:start + CHUNK]).on_conflict(
-            target=SupplierScore.supplier, action="DO UPDATE",
-            values=[SupplierScore.score, SupplierScore.rating, SupplierScore.tier,
-                    SupplierScore.breakdown, SupplierScore.fingerprint, SupplierScore.computed_at])
+    await insert_many(SupplierScore, rows, conflict=SupplierScore.supplier,
+                      update=[SupplierScore.score, SupplierScore.rating, SupplierScore.tier,
+                              SupplierScore.breakdown, SupplierScore.fingerprint,
+                              SupplierScore.computed_at])
     return len(rows)
 
 
