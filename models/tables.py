@@ -515,6 +515,9 @@ class SupplierScore(Table):
     breakdown = JSON(default="[]")
     fingerprint = Varchar(length=40, default="", help_text="SHA-1 of the breakdown, to skip unchanged writes")
     computed_at = Timestamptz(default=TimestamptzNow())
+    # the 'contracted' criterion is not met (from the breakdown, kept so the dashboard counts
+    # clause gaps without reading every breakdown); NULL: not rescored since the column came
+    contract_gap = Boolean(null=True, default=None)
 
 
 class AuditEvent(Table):

@@ -21,7 +21,7 @@ from portal.certifications.schemas import (
 )
 from portal.core import records
 from portal.core.dates import add_months
-from portal.core.db import write_transaction
+from portal.core.db import id_in, write_transaction
 from portal.core.errors import InvalidInput
 from portal.core.security import now
 from portal.suppliers.service import get_active_supplier, get_supplier
@@ -35,12 +35,12 @@ async def with_validity(rows: list[dict[str, Any]], *, today: dt.date | None = N
     names = {}
     if supplier_ids:
         names = {s["id"]: s["legal_name"] or s["name"] for s in await Supplier.select(
-            Supplier.id, Supplier.name, Supplier.legal_name).where(Supplier.id.is_in(supplier_ids))}
+            Supplier.id, Supplier.name, Supplier.legal_name).where(id_in(Supplier.id, supplier_ids))}
     basic_ce: dict[int, tuple] = {}
     plus_suppliers = list({r["supplier"] for r in rows if r["scheme"] == "cyber_essentials_plus"})
     if plus_suppliers:  # a CE+ is checked against the basic CE before its audit
         for c in await Certification.select(Certification.supplier, Certification.issued_on).where(
-                Certification.supplier.is_in(plus_suppliers)
+                id_in(Certification.supplier, plus_suppliers)
                 & (Certification.scheme == "cyber_essentials")
                 & Certification.archived_at.is_null() & Certification.issued_on.is_not_null()):
             basic_ce[c["supplier"]] = basic_ce.get(c["supplier"], ()) + (c["issued_on"],)
@@ -62,6 +62,8 @@ async def with_validity(rows: list[dict[str, Any]], *, today: dt.date | None = N
 
 
 def _loads(value) -> list[dict]:
+    if not value or value == "[]":  # nearly every certificate: nothing cleared
+        return []
     items = json.loads(value) if isinstance(value, str) else value
     return [i for i in (items or []) if isinstance(i, dict)]
 
@@ -126,9 +128,20 @@ async def _may_expire_within(days: int, today: dt.date):
     return Certification.archived_at.is_null() & condition
 
 
-async def expiring(*, days: int, today: dt.date | None = None) -> list[dict[str, Any]]:
+# What the validity rules read: enough for a count and a line per certificate.
+VALIDITY_COLUMNS = (Certification.id, Certification.supplier, Certification.scheme,
+                    Certification.scheme_name, Certification.status, Certification.issued_on,
+                    Certification.expires_on, Certification.edition, Certification.legal_entity,
+                    Certification.scope, Certification.accreditation_body,
+                    Certification.audited_on, Certification.flags_cleared)
+
+
+async def expiring(*, days: int, today: dt.date | None = None, brief: bool = False
+                   ) -> list[dict[str, Any]]:
+    """Current certificates whose effective expiry falls in the next `days` days, soonest
+    first; `brief` reads only what the validity rules need (the dashboard's count)."""
     today = today or dt.date.today()
-    rows = await with_validity(await Certification.select().where(
+    rows = await with_validity(await Certification.select(*(VALIDITY_COLUMNS if brief else ())).where(
         await _may_expire_within(days, today)), today=today)
     soon = {e.id: e for e in expiring_within(
         [(r["id"], r["expires_on"]) for r in rows if r["current"]], today=today, days=days)}

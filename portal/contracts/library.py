@@ -87,6 +87,7 @@ def library() -> dict[str, Clause]:
     return {c.key: c for c in clauses}
 
 
+@lru_cache(maxsize=512)  # the library is fixed per process; asked per clause per contract
 def clause_title(key: str) -> str:
     """The clause's title as a person reads it ("Audit and information"). Never raises and
     never shows a raw key: a key the library doesn't know reads as its last part in words."""
@@ -94,12 +95,14 @@ def clause_title(key: str) -> str:
     return clause.title if clause else key.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
+@lru_cache(maxsize=512)
 def legal_reference(key: str) -> str:
     """The short legal reference ("UK GDPR Article 28(3)(h)"); empty for an unknown key."""
     clause = library().get(key)
     return clause.legal_reference if clause else ""
 
 
+@lru_cache(maxsize=512)
 def clause_label(key: str) -> str:
     """Title with its reference, for action plans: "Audit and information (UK GDPR Article 28(3)(h))"."""
     reference = legal_reference(key)

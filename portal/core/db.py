@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from piccolo.columns import Column
+from piccolo.columns.combination import WhereRaw
 from piccolo.columns.defaults.base import Default
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -102,6 +103,17 @@ def _json_as_text() -> None:
 
 
 _json_as_text()
+
+
+def id_in(column: Column, chunk: Sequence[int]) -> WhereRaw:
+    """`column IN (ids)` with the ids written as integers: Piccolo's is_in converts and binds
+    each value, which cost ~10 us an id a query (a tenth of a supplier's rescoring, profiled
+    on a 2,000-supplier import). int() makes the text safe."""
+    if not chunk:
+        return WhereRaw("1 = 0")  # "IN ()" is not SQL on PostgreSQL
+    table = column._meta.table._meta.tablename
+    return WhereRaw(f'"{table}"."{column._meta.db_column_name}" IN ('
+                    + ",".join(str(int(i)) for i in chunk) + ")")
 
 
 async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,

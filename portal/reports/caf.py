@@ -144,14 +144,16 @@ def _subcontractors_unseen(scope):
 
 def _contracts_lacking(scope, titles):
     bad = []
+    named: dict[tuple, str] = {}  # a portfolio repeats the same few gap lists: name each once
     for v in scope:
         if not v.current:
             bad.append((v.name, "no current contract"))
         for c in v.current:
-            gaps = v.clause_gaps.get(c["id"]) or []
+            gaps = tuple(v.clause_gaps.get(c["id"]) or ())
             if gaps:
-                bad.append((v.name, f"contract '{c['title']}' lacks: "
-                                    + "; ".join(titles(k) for k in gaps)))
+                if gaps not in named:
+                    named[gaps] = "; ".join(titles(k) for k in gaps)
+                bad.append((v.name, f"contract '{c['title']}' lacks: {named[gaps]}"))
     return bad, []
 
 

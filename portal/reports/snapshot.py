@@ -70,6 +70,13 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in BOOKKEEPING}
 
 
+def _records(table: type[Table]):
+    """A select of the record's own columns (not the bookkeeping ones): the same rows as
+    `_plain` makes, without reading and then dropping two columns of every row (profiled:
+    about a tenth of a 10,000-supplier pack)."""
+    return table.select(*(c for c in table._meta.columns if c._meta.name not in BOOKKEEPING))
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -79,21 +86,21 @@ def _json(value: Any) -> Any:
 
 async def _today() -> dict[str, Any]:
     """Every record the reports summarise, loaded in a fixed number of queries."""
-    suppliers = await Supplier.select().where(Supplier.archived_at.is_null()).order_by(Supplier.name)
-    contacts = await SupplierContact.select().where(SupplierContact.archived_at.is_null()) \
+    suppliers = await _records(Supplier).where(Supplier.archived_at.is_null()).order_by(Supplier.name)
+    contacts = await _records(SupplierContact).where(SupplierContact.archived_at.is_null()) \
         .order_by(SupplierContact.id)
-    contracts = await Contract.select().where(Contract.archived_at.is_null()).order_by(Contract.id)
+    contracts = await _records(Contract).where(Contract.archived_at.is_null()).order_by(Contract.id)
     products = await ProductService.select(ProductService.supplier, ProductService.contract,
                                            ProductService.name).order_by(ProductService.id)
     clauses = await ContractClause.select(ContractClause.contract, ContractClause.key,
                                           ContractClause.status).order_by(ContractClause.id)
-    certifications = await Certification.select().where(Certification.archived_at.is_null()) \
+    certifications = await _records(Certification).where(Certification.archived_at.is_null()) \
         .order_by(Certification.id)
     assessments = await Assessment.select(
         *(Assessment._meta.get_column_by_name(c) for c in ASSESSMENT_COLUMNS),
         Assessment.definition.title.as_alias("questionnaire")).order_by(Assessment.id)
-    risks = await Risk.select().order_by(Risk.id)
-    subprocessors = await SubProcessor.select().where(SubProcessor.archived_at.is_null()) \
+    risks = await _records(Risk).order_by(Risk.id)
+    subprocessors = await _records(SubProcessor).where(SubProcessor.archived_at.is_null()) \
         .order_by(SubProcessor.id)
     scores = await SupplierScore.select(
         *(SupplierScore._meta.get_column_by_name(c) for c in SCORE_COLUMNS)).order_by(
@@ -101,11 +108,10 @@ async def _today() -> dict[str, Any]:
     organisation = await Organisation.select().order_by(Organisation.id).first()
     listed = {s["id"] for s in suppliers}
     scores = [r for r in scores if r["supplier"] in listed]
-    return {"suppliers": [_plain(r) for r in suppliers], "contacts": [_plain(r) for r in contacts],
-            "contracts": [_plain(r) for r in contracts], "products": products, "clauses": clauses,
-            "certifications": [_plain(r) for r in certifications], "assessments": assessments,
-            "risks": [_plain(r) for r in risks],
-            "subprocessors": [_plain(r) for r in subprocessors], "scores": scores,
+    return {"suppliers": suppliers, "contacts": contacts,
+            "contracts": contracts, "products": products, "clauses": clauses,
+            "certifications": certifications, "assessments": assessments,
+            "risks": risks, "subprocessors": subprocessors, "scores": scores,
             "organisation": _plain(organisation) if organisation else None,
             "as_at": None, "unaudited": {}}
 

@@ -22,6 +22,7 @@ import yaml
 
 from portal.assessments.campaign_rules import questionnaires_needed
 from portal.certifications.rules import VERIFICATION_LEVELS, validity
+from portal.contracts.library import clause_title
 from portal.core.dates import add_months
 from questionnaires import states
 from questionnaires.states import State
@@ -332,7 +333,7 @@ def _contracted(contracts: list[ContractFacts], policy: dict, weight: int
             possible += 1
             if status == "not_applicable":
                 if key.startswith("art28.") and processor:
-                    gaps.append(f"{key} (marked not applicable, but it is required of a processor)")
+                    gaps.append(f"{clause_title(key)} (marked not applicable, but it is required of a processor)")
                     art28_gaps.append(key)
                     continue
                 earned += 1
@@ -341,7 +342,7 @@ def _contracted(contracts: list[ContractFacts], policy: dict, weight: int
                 credit, short, gap = breach_credit(contract.breach_hours, status, policy)
                 earned += credit
                 if gap:
-                    gaps.append(short or key)
+                    gaps.append(short or clause_title(key))
                 elif short:
                     partial.append(short)
                 continue
@@ -349,11 +350,11 @@ def _contracted(contracts: list[ContractFacts], policy: dict, weight: int
                 earned += 1
             elif status == "partial":
                 earned += partial_credit
-                partial.append(key)
+                partial.append(clause_title(key))
                 if key.startswith("art28.") and processor:
                     art28_gaps.append(key)
             else:
-                gaps.append(key)
+                gaps.append(clause_title(key))
                 if key.startswith("art28.") and processor:
                     art28_gaps.append(key)
         if gaps:
@@ -629,7 +630,8 @@ def _caps(facts: SupplierFacts, the_tier: str, today: dt.date, policy: dict, *,
     if gates.get("processor_missing_art28") and art28_gaps:
         caps.append(_cap("processor_missing_art28", "gate",
                          "A contract under which it processes personal data lacks Article 28 "
-                         "terms (" + ", ".join(sorted(set(art28_gaps))) + ").", facts, today))
+                         "terms (" + ", ".join(clause_title(k) for k in sorted(set(art28_gaps)))
+                         + ").", facts, today))
     if gates.get("critical_without_dspt") and the_tier == "critical" and not dspt_ok:
         caps.append(_cap("critical_without_dspt", "gate",
                          "A critical supplier needs a current DSPT at Standards Met or Exceeded.",

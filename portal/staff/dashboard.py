@@ -13,9 +13,11 @@ from typing import Any
 
 from models.tables import Assessment, AuditEvent, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
+from portal.core.db import id_in
 from portal.core.organisation import get_organisation
 from portal.notices import service as notices
 from portal.reports import evidence, frameworks
+from portal.scoring.rules import LABELS as SCHEME_LABELS
 from questionnaires import states
 
 OPEN = sorted(states.OPEN_FOR_ANSWERS)
@@ -34,17 +36,29 @@ async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
     """The dashboard: portfolio counts, what expires soon, the questionnaire queues and
     standard 10 readiness, each from its own function."""
     today = today or dt.date.today()
-    return {**await portfolio_counts(), **await expiring_soon(today),
-            **await questionnaire_queues(today), **await standard10_readiness(today), "today": today}
+    version = await data_version()
+    counts = await portfolio_counts()
+    return {**counts, **await expiring_soon(today, version=version),
+            **await questionnaire_queues(today),
+            **await standard10_readiness(today, version=version, gaps=counts["gap_tally"]),
+            "today": today}
 
 
 async def portfolio_counts() -> dict[str, Any]:
     """Suppliers by rating and tier in one aggregate query over the stored scores (the
     portfolio is never loaded into Python for this)."""
     rows = await Supplier.raw(
-        "SELECT sc.rating AS rating, sc.tier AS tier, COUNT(*) AS n FROM supplier s "
+        "SELECT sc.rating AS rating, sc.tier AS tier, COUNT(*) AS n, "
+        "SUM(CASE WHEN sc.contract_gap THEN 1 ELSE 0 END) AS gaps, "
+        "SUM(CASE WHEN sc.supplier IS NOT NULL AND sc.contract_gap IS NULL THEN 1 ELSE 0 END) "
+        "AS unflagged FROM supplier s "
         "LEFT JOIN supplier_score sc ON sc.supplier = s.id WHERE s.archived_at IS NULL "
         "GROUP BY sc.rating, sc.tier")
+    gaps = Counter()
+    for row in rows:
+        if row["tier"] in GAP_TIERS:  # clause gaps are counted where the tier asks for clauses
+            gaps["gaps"] += row["gaps"] or 0
+            gaps["unflagged"] += row["unflagged"] or 0
     ratings: Counter = Counter()
     tiers: Counter = Counter()
     for row in rows:
@@ -54,6 +68,7 @@ async def portfolio_counts() -> dict[str, Any]:
     ratings, tiers = dict(ratings), dict(tiers)
     return {
         "total": sum(row["n"] for row in rows), "ratings": ratings, "tiers": tiers,
+        "gap_tally": dict(gaps),
         "rating_chart": bar_chart([("Green", ratings.get("green", 0), "#007f3b"),
                                    ("Amber", ratings.get("amber", 0), "#ffb81c"),
                                    ("Red", ratings.get("red", 0), "#d5281b")],
@@ -65,26 +80,43 @@ async def portfolio_counts() -> dict[str, Any]:
     }
 
 
-async def expiring_soon(today: dt.date) -> dict[str, Any]:
-    """Certificates and contracts ending in the next 30, 60 and 90 days."""
-    certs = await expiring(days=90, today=today)
+async def expiring_soon(today: dt.date, *, version: tuple | None = None) -> dict[str, Any]:
+    """How many certificates and contracts end in the next 30, 60 and 90 days, and the soonest
+    of each (the supplier list, filtered by date, has the rest). Certificates are judged by
+    the validity rules (their effective expiry) on the rows that can expire in the window only;
+    contracts are counted by the database. Kept per data version, like the readiness."""
+    key = (version or await data_version(), today, "expiring")
+    return await _cached(key, lambda: _expiring_soon(today))
+
+
+async def _expiring_soon(today: dt.date) -> dict[str, Any]:
+    certs = await expiring(days=90, today=today, brief=True)
+    shown = certs[:EXPIRING_SHOWN]
     names = {}
-    supplier_ids = {c["supplier"] for c in certs}
+    if shown:
+        names = {s["id"]: s["name"] for s in await Supplier.select(Supplier.id, Supplier.name)
+                 .where(id_in(Supplier.id, list({c["supplier"] for c in shown})))}
+    for cert in shown:
+        cert["supplier_name"] = names.get(cert["supplier"], "")
+        cert["scheme_label"] = SCHEME_LABELS.get(cert["scheme"], cert.get("scheme_name") or "Certificate")
+    ending = Contract.archived_at.is_null() & (Contract.end_date >= today) \
+        & (Contract.end_date <= today + dt.timedelta(days=90))
     contracts = await Contract.select(
         Contract.id, Contract.title, Contract.end_date, Contract.supplier,
-        Contract.supplier.name.as_alias("supplier_name")).where(
-        Contract.archived_at.is_null() & (Contract.end_date >= today)
-        & (Contract.end_date <= today + dt.timedelta(days=90))).order_by(Contract.end_date)
-    if supplier_ids:
-        names = {s["id"]: s["name"] for s in await Supplier.select(Supplier.id, Supplier.name)
-                 .where(Supplier.id.is_in(list(supplier_ids)))}
-    for cert in certs:
-        cert["supplier_name"] = names.get(cert["supplier"], "")
-
-    def window(rows, key):
-        return {days: [r for r in rows if (r[key] - today).days <= days] for days in (30, 60, 90)}
-
-    return {"certs": window(certs, "expires_on"), "contracts": window(contracts, "end_date")}
+        Contract.supplier.name.as_alias("supplier_name")).where(ending).order_by(
+        Contract.end_date).order_by(Contract.id).limit(EXPIRING_SHOWN)
+    windows = (30, 60, 90)
+    counted = (await Contract.raw(
+        "SELECT " + ", ".join(f"SUM(CASE WHEN end_date <= {{}} THEN 1 ELSE 0 END) AS d{days}"
+                              for days in windows)
+        + " FROM contract WHERE archived_at IS NULL AND end_date >= {}",
+        *[today + dt.timedelta(days=days) for days in windows], today))[0]
+    contract_counts = {days: counted[f"d{days}"] or 0 for days in windows}
+    cert_counts = {days: sum(1 for c in certs if (c["expires_on"] - today).days <= days)
+                   for days in (30, 60, 90)}
+    return {"cert_counts": cert_counts, "contract_counts": contract_counts,
+            "certs_soonest": shown, "contracts_soonest": contracts,
+            "expiring_until": today + dt.timedelta(days=90)}
 
 
 async def questionnaire_queues(today: dt.date) -> dict[str, Any]:
@@ -102,35 +134,63 @@ async def questionnaire_queues(today: dt.date) -> dict[str, Any]:
     return {"overdue": overdue, "awaiting": awaiting}
 
 
-async def standard10_readiness(today: dt.date) -> dict[str, Any]:
+CLAUSE_GAPS_SHOWN = 15
+GAP_TIERS = ("critical", "elevated")
+EXPIRING_SHOWN = 10
+
+
+def _contracted_unmet(breakdown) -> dict | None:
+    """A stored breakdown's 'contracted' criterion when it is not met."""
+    parsed = json.loads(breakdown) if isinstance(breakdown, str) else breakdown
+    for criterion in (parsed or {}).get("criteria", []):
+        if criterion["key"] == "contracted" and not criterion["met"]:
+            return criterion
+    return None
+
+
+async def standard10_readiness(today: dt.date, *, version: tuple | None = None,
+                               gaps: dict[str, int] | None = None) -> dict[str, Any]:
     """DSPT readiness (the evidence pack's own evaluation, for the organisation's category and
     the live toolkit year, so that the dashboard and the pack can't disagree) and the clause
     gaps from the stored breakdowns of suppliers that handle personal data."""
-    scored = await SupplierScore.select(
-        SupplierScore.supplier, SupplierScore.breakdown, SupplierScore.rating,
-        SupplierScore.supplier.name.as_alias("supplier_name")).where(
-        SupplierScore.supplier.archived_at.is_null() & SupplierScore.tier.is_in(["critical", "elevated"]))
+    # Counted from the flag each rescoring keeps (one query), with the reasons read from the
+    # breakdowns of only the rows shown; a row not rescored since the flag came (NULL) is read
+    # from its breakdown until the next rescoring writes it.
+    in_scope = SupplierScore.supplier.archived_at.is_null() & SupplierScore.tier.is_in(
+        list(GAP_TIERS))
+    columns = (SupplierScore.supplier, SupplierScore.breakdown, SupplierScore.contract_gap,
+               SupplierScore.supplier.name.as_alias("supplier_name"))
+    counted = gaps if gaps is not None else (await portfolio_counts())["gap_tally"]
+    gap_count = counted.get("gaps", 0)
+    shown = await SupplierScore.select(*columns).where(
+        in_scope & (SupplierScore.contract_gap == True)).order_by(  # noqa: E712
+        SupplierScore.supplier.name).limit(CLAUSE_GAPS_SHOWN)
+    unflagged = await SupplierScore.select(*columns).where(
+        in_scope & SupplierScore.contract_gap.is_null()) if counted.get("unflagged") else []
     clause_gaps = []
-    for row in scored:
-        breakdown = json.loads(row["breakdown"]) if isinstance(row["breakdown"], str) else row["breakdown"]
-        for criterion in breakdown.get("criteria", []):
-            if criterion["key"] == "contracted" and not criterion["met"]:
-                clause_gaps.append({"supplier_id": row["supplier"], "supplier_name": row["supplier_name"],
-                                    "reasons": [r for r in criterion["reasons"] if "missing" in r
-                                                or "partly" in r][:2] or criterion["reasons"][:1]})
+    for row in [*shown, *unflagged]:
+        criterion = _contracted_unmet(row["breakdown"])
+        if criterion is None:
+            continue
+        if row["contract_gap"] is None:
+            gap_count += 1
+        clause_gaps.append({"supplier_id": row["supplier"], "supplier_name": row["supplier_name"],
+                            "reasons": [r for r in criterion["reasons"] if "missing" in r
+                                        or "partly" in r][:2] or criterion["reasons"][:1]})
     year = frameworks.live_year()
-    evaluated = await cached_evaluation(year=year, today=today)
+    evaluated = await cached_evaluation(year=year, today=today, version=version)
     readiness = [{"ref": line.ref, "text": line.text, "answer": line.answer, "figure": line.figure,
                   "ok": line.ok, "mandatory": line.mandatory, "why": line.why}
                  for line in evaluated.lines]
-    return {"clause_gaps": clause_gaps[:15], "clause_gap_count": len(clause_gaps),
+    clause_gaps.sort(key=lambda g: g["supplier_name"])
+    return {"clause_gaps": clause_gaps[:CLAUSE_GAPS_SHOWN], "clause_gap_count": gap_count,
             "readiness": readiness, "ready_items": sum(1 for r in readiness if r["ok"]),
             "readiness_year": year, "readiness_headline": evaluated.headline,
             "readiness_framework": evaluated.view.label, "readiness_caf": evaluated.caf is not None,
             "notices": await notices.list_notices(open_only=True)}
 
 
-# The readiness evaluation, cached per process and per data version. Every change to the data
+# The readiness evaluation and what expires soon, cached per process and per data version. Every change to the data
 # writes an audit event in its own transaction, so the newest event (its id and time: ids can
 # come back after a rolled-back transaction on SQLite) names the version of the data; the day,
 # the toolkit year and the organisation's category complete the key. A short lifetime bounds
@@ -147,15 +207,21 @@ async def data_version() -> tuple:
     return (row["id"], str(row["occurred_at"])) if row else (0, "")
 
 
-async def cached_evaluation(*, year: str, today: dt.date):
+async def cached_evaluation(*, year: str, today: dt.date, version: tuple | None = None):
     """The evidence pack's evaluation for the dashboard, computed once per data version."""
     organisation = await get_organisation()
-    key = (await data_version(), today, year, evidence.category_of(organisation))
+    key = (version or await data_version(), today, year, evidence.category_of(organisation))
+    return await _cached(key, lambda: evidence.evaluate(toolkit=year, today=today,
+                                                        organisation=organisation))
+
+
+async def _cached(key: tuple, compute):
+    """What `compute()` gives, kept under `key` (which starts with the data version)."""
     hit = _EVALUATIONS.get(key)
     if hit is not None and time.monotonic() - hit[0] < _LIFETIME_S:
         return hit[1]
-    evaluated = await evidence.evaluate(toolkit=year, today=today, organisation=organisation)
+    value = await compute()
     if len(_EVALUATIONS) >= _KEEP:
         _EVALUATIONS.clear()
-    _EVALUATIONS[key] = (time.monotonic(), evaluated)
-    return evaluated
+    _EVALUATIONS[key] = (time.monotonic(), value)
+    return value

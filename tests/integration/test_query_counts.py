@@ -19,9 +19,11 @@ BASELINE = {
     # reused assessments, sub-processor notices and the notice link (one query each)
     # counts by rating and tier in one aggregate, open sub-processor notices, the organisation's
     # name; the DSPT readiness is cached per data version (the newest audit event, one indexed
-    # read): a repeat view costs 14; after a write, + the pack's portfolio load (11) and the
-    # attestations (26, see the test below)
-    "dashboard": 14,
+    # read, once a view), and so is what expires soon: a repeat view costs 11; after a write, +
+    # the pack's portfolio load and the attestations (see the test below), + the expiring
+    # certificates, one aggregate for the contracts' three windows and the soonest ten.
+    # Clause gaps: the flag each rescoring keeps, summed by the same aggregate, and the first 15
+    "dashboard": 11,
     "campaign page": 7,  # sign-in checks, the organisation's name, the campaign, its members (one join), chased
     "campaign list": 7,  # sign-in checks, the organisation's name, a page of campaigns, their members, the count
     "work queue": 8,  # sign-in checks, the organisation's name, mine, unassigned, replies, names
