@@ -105,13 +105,9 @@ async def _expiring_soon(today: dt.date) -> dict[str, Any]:
         Contract.id, Contract.title, Contract.end_date, Contract.supplier,
         Contract.supplier.name.as_alias("supplier_name")).where(ending).order_by(
         Contract.end_date).order_by(Contract.id).limit(EXPIRING_SHOWN)
-    windows = (30, 60, 90)
-    counted = (await Contract.raw(
-        "SELECT " + ", ".join(f"SUM(CASE WHEN end_date <= {{}} THEN 1 ELSE 0 END) AS d{days}"
-                              for days in windows)
-        + " FROM contract WHERE archived_at IS NULL AND end_date >= {}",
-        *[today + dt.timedelta(days=days) for days in windows], today))[0]
-    contract_counts = {days: counted[f"d{days}"] or 0 for days in windows}
+    counted = (await Contract.raw(_CONTRACT_WINDOWS_SQL, *[
+        today + dt.timedelta(days=days) for days in WINDOWS], today))[0]
+    contract_counts = {days: counted[f"d{days}"] or 0 for days in WINDOWS}
     cert_counts = {days: sum(1 for c in certs if (c["expires_on"] - today).days <= days)
                    for days in (30, 60, 90)}
     return {"cert_counts": cert_counts, "contract_counts": contract_counts,
@@ -134,6 +130,11 @@ async def questionnaire_queues(today: dt.date) -> dict[str, Any]:
     return {"overdue": overdue, "awaiting": awaiting}
 
 
+WINDOWS = (30, 60, 90)
+# contracts ending within each window, in one pass (the dates are bound values)
+_WINDOW_SUMS = ", ".join(f"SUM(CASE WHEN end_date <= {{}} THEN 1 ELSE 0 END) AS d{days}"
+                         for days in WINDOWS)
+_CONTRACT_WINDOWS_SQL = f"SELECT {_WINDOW_SUMS} FROM contract WHERE archived_at IS NULL AND end_date >= {{}}"  # noqa: S608, E501
 CLAUSE_GAPS_SHOWN = 15
 GAP_TIERS = ("critical", "elevated")
 EXPIRING_SHOWN = 10
