@@ -18,7 +18,8 @@ from portal.contracts.library import library
 from portal.contracts.rules import ClauseFacts, agreement
 from portal.contracts.service import checklist
 from portal.core.errors import InvalidInput, Unprocessable
-from portal.schedules.document import PARTICULARS, WORDINGS, Draft, Gap, filename, render
+from portal.schedules.document import (PARTICULARS, WORDINGS, Draft, Gap, filename,
+                                      particulars_problem, render)
 from portal.scoring.answers import backing
 from portal.scoring.rules import LABELS as SCHEME_LABELS
 from portal.suppliers.schemas import TRANSFER_MECHANISM_LABELS
@@ -53,12 +54,9 @@ async def build(contract_id: int, *, wording: str = "portal",
             f"shared with the supplier (data role: {role}; personal data: "
             f"{'yes' if contract['personal_data'] else 'no'}). If that is wrong, record the "
             "supplier's data role and personal data on the contract first.")
-    missing = [label for name, label in PARTICULARS if not (contract[name] or "").strip()]
-    if missing:
-        raise Unprocessable(
-            "The schedule's Annex 1 is written from the contract's processing particulars, and "
-            "these are empty: " + "; ".join(missing) + ". Record them on the contract "
-            "(Change contract details, Processing particulars) and try again.")
+    problem = particulars_problem(contract)
+    if problem:
+        raise Unprocessable(problem)
     organisation = await Organisation.select(Organisation.name).first()
     check = await checklist(contract_id)
     gaps = [Gap(c["key"], c["title"], c["legal_reference"], c["legal_basis"],
@@ -98,7 +96,7 @@ def _sub_processor(row: dict[str, Any]) -> tuple[str, ...]:
     since = row["since"].strftime("%-d %b %Y") if row["since"] else "Not recorded"
     safeguard = TRANSFER_WORDS.get(row["transfer_mechanism"], "Not known yet")
     if row["tra_reference"]:
-        safeguard += f" (TRA {row['tra_reference']})"
+        safeguard += f" (transfer risk assessment {row['tra_reference']})"
     return (row["name"], row["service"] or "Not recorded", row["data_processed"] or "Not recorded",
             row["location"] or "Not recorded", safeguard, since)
 

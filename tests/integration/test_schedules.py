@@ -138,6 +138,8 @@ async def test_national_wording_is_offered_and_stated(client, reviewer):
     ({"data_role": "none", "personal_data": False, "patient_data": False}, "no personal data"),
     ({"processing_subject_matter": "", "personal_data_types": "  "},
      "Subject matter of the processing; Types of Personal Data"),
+    ({"personal_data_types": "Personal data", "data_subject_categories": "TBC"},
+     'Types of Personal Data ("Personal data"); Categories of Data Subjects ("TBC")'),
 ])
 async def test_refused_in_words_when_it_cannot_be_written(client, reviewer, overrides, words):
     _, contract = await _records(**overrides)
@@ -173,6 +175,7 @@ async def test_the_contract_page_offers_the_schedule_or_says_what_to_record(clie
 
     _, ready = await _records()
     _, empty = await _records(processing_nature_purpose="")
+    _, vague = await _records(personal_data_types="Personal data")
     _, none = await _records(data_role="none", personal_data=False, patient_data=False)
     await sign_in(client, "auditor")
     page = (await client.get(f"/staff/contracts/{ready['id']}")).text
@@ -181,6 +184,10 @@ async def test_the_contract_page_offers_the_schedule_or_says_what_to_record(clie
     assert "Required because the supplier processes personal data on our behalf" in page
     page = (await client.get(f"/staff/contracts/{empty['id']}")).text
     assert "Record the processing particulars first" in page and "schedule.docx" not in page
+    page = (await client.get(f"/staff/contracts/{vague['id']}")).text
+    assert "Record the processing particulars first" in page and "schedule.docx" not in page
+    assert "Types of Personal Data (&#34;Personal data&#34;)" in page \
+        or 'Types of Personal Data ("Personal data")' in page
     page = (await client.get(f"/staff/contracts/{none['id']}")).text
     assert "Data protection schedule" not in page
 
