@@ -509,6 +509,7 @@ def render(d: Draft) -> bytes:
     blocks = outline(d)
     document = new_document(TITLES[d.kind] + f": {d.contract_title}")
     section = document.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4, not Word's US Letter
     section.left_margin = section.right_margin = Cm(2.2)
     header = section.header.paragraphs[0]
     header.text = f"{DRAFT_MARK} · {TITLES[d.kind]} · generated {d.generated:%-d %B %Y}"

@@ -18,8 +18,15 @@ from portal.contracts.library import library
 from portal.contracts.rules import ClauseFacts, agreement
 from portal.contracts.service import checklist
 from portal.core.errors import InvalidInput, Unprocessable
-from portal.schedules.document import (PARTICULARS, WORDINGS, Draft, Gap, filename,
-                                      particulars_problem, render)
+from portal.schedules.document import (
+    PARTICULARS,
+    WORDINGS,
+    Draft,
+    Gap,
+    filename,
+    particulars_problem,
+    render,
+)
 from portal.scoring.answers import backing
 from portal.scoring.rules import LABELS as SCHEME_LABELS
 from portal.suppliers.schemas import TRANSFER_MECHANISM_LABELS

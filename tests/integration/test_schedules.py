@@ -204,3 +204,39 @@ async def test_sub_processor_change_notice_may_be_not_applicable_but_required_te
     required = await client.put(f"{url}/art28.sub_processors", headers=reviewer,
                                 json={"status": "not_applicable"})
     assert required.status_code == 400 and "Article 28 requires" in required.text
+
+
+async def test_article_28_terms_do_not_apply_to_solicitors_on_the_page_the_api_and_the_report(
+        client, reviewer):
+    """A solicitors' firm that is an independent controller: Article 28 terms are neither
+    required nor 'recommended' on its contract page, in the checklist API or in the supplier
+    report, and nothing a person reads there carries a raw key or value."""
+    from tests.integration.journeys import sign_in
+
+    supplier, contract = await _records(supplier_type="non_it", data_role="controller",
+                                        title="Legal services")
+    checklist = (await client.get(f"/api/v1/contracts/{contract['id']}/clauses",
+                                  headers=reviewer)).json()
+    by_key = {c["key"]: c for c in checklist["clauses"]}
+    assert not by_key["art28.audit_information"]["applies"]
+    assert by_key["art28.audit_information"]["does_not_apply"].startswith("Article 28 terms")
+    assert by_key["breach.notification"]["applies"] and by_key["breach.notification"]["required"]
+
+    report = await client.get(f"/api/v1/suppliers/{supplier['id']}/report.docx", headers=reviewer)
+    assert report.status_code == 200
+    document = Document(io.BytesIO(report.content))
+    text = _text(document)
+    rows = {r.cells[0].text: (r.cells[1].text, r.cells[2].text) for t in document.tables
+            for r in t.rows if len(r.cells) == 4 and t.rows[0].cells[0].text == "Clause"}
+    assert rows["Audit and information"] == ("does not apply", "–")  # not "missing"
+    assert rows["Breach notification"] == ("yes", "missing")
+    assert "data role: independent controller" in text
+    assert "Does not apply: Article 28 terms are for a processor" in text
+    assert not re.search(r"\b(art28|nhs|breach|transfers|staff|continuity|exit)\.[a-z_]+|"
+                         r"\bndg10-|uk-gdpr-processor|not_applicable|data role controller", text)
+
+    await sign_in(client, "auditor")
+    page = (await client.get(f"/staff/contracts/{contract['id']}")).text
+    card = page[page.index('id="clause-art28.audit_information"'):]
+    card = card[:card.index("</div></div>")]
+    assert "does not apply" in card and "recommended" not in card and ">missing<" not in card

@@ -8,8 +8,15 @@ import re
 import pytest
 
 from portal.contracts.library import KEYS, library
-from portal.schedules.document import (PROPER_NAMES, TERMS, Draft, Gap, outline, particulars_problem,
-                                      placeholder)
+from portal.schedules.document import (
+    PROPER_NAMES,
+    TERMS,
+    Draft,
+    Gap,
+    outline,
+    particulars_problem,
+    placeholder,
+)
 
 GENERIC = {"UK", "GDPR", "Article", "Articles", "Chapter", "Annex", "Annexes", "Schedule", "Law",
            "NHS", "England", "United", "Kingdom", "Data", "Protection", "Act", "PPN", "Crown",
