@@ -219,7 +219,7 @@ async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> 
     table(document, ["Criterion", "Points", "Why", "To improve", "Evidences"], [
         (c["title"], f"{c['points']:g} / {c['max_points']}", " ".join(c["reasons"]),
          " ".join(c["fixes"]) or "–", ", ".join(c["evidences"])) for c in score["criteria"]],
-          widths=(2.5, 1.5, 4.6, 3.9, 2.7))
+          widths=(2.4, 1.8, 4.6, 3.8, 2.6))
     document.add_heading("Contacts", level=1)
     table(document, ["Name", "Email", "Role"], [(c["name"], c["email"], c["role"]) for c in contacts],
           widths=(4.2, 6.5, 4.5))

@@ -452,9 +452,16 @@ def _gap_terms(d: Draft, gaps: list[Gap], section, body: list[Block]) -> None:
         else:
             section(gap.title, _clause(gap.model_clause))
         status = "missing" if gap.status == "missing" else "present only in part"
-        found = "; ".join(x.rstrip(".") for x in (gap.location, gap.note) if x)
+        found = "; ".join(x.rstrip(".") for x in (gap.location, _about_contract(gap.note)) if x)
         body.append(Block("note", f"Why: {gap.legal_basis}. In the current Contract: "
                                   f"{status}" + (f" ({found})" if found else "") + "."))
+
+
+def _about_contract(note: str) -> str:
+    """A scan's note speaks of the uploaded contract as "this document" ("Refers to Annex 1,
+    which is not in this document"); here "this document" is the schedule, which has its own
+    Annex 1, so the note names the uploaded Contract instead."""
+    return re.sub(r"\bthis document\b", "the uploaded Contract", note)
 
 
 def _annexes(d: Draft, body: list[Block]) -> None:
@@ -531,7 +538,7 @@ def render(d: Draft) -> bytes:
         elif block.kind == "note":
             document.add_paragraph().add_run(block.text).italic = True
         elif block.kind == "table":
-            table(document, block.headers, block.rows, widths=block.widths)
+            table(document, block.headers, block.rows, widths=block.widths, keep_rows_whole=True)
             document.add_paragraph()
     return to_bytes(document)
 

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 
 from portal.assessments import service as assessments
 from portal.schedules.document import TERMS
@@ -151,17 +152,28 @@ async def test_refused_in_words_when_it_cannot_be_written(client, reviewer, over
 
 @pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
                     reason="LibreOffice and poppler are needed to convert the document")
+@pytest.mark.parametrize("role,annex", [
+    ("processor", "Annex 3: Sub-processors"),
+    ("controller", "Annex 3: Processors the Supplier uses"),
+    ("joint_controller", "Annex 3: Processors the Supplier uses")])
 async def test_the_schedule_converts_to_pdf_with_page_numbers_and_no_broken_words(
-        client, reviewer, tmp_path):
-    _, contract = await _records()
+        client, reviewer, tmp_path, role, annex):
+    _, contract = await _records(data_role=role)
     response = await _get(client, reviewer, contract["id"])
+    assert response.status_code == 200, response.text
+    document = Document(io.BytesIO(response.content))
+    section = document.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    for made in document.tables:  # a row never splits across pages
+        assert all(row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
+                   for row in made.rows)
     source = tmp_path / "schedule.docx"
     source.write_bytes(response.content)
     subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(source)], check=True, capture_output=True, timeout=180)
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "schedule.pdf"), "-"],
                           check=True, capture_output=True, text=True).stdout
-    assert "Page 1 of" in text and "Annex 3: Sub-processors" in text
+    assert "Page 1 of" in text and annex in text
     assert "Draft for legal review" in text
     # each of these words appears only inside a table cell: a column too narrow for it would
     # break it across lines ("Certifica" / "tion") and it would not be found whole

@@ -197,3 +197,15 @@ def test_particulars_problem_lists_empty_and_placeholder_particulars_in_words():
     assert 'Types of Personal Data ("Personal data")' in problem
     assert particulars_problem({**values, "processing_subject_matter": "Records",
                                 "personal_data_types": "Names"}) == ""
+
+
+def test_a_scan_note_about_the_uploaded_contract_does_not_read_as_this_schedule():
+    """The scanner says "Refers to Annex 1, which is not in this document"; in the schedule,
+    which has its own Annex 1, that must name the uploaded Contract."""
+    clauses = library()
+    gap = Gap("art28.subject_matter", clauses["art28.subject_matter"].title, "", "UK GDPR Article 28(3)",
+              clauses["art28.subject_matter"].model_clause, "missing", "clause 2.1",
+              "Refers to Annex 1, which is not in this document: upload the schedule too")
+    notes = [t for t in _texts(outline(draft("article_28", gaps=[gap]))) if t.startswith("Why:")]
+    assert notes and "not in this document" not in notes[0]
+    assert "Refers to Annex 1, which is not in the uploaded Contract" in notes[0]
