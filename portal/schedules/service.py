@@ -18,6 +18,7 @@ from portal.contracts.library import library
 from portal.contracts.rules import ClauseFacts, agreement
 from portal.contracts.service import checklist
 from portal.core.errors import InvalidInput, Unprocessable
+from portal.core.organisation import get_organisation
 from portal.schedules.document import (
     PARTICULARS,
     WORDINGS,
@@ -44,9 +45,12 @@ BACKED = {"checked": "reviewer checked", "evidenced": "evidence uploaded",
           "asserted": "supplier's word"}
 
 
-async def build(contract_id: int, *, wording: str = "portal",
+async def build(contract_id: int, *, wording: str | None = None,
                 today: dt.date | None = None) -> tuple[str, bytes]:
-    """(file name, .docx bytes) of the schedule for one contract."""
+    """(file name, .docx bytes) of the schedule for one contract; the base text is the one
+    asked for, else the one the organisation chose (its settings, schedule_wording)."""
+    if wording is None:
+        wording = (await get_organisation()).get("schedule_wording") or "portal"
     if wording not in WORDINGS:
         raise InvalidInput("Choose the base text: wording=portal (the portal's model clauses) "
                            "or wording=national (the Crown Commercial Service clauses).")

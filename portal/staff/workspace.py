@@ -34,6 +34,7 @@ from portal.core.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from portal.core.organisation import get_organisation
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
@@ -411,7 +412,8 @@ async def _contract_page(request: Request, contract_id: int, *, status_code: int
                   check=await contracts.checklist(contract_id),
                   notice=request.query_params.get("notice"), errors=errors or {},
                   typed=typed or {}, clause_statuses=CLAUSE_STATUSES,
-                  particulars_problem=particulars_problem(contract))
+                  particulars_problem=particulars_problem(contract),
+                  schedule_wording=(await get_organisation()).get("schedule_wording") or "portal")
 
 
 CLAUSE_STATUSES = (("present", "Present"), ("partial", "Partial"), ("missing", "Missing"),

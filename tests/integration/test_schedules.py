@@ -252,3 +252,37 @@ async def test_article_28_terms_do_not_apply_to_solicitors_on_the_page_the_api_a
     card = page[page.index('id="clause-art28.audit_information"'):]
     card = card[:card.index("</div></div>")]
     assert "does not apply" in card and "recommended" not in card and ">missing<" not in card
+
+
+async def test_the_organisation_chooses_the_national_wording_as_base_text(client, credentials):
+    """Chosen once in the organisation's settings (PATCH /api/v1/organisation, audited): the
+    schedule then starts from the Crown Commercial Service clauses unless a download asks for
+    the other; the contract page offers the chosen one first."""
+    from models.tables import AuditEvent, Organisation
+    from tests.integration.journeys import sign_in
+
+    await Organisation.insert(Organisation(name="Royal County Hospital NHS Trust"))
+    _, contract = await _records()
+    admin = await credentials.headers("admin")
+    before = _text(Document(io.BytesIO((await _get(client, admin, contract["id"])).content)))
+    assert "chosen the national wording" not in before
+    wrong = await client.patch("/api/v1/organisation", headers=admin,
+                               json={"schedule_wording": "lawyerly"})
+    assert wrong.status_code == 400
+    chosen = await client.patch("/api/v1/organisation", headers=admin,
+                                json={"schedule_wording": "national"})
+    assert chosen.status_code == 200 and chosen.json()["schedule_wording"] == "national"
+    event = await AuditEvent.select(AuditEvent.after).where(
+        AuditEvent.action == "organisation.updated").first()
+    assert "national" in str(event["after"])
+    after = _text(Document(io.BytesIO((await _get(client, admin, contract["id"])).content)))
+    assert "chosen the national wording" in after and "Joint Schedule 11 paragraph 2" in after
+    portal = _text(Document(io.BytesIO((await _get(client, admin, contract["id"],
+                                                   wording="portal")).content)))
+    assert "chosen the national wording" not in portal
+    await sign_in(client, "auditor")
+    page = (await client.get(f"/staff/contracts/{contract['id']}")).text
+    first = page.index(f"/api/v1/contracts/{contract['id']}/schedule.docx?wording=national")
+    assert first < page.index(f"/api/v1/contracts/{contract['id']}/schedule.docx?wording=portal")
+    assert "as the organisation&#39;s settings choose" in page \
+        or "as the organisation's settings choose" in page
