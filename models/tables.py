@@ -46,6 +46,9 @@ class Organisation(Table):
                                 help_text="round_robin or unassigned")
     review_team_email = Varchar(length=254, default="",
                                 help_text="team address for submissions nobody is assigned")
+    # The base text of generated data protection schedules: the portal's model clauses, or the
+    # national wording (Crown Commercial Service model clauses, PPN 03/17 lineage).
+    schedule_wording = Varchar(length=20, default="portal", help_text="portal or national")
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

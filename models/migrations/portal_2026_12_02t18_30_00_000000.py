@@ -2,7 +2,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Boolean
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-02T18:00:00:000000"
+ID = "2026-12-02T18:30:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "each stored score says whether its contracts lack required clauses (the dashboard counts it)"
 

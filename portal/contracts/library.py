@@ -73,6 +73,8 @@ class Clause(BaseModel):
     legal_basis: str
     legal_reference: str = Field(min_length=1)  # short, for a person reading a report
     required_when: str = ""  # an expression (rules.py); empty: recommended, never required
+    applies_when: str = ""  # an expression (rules.py); empty: the clause always applies
+    does_not_apply: str = ""  # why, in words, when applies_when is false
     recognition: Recognition
     model_clause: str
 

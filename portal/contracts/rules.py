@@ -76,6 +76,7 @@ class Requirement:
     key: str
     required: bool
     because: tuple[Condition, ...] = ()
+    applies: bool = True  # False: the clause is not for this kind of contract at all
 
     @property
     def reason(self) -> str:
@@ -149,6 +150,7 @@ class Agreement:
 class _Policy:
     conditions: tuple[tuple[Condition, ast.Expression], ...]
     clauses: tuple[tuple[str, ast.Expression | None, frozenset[str]], ...]
+    applies: dict[str, ast.Expression]
     agreements: tuple[tuple[Agreement, ast.Expression], ...]
 
 
@@ -176,10 +178,13 @@ def policy() -> _Policy:
             clauses.append((key, tree, _words_in(tree) & names))
         else:
             clauses.append((key, None, frozenset()))
+    applies = {key: _parse(clause.applies_when, known, f"clause {key} applies_when")
+               for key, clause in library().items() if clause.applies_when.strip()}
     agreements = tuple(
         (Agreement(a["kind"], a["title"], a["source"]), _parse(a["when"], known, f"agreement {a['kind']}"))
         for a in raw.get("agreements", []))
-    return _Policy(tuple(conditions), tuple(clauses), agreements)
+    return _Policy(conditions=tuple(conditions), clauses=tuple(clauses), agreements=agreements,
+                   applies=applies)
 
 
 def conditions() -> dict[str, Condition]:
@@ -212,9 +217,10 @@ def _decide(facts: ClauseFacts) -> tuple[Requirement, ...]:
     by_name = {c.name: c for c, _ in rules.conditions}
     out = []
     for key, tree, used in rules.clauses:
-        required = tree is not None and bool(_value(tree, names))
+        applies = key not in rules.applies or bool(_value(rules.applies[key], names))
+        required = applies and tree is not None and bool(_value(tree, names))
         because = tuple(by_name[n] for n in sorted(used) if names[n]) if required else ()
-        out.append(Requirement(key, required, because))
+        out.append(Requirement(key, required, because, applies))
     return tuple(out)
 
 

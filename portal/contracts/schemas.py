@@ -16,6 +16,10 @@ class ClauseOut(BaseModel):
     required: bool = Field(description="Required for this contract (else recommended)")
     required_because: str = Field(description="Why it is required (the rule's conditions that "
                                   "apply); empty when recommended")
+    applies: bool = Field(True, description="False when the clause is not for this kind of "
+                          "contract at all (Article 28 terms when the supplier is not our "
+                          "processor); neither required nor recommended then")
+    does_not_apply: str = Field("", description="Why it does not apply, in words")
     status: str = Field(description="present, partial, missing or not_applicable")
     source: str | None = Field(description="scan or manual; null if never found or set")
     location: str = Field(description="Where in the document, e.g. 'clause 4.2' or 'page 3'")

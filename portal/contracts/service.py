@@ -52,6 +52,8 @@ async def checklist(contract_id: int) -> dict[str, Any]:
             "key": key, "title": clause.title, "description": clause.description,
             "legal_basis": clause.legal_basis, "legal_reference": clause.legal_reference,
             "required": key in required, "required_because": needs[key].reason,
+            "applies": needs[key].applies,
+            "does_not_apply": "" if needs[key].applies else clause.does_not_apply,
             "status": row["status"] if row else "missing",
             "source": row["source"] if row else None,
             "location": row["location"] if row else "", "excerpt": row["excerpt"] if row else "",
@@ -60,7 +62,8 @@ async def checklist(contract_id: int) -> dict[str, Any]:
             "updated_at": row["updated_at"] if row else None,
         })
     order = {"missing": 0, "partial": 1, "present": 2, "not_applicable": 3}
-    items.sort(key=lambda i: (not i["required"], order[i["status"]], KEYS.index(i["key"])))
+    items.sort(key=lambda i: (not i["required"], not i["applies"], order[i["status"]],
+                              KEYS.index(i["key"])))
     gaps = [i["key"] for i in items if i["required"] and i["status"] in ("missing", "partial")]
     return {"contract_id": contract_id, "supplier_id": contract["supplier"],
             "agreement": agreement_kind(facts),

@@ -24,9 +24,12 @@ CATEGORY_DESCRIPTION = ("DSPT organisation category: 1 = NHS trusts and foundati
                         "the NDG standard 10 items")
 FIELDS = ("name", "ods_code", "dspt_category", "ig_lead_name", "ig_lead_email", "siro_name",
           "siro_email", "address", "contact_details", "accessibility_statement", "privacy_notice",
-          "review_assignment", "review_team_email")
+          "review_assignment", "review_team_email", "schedule_wording")
 ASSIGNMENT_DESCRIPTION = ("Who a submitted questionnaire waits on: round_robin (the reviewer with "
                           "the fewest open items) or unassigned (the team picks it up)")
+WORDING_DESCRIPTION = ("Base text of generated data protection schedules: portal (the portal's "
+                       "model clauses) or national (the Crown Commercial Service model data "
+                       "protection clauses, PPN 03/17 lineage)")
 Email = Annotated[EmailStr, Field(max_length=254)] | Literal[""]
 
 
@@ -45,6 +48,7 @@ class OrganisationOut(OutputModel):
     privacy_notice: str = Field(description="Privacy notice (supplier pages)")
     review_assignment: str = Field(description=ASSIGNMENT_DESCRIPTION)
     review_team_email: str = Field(description="Team address for submissions nobody is assigned")
+    schedule_wording: str = Field(description=WORDING_DESCRIPTION)
 
 
 class OrganisationPatch(InputModel):
@@ -62,12 +66,15 @@ class OrganisationPatch(InputModel):
     review_assignment: Literal["round_robin", "unassigned"] = Field(  # type: ignore[assignment]
         None, description=ASSIGNMENT_DESCRIPTION)
     review_team_email: Email = None  # type: ignore[assignment]
+    schedule_wording: Literal["portal", "national"] = Field(  # type: ignore[assignment]
+        None, description=WORDING_DESCRIPTION)
 
 
 DEFAULT = {"id": 0, "name": "Your organisation", "ods_code": "", "dspt_category": 1,
            "ig_lead_name": "", "ig_lead_email": "", "siro_name": "", "siro_email": "",
            "address": "", "contact_details": "", "accessibility_statement": "",
-           "privacy_notice": "", "review_assignment": "round_robin", "review_team_email": ""}
+           "privacy_notice": "", "review_assignment": "round_robin", "review_team_email": "",
+           "schedule_wording": "portal"}
 
 
 async def get_organisation() -> dict[str, Any]:

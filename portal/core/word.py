@@ -64,12 +64,14 @@ def stamp(document, when: dt.datetime | None = None) -> str:
 
 
 def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
-          style: str = "Table Grid", widths: Sequence[float] = ()):
+          style: str = "Table Grid", widths: Sequence[float] = (), keep_rows_whole: bool = False):
     """A table whose header row repeats on every page; ``widths`` in centimetres fix the
     columns (wide enough that no word breaks mid-word), otherwise Word shares them equally.
 
     Body rows are written as XML text and parsed in batches: building them element by element
-    (or with cell()) takes minutes for tens of thousands of rows.
+    (or with cell()) takes minutes for tens of thousands of rows. ``keep_rows_whole``: no row
+    splits across a page break (for short tables whose rows are read as one, e.g. a question
+    and its answer).
     """
     t = document.add_table(rows=2, cols=len(headers))
     t.style = document.styles[style]
@@ -88,6 +90,8 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
         for run in cell.paragraphs[0].runs:
             run.bold = True
     tr_pr = header_row._tr.get_or_add_trPr()
+    if keep_rows_whole:
+        tr_pr.append(OxmlElement("w:cantSplit"))  # before tblHeader, in schema order
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     tr_pr.append(repeat)
@@ -105,7 +109,8 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
             value = values[index] if index < len(values) else ""
             text = xml_escape("" if value is None else str(value))
             cells.append(f'<w:tc>{props}<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:tc>')
-        return "<w:tr>" + "".join(cells) + "</w:tr>"
+        start = "<w:tr><w:trPr><w:cantSplit/></w:trPr>" if keep_rows_whole else "<w:tr>"
+        return start + "".join(cells) + "</w:tr>"
 
     parts: list[str] = []
     for values in rows:

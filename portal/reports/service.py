@@ -29,6 +29,7 @@ from portal.core.downloads import csv_lines, csv_text
 from portal.core.errors import NotFound
 from portal.core.word import new_document, stamp, table, to_bytes
 from portal.reports import frameworks, snapshot
+from portal.reports.pack import DATA_ROLES
 
 SCHEME_LABELS = {"dspt": "DSPT", "cyber_essentials": "Cyber Essentials",
                  "cyber_essentials_plus": "Cyber Essentials Plus", "iso27001": "ISO/IEC 27001",
@@ -217,9 +218,11 @@ async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> 
     document.add_heading("Score against standard 10", level=1)
     table(document, ["Criterion", "Points", "Why", "To improve", "Evidences"], [
         (c["title"], f"{c['points']:g} / {c['max_points']}", " ".join(c["reasons"]),
-         " ".join(c["fixes"]) or "–", ", ".join(c["evidences"])) for c in score["criteria"]])
+         " ".join(c["fixes"]) or "–", ", ".join(c["evidences"])) for c in score["criteria"]],
+          widths=(2.4, 1.8, 4.6, 3.8, 2.6))
     document.add_heading("Contacts", level=1)
-    table(document, ["Name", "Email", "Role"], [(c["name"], c["email"], c["role"]) for c in contacts])
+    table(document, ["Name", "Email", "Role"], [(c["name"], c["email"], c["role"]) for c in contacts],
+          widths=(4.2, 6.5, 4.5))
     document.add_heading("Certifications", level=1)
     rows = []
     for c in await with_validity(certs, today=today):
@@ -230,16 +233,24 @@ async def supplier_report(supplier_id: int, *, today: dt.date | None = None) -> 
                      "counts" if c["satisfies"] else "does not count",
                      c["verification"].replace("_", " "), note))
     table(document, ["Scheme", "Status or number", "Expires", "Validity", "Verification", "Note"],
-          rows)
+          rows, widths=(2.7, 2.9, 2.2, 2.0, 2.4, 3.0))
     clause_titles = {k: c.title for k, c in library().items()}
     for contract in contracts:
         document.add_heading(f"Contract: {contract['title']}", level=1)
+        role = DATA_ROLES.get(contract["data_role"] or "none", "Not recorded")
         document.add_paragraph(f"{_date(contract['start_date'])} to {_date(contract['end_date'])}; "
-                               f"data role {contract['data_role']}.")
+                               f"data role: {role.lower()}.")
         check = await checklist(contract["id"])
         table(document, ["Clause", "Required", "Status", "Where"], [
-            (clause_titles[c["key"]], "yes" if c["required"] else "recommended", c["status"],
-             c["location"] or "–") for c in check["clauses"]])
+            (clause_titles[c["key"]],
+             "yes" if c["required"] else "recommended" if c["applies"] else "does not apply",
+             # a clause that doesn't apply is not "missing": its status only shows when found
+             c["status"].replace("_", " ") if c["applies"] or c["status"] == "present" else "–",
+             c["location"] or "–") for c in check["clauses"]],
+              widths=(4.6, 3.3, 2.3, 5.0))
+        skipped = {c["does_not_apply"] for c in check["clauses"] if not c["applies"]}
+        for reason in sorted(skipped):
+            document.add_paragraph(f"Does not apply: {reason}.")
     document.add_heading("Assessments", level=1)
     table(document, ["Questionnaire", "Status", "Sent", "Submitted", "Decided"], [
         (a["questionnaire"], a["status"].replace("_", " "), _date(a["sent_at"]),

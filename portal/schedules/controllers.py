@@ -25,10 +25,11 @@ class ScheduleController(Controller):
                      "joint controllers; annexes from the records. 422 when the contract has "
                      "no personal data or its processing particulars are empty.")
     async def schedule(self, contract_id: ContractId, wording: Annotated[
-            Literal["portal", "national"], Parameter(
+            Literal["portal", "national"] | None, Parameter(
                 description="Base text: the portal's model clauses, or the national wording "
-                            "(Crown Commercial Service model clauses, PPN 03/17 lineage)")
-            ] = "portal") -> Response[bytes]:
+                            "(Crown Commercial Service model clauses, PPN 03/17 lineage); "
+                            "absent: the one the organisation chose in its settings")
+            ] = None) -> Response[bytes]:
         name, data = await service.build(contract_id, wording=wording)
         return Response(content=data, media_type=DOCX,
                         headers={"Content-Disposition": content_disposition(name)})

@@ -91,10 +91,54 @@ PARTICULARS = (("processing_subject_matter", "Subject matter of the processing")
                ("personal_data_types", "Types of Personal Data"),
                ("data_subject_categories", "Categories of Data Subjects"))
 
+# What a processing particular must say more than: values that only repeat the heading or hold
+# a place ("Types of personal data: Personal data") tell a lawyer nothing, so the schedule is
+# refused until the records say what the data actually is.
+PLACEHOLDER_WORDS = frozenset({
+    "tbc", "tbd", "tba", "to be confirmed", "to be agreed", "to be decided", "n/a", "na",
+    "none", "not applicable", "not known", "unknown", "various", "misc", "other", "see contract",
+    "as per contract", "per contract", "see the contract", "see schedule", "as above", "-", "x",
+    "data", "personal data", "personal information", "information", "data subjects",
+    "individuals", "people", "processing", "the processing", "services", "the services",
+    "service", "the service", "purpose", "purposes", "subject matter"})
+
+
+def placeholder(label: str, value: str) -> bool:
+    """Whether a particular's value is empty or says nothing but its own heading or a
+    stand-in: "Personal data" for the types of personal data, "TBC", "N/A"."""
+    words = " ".join(re.sub(r"[^\w/\- ]+", " ", value.lower()).split()).strip(" -")
+    return not words or words in PLACEHOLDER_WORDS or words == label.lower() \
+        or re.fullmatch(r"[\W_]*", value) is not None
+
+
+def particulars_problem(contract) -> str:
+    """Why Annex 1 can't be written from a contract's processing particulars (a mapping of the
+    PARTICULARS field names), in words that say what to record; "" when it can."""
+    empty = [label for name, label in PARTICULARS if not (contract[name] or "").strip()]
+    vague = [f"{label} (\"{' '.join(contract[name].split())}\")" for name, label in PARTICULARS
+             if (contract[name] or "").strip() and placeholder(label, contract[name])]
+    if not (empty or vague):
+        return ""
+    said = []
+    if empty:
+        said.append("these are empty: " + "; ".join(empty))
+    if vague:
+        said.append(("these say only their heading or a stand-in, not what the data is: "
+                     if len(vague) > 1 else "this says only its heading or a stand-in, not what "
+                     "the data is: ") + "; ".join(vague))
+    return ("The schedule's Annex 1 is written from the contract's processing particulars, and "
+            + ", and ".join(said) + ". Record them on the contract (Change contract details, "
+            "Processing particulars) and try again.")
+
+
 # Every capitalised term a schedule may use, with its meaning; a document defines the ones
 # it uses (tests check nothing capitalised is left undefined).
 TERMS: dict[str, str] = {
+    "AI": "artificial intelligence",
     "Annex": "an annex to this document; the annexes form part of it",
+    "CAF": "the Cyber Assessment Framework of the National Cyber Security Centre, as NHS "
+           "England applies it in the Data Security and Protection Toolkit",
+    "CCS": "the Crown Commercial Service",
     "Contract": "the contract named in paragraph 1 between the Customer and the Supplier",
     "Controller": "has the meaning given in Article 4(7) of the UK GDPR",
     "Customer": "{customer}",
@@ -113,18 +157,25 @@ TERMS: dict[str, str] = {
                                             "data security and protection against the "
                                             "National Data Guardian's standards",
     "Data Subject": "has the meaning given in Article 4(1) of the UK GDPR",
+    "DSPT": "the Data Security and Protection Toolkit",
+    "ICO": "the Information Commissioner's Office",
+    "IDTA": "the international data transfer agreement issued by the Information Commissioner "
+            "under section 119A of the Data Protection Act 2018",
     "Independent Controller": "a Controller of Personal Data that decides the purposes and "
                               "means of its own processing independently of the other party",
     "Information Commissioner": "the UK Information Commissioner and the Information "
                                 "Commissioner's Office",
     "Joint Controller": "a Controller that determines the purposes and means of processing "
                         "jointly with another Controller under Article 26 of the UK GDPR",
+    "MFA": "multi-factor authentication",
     "Law": "any law of the United Kingdom, or of a part of it, that applies to the Supplier",
     "National Data Guardian": "the National Data Guardian for Health and Social Care",
+    "NDG": "the National Data Guardian for Health and Social Care",
     "NHS England": "NHS England, including its cyber security operations centre that issues "
                    "cyber alerts",
     "Personal Data": "has the meaning given in Article 4(1) of the UK GDPR",
     "Personal Data Breach": "has the meaning given in Article 4(12) of the UK GDPR",
+    "PPN": "a Procurement Policy Note issued by the Cabinet Office",
     "Processing": "has the meaning given in Article 4(2) of the UK GDPR, and \"Process\" and "
                   "\"Processed\" are read accordingly",
     "Processor": "has the meaning given in Article 4(8) of the UK GDPR",
@@ -144,10 +195,30 @@ TERMS: dict[str, str] = {
                "the law of the United Kingdom",
     "Working Day": "a day other than a Saturday, a Sunday or a public holiday in England",
 }
+# Where a term means something else in a document between controllers: a sub-processor there
+# works for the Supplier as its own processor, not "on behalf of the Customer".
+TERMS_BY_KIND: dict[str, dict[str, str]] = {
+    "data_sharing_agreement": {
+        "Sub-processor": "any Processor the Supplier appoints to Process the Shared Data on its "
+                         "own behalf",
+    },
+    "article_26_arrangement": {
+        "Sub-processor": "any Processor either party appoints to Process the jointly "
+                         "controlled Personal Data on its behalf",
+    },
+}
+
+
+def meaning(term: str, d: Draft) -> str:
+    """What a defined term means in this document (by its kind), parties filled in."""
+    text = TERMS_BY_KIND.get(d.kind, {}).get(term, TERMS[term])
+    return text.format(customer=d.customer, supplier=d.supplier)
+
+
 # Capitalised words that are names, not defined terms (checked by the tests).
 PROPER_NAMES = ("CHECK", "CREST", "Centre for Effective Dispute Resolution", "Article",
                 "Articles", "Chapter", "Schedule 1", "Open Government Licence", "Crown",
-                "Commercial Service", "Joint Schedule")
+                "Commercial Service", "Joint Schedule", "Joint Schedule 11")
 
 
 def _date(day: dt.date | None, fallback: str) -> str:
@@ -241,7 +312,7 @@ def outline(d: Draft) -> list[Block]:
                    Block("para", f"{defs_number}.1 In this document the following capitalised "
                                  "terms have these meanings:")]
     definitions.append(Block("table", headers=("Term", "Meaning"), rows=tuple(
-        (t, TERMS[t].format(customer=d.customer, supplier=d.supplier)) for t in used),
+        (t, meaning(t, d)) for t in used),
         widths=(4.5, 12.0)))
     return blocks + body[:defs_at] + definitions + body[defs_at:]
 
@@ -251,11 +322,20 @@ def _mentions(term: str, text: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(term)}(?:e?s|'s)?(?![\w-])", text) is not None
 
 
+def _without_names(text: str) -> str:
+    """The text with the names in it taken out: "Schedule 1" (of the Data Protection Act 2018)
+    and "Joint Schedule 11" are not this document's defined term "Schedule"."""
+    for name in sorted(PROPER_NAMES, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text)
+    return text
+
+
 def _terms_used(text: str, d: Draft) -> list[str]:
     """The defined terms the text uses, and those their meanings use in turn."""
+    text = _without_names(text)
     used = {t for t in TERMS if _mentions(t, text)}
     while True:
-        meanings = " ".join(TERMS[t].format(customer=d.customer, supplier=d.supplier) for t in used)
+        meanings = _without_names(" ".join(meaning(t, d) for t in used))
         more = {t for t in TERMS if t not in used and _mentions(t, meanings)}
         if not more:
             return sorted(used)
@@ -267,9 +347,15 @@ def _processor_terms(d: Draft, gaps: list[Gap], section) -> None:
     if "art28.sub_processors" not in keys:
         return
     # the authorisation the sub-processor clause asks for is given by name in Annex 3
-    section("Sub-processors authorised at the date of this Schedule",
-            "The Sub-processors listed in Annex 3 are authorised by the Customer at the date of "
-            "this Schedule; any other needs its prior written authorisation as set out below.")
+    if d.sub_processors:
+        text = ("The Sub-processors listed in Annex 3 are authorised by the Customer at the date "
+                "of this Schedule; any other needs its prior written authorisation as set out "
+                "below.")
+    else:
+        text = ("The Customer's records show no Sub-processor, so none is authorised at the date "
+                "of this Schedule; any Sub-processor needs the Customer's prior written "
+                "authorisation as set out below.")
+    section("Sub-processors authorised at the date of this Schedule", text)
 
 
 def _sharing_terms(d: Draft, gaps: list[Gap], section) -> None:
@@ -366,9 +452,16 @@ def _gap_terms(d: Draft, gaps: list[Gap], section, body: list[Block]) -> None:
         else:
             section(gap.title, _clause(gap.model_clause))
         status = "missing" if gap.status == "missing" else "present only in part"
-        found = "; ".join(x.rstrip(".") for x in (gap.location, gap.note) if x)
+        found = "; ".join(x.rstrip(".") for x in (gap.location, _about_contract(gap.note)) if x)
         body.append(Block("note", f"Why: {gap.legal_basis}. In the current Contract: "
                                   f"{status}" + (f" ({found})" if found else "") + "."))
+
+
+def _about_contract(note: str) -> str:
+    """A scan's note speaks of the uploaded contract as "this document" ("Refers to Annex 1,
+    which is not in this document"); here "this document" is the schedule, which has its own
+    Annex 1, so the note names the uploaded Contract instead."""
+    return re.sub(r"\bthis document\b", "the uploaded Contract", note)
 
 
 def _annexes(d: Draft, body: list[Block]) -> None:
@@ -378,9 +471,14 @@ def _annexes(d: Draft, body: list[Block]) -> None:
     start = _date(d.start_date, "the start of the Contract")
     end = _date(d.end_date, "the end of the Contract")
     rows = [(label, d.particulars[name]) for name, label in PARTICULARS]
-    rows.insert(1, ("Duration of the processing", f"From {start} until {end}, and any exit "
-                                                  "period in which Personal Data is returned "
-                                                  "or deleted"))
+    if d.kind == "data_sharing_agreement":
+        rows.insert(1, ("Duration of the sharing", f"From {start} until {end}; each party then "
+                                                   "keeps what it received only as long as its "
+                                                   "own purpose and the Law need"))
+    else:
+        rows.insert(1, ("Duration of the processing", f"From {start} until {end}, and any exit "
+                                                      "period in which Personal Data is "
+                                                      "returned or deleted"))
     rows.append(("Special category data", d.special_category or "None recorded"))
     rows.append(("Where the data is held", d.data_locations or "Not recorded"))
     rows.append(("Safeguard for transfers outside the UK",
@@ -418,6 +516,7 @@ def render(d: Draft) -> bytes:
     blocks = outline(d)
     document = new_document(TITLES[d.kind] + f": {d.contract_title}")
     section = document.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4, not Word's US Letter
     section.left_margin = section.right_margin = Cm(2.2)
     header = section.header.paragraphs[0]
     header.text = f"{DRAFT_MARK} · {TITLES[d.kind]} · generated {d.generated:%-d %B %Y}"
@@ -439,7 +538,7 @@ def render(d: Draft) -> bytes:
         elif block.kind == "note":
             document.add_paragraph().add_run(block.text).italic = True
         elif block.kind == "table":
-            table(document, block.headers, block.rows, widths=block.widths)
+            table(document, block.headers, block.rows, widths=block.widths, keep_rows_whole=True)
             document.add_paragraph()
     return to_bytes(document)
 

@@ -18,7 +18,16 @@ from portal.contracts.library import library
 from portal.contracts.rules import ClauseFacts, agreement
 from portal.contracts.service import checklist
 from portal.core.errors import InvalidInput, Unprocessable
-from portal.schedules.document import PARTICULARS, WORDINGS, Draft, Gap, filename, render
+from portal.core.organisation import get_organisation
+from portal.schedules.document import (
+    PARTICULARS,
+    WORDINGS,
+    Draft,
+    Gap,
+    filename,
+    particulars_problem,
+    render,
+)
 from portal.scoring.answers import backing
 from portal.scoring.rules import LABELS as SCHEME_LABELS
 from portal.suppliers.schemas import TRANSFER_MECHANISM_LABELS
@@ -36,9 +45,12 @@ BACKED = {"checked": "reviewer checked", "evidenced": "evidence uploaded",
           "asserted": "supplier's word"}
 
 
-async def build(contract_id: int, *, wording: str = "portal",
+async def build(contract_id: int, *, wording: str | None = None,
                 today: dt.date | None = None) -> tuple[str, bytes]:
-    """(file name, .docx bytes) of the schedule for one contract."""
+    """(file name, .docx bytes) of the schedule for one contract; the base text is the one
+    asked for, else the one the organisation chose (its settings, schedule_wording)."""
+    if wording is None:
+        wording = (await get_organisation()).get("schedule_wording") or "portal"
     if wording not in WORDINGS:
         raise InvalidInput("Choose the base text: wording=portal (the portal's model clauses) "
                            "or wording=national (the Crown Commercial Service clauses).")
@@ -53,12 +65,9 @@ async def build(contract_id: int, *, wording: str = "portal",
             f"shared with the supplier (data role: {role}; personal data: "
             f"{'yes' if contract['personal_data'] else 'no'}). If that is wrong, record the "
             "supplier's data role and personal data on the contract first.")
-    missing = [label for name, label in PARTICULARS if not (contract[name] or "").strip()]
-    if missing:
-        raise Unprocessable(
-            "The schedule's Annex 1 is written from the contract's processing particulars, and "
-            "these are empty: " + "; ".join(missing) + ". Record them on the contract "
-            "(Change contract details, Processing particulars) and try again.")
+    problem = particulars_problem(contract)
+    if problem:
+        raise Unprocessable(problem)
     organisation = await Organisation.select(Organisation.name).first()
     check = await checklist(contract_id)
     gaps = [Gap(c["key"], c["title"], c["legal_reference"], c["legal_basis"],
@@ -98,7 +107,7 @@ def _sub_processor(row: dict[str, Any]) -> tuple[str, ...]:
     since = row["since"].strftime("%-d %b %Y") if row["since"] else "Not recorded"
     safeguard = TRANSFER_WORDS.get(row["transfer_mechanism"], "Not known yet")
     if row["tra_reference"]:
-        safeguard += f" (TRA {row['tra_reference']})"
+        safeguard += f" (transfer risk assessment {row['tra_reference']})"
     return (row["name"], row["service"] or "Not recorded", row["data_processed"] or "Not recorded",
             row["location"] or "Not recorded", safeguard, since)
 

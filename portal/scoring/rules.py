@@ -22,9 +22,10 @@ import yaml
 
 from portal.assessments.campaign_rules import questionnaires_needed
 from portal.certifications.rules import VERIFICATION_LEVELS, validity
-from portal.contracts.library import clause_title
+from portal.contracts.library import clause_label, clause_title
 from portal.core.dates import add_months
 from questionnaires import states
+from questionnaires.loader import shipped
 from questionnaires.states import State
 
 POLICY_FILE = Path(__file__).parent / "policy.yaml"
@@ -333,7 +334,8 @@ def _contracted(contracts: list[ContractFacts], policy: dict, weight: int
             possible += 1
             if status == "not_applicable":
                 if key.startswith("art28.") and processor:
-                    gaps.append(f"{clause_title(key)} (marked not applicable, but it is required of a processor)")
+                    gaps.append(f"{clause_title(key)} (marked not applicable, but it is "
+                                "required of a processor)")
                     art28_gaps.append(key)
                     continue
                 earned += 1
@@ -359,12 +361,12 @@ def _contracted(contracts: list[ContractFacts], policy: dict, weight: int
                     art28_gaps.append(key)
         if gaps:
             reasons.append(f"'{contract.title}' is missing {len(gaps)} required clause(s): "
-                           + ", ".join(gaps) + ".")
-            fixes.append(f"Add to '{contract.title}': " + ", ".join(gaps)
+                           + "; ".join(gaps) + ".")
+            fixes.append(f"Add to '{contract.title}': " + "; ".join(gaps)
                          + " (download the missing-clause schedule).")
         if partial:
-            reasons.append(f"'{contract.title}' only partly covers: " + ", ".join(partial) + ".")
-            fixes.append(f"Strengthen in '{contract.title}': " + ", ".join(partial) + ".")
+            reasons.append(f"'{contract.title}' only partly covers: " + "; ".join(partial) + ".")
+            fixes.append(f"Strengthen in '{contract.title}': " + "; ".join(partial) + ".")
         if not gaps and not partial:
             reasons.append(f"'{contract.title}' has all {len(contract.required)} required clauses.")
     if possible == 0:
@@ -497,6 +499,13 @@ def _certified(facts: SupplierFacts, the_tier: str, today: dt.date, policy: dict
 # Due diligence ------------------------------------------------------------------------
 
 
+def questionnaire_title(key: str) -> str:
+    """A questionnaire as a person reads it ("Supplier data security due diligence"), never its
+    key: a key no shipped definition has reads as its words."""
+    definition = shipped().get(key)
+    return definition.title if definition else key.replace("-", " ")
+
+
 def required_questionnaires(facts: SupplierFacts, the_tier: str, policy: dict) -> list[str]:
     return questionnaires_needed(
         the_tier, processor=any(c.data_role == "processor" and c.personal_data
@@ -508,9 +517,10 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
                    weight: int) -> tuple[float, list, list, list[dict]]:
     window = add_months(today, -policy["assessment_valid_months"])
     needed = required_questionnaires(facts, the_tier, policy)
-    reasons = [f"A {the_tier} supplier needs: " + ", ".join(needed) + "."]
+    reasons = [f"A {the_tier} supplier needs: " + "; ".join(map(questionnaire_title, needed)) + "."]
     fixes, records, shares = [], [], []
     for key in needed:
+        title = questionnaire_title(key)
         mine = sorted((a for a in facts.assessments if a.definition_key == key),
                       key=lambda a: a.decided_at or dt.date.min, reverse=True)
         accepted = [a for a in mine if a.status == State.accepted and a.decided_at]
@@ -519,15 +529,15 @@ def _due_diligence(facts: SupplierFacts, the_tier: str, today: dt.date, policy: 
         if not recent:
             shares.append(0.0)
             if accepted:
-                reasons.append(f"{key}: the last accepted one ({accepted[0].decided_at:%d %B %Y}) "
+                reasons.append(f"{title}: the last accepted one ({accepted[0].decided_at:%d %B %Y}) "
                                "is more than 12 months old.")
-                fixes.append(f"Send this year's {key} questionnaire.")
+                fixes.append(f"Send this year's {title} questionnaire.")
             elif any(a.status in states.PENDING for a in mine):
-                reasons.append(f"{key}: in progress, not yet accepted.")
-                fixes.append(f"Chase the supplier for {key} and review it when submitted.")
+                reasons.append(f"{title}: in progress, not yet accepted.")
+                fixes.append(f"Chase the supplier for {title} and review it when submitted.")
             else:
-                reasons.append(f"{key}: none accepted.")
-                fixes.append(f"Send the {key} questionnaire.")
+                reasons.append(f"{title}: none accepted.")
+                fixes.append(f"Send the {title} questionnaire.")
             continue
         latest = recent[0]
         records.append({"type": "reused_assessment" if latest.reused_from else "assessment",
@@ -630,8 +640,8 @@ def _caps(facts: SupplierFacts, the_tier: str, today: dt.date, policy: dict, *,
     if gates.get("processor_missing_art28") and art28_gaps:
         caps.append(_cap("processor_missing_art28", "gate",
                          "A contract under which it processes personal data lacks Article 28 "
-                         "terms (" + ", ".join(clause_title(k) for k in sorted(set(art28_gaps)))
-                         + ").", facts, today))
+                         "terms: " + "; ".join(clause_label(k) for k in sorted(set(art28_gaps)))
+                         + ".", facts, today))
     if gates.get("critical_without_dspt") and the_tier == "critical" and not dspt_ok:
         caps.append(_cap("critical_without_dspt", "gate",
                          "A critical supplier needs a current DSPT at Standards Met or Exceeded.",

@@ -49,8 +49,10 @@ SETTINGS_FIELDS = {
     "review_assignment": Field("Choose how submitted questionnaires are assigned.",
                                "Choose how submitted questionnaires are assigned."),
     "review_team_email": Field("", EMAIL),
+    "schedule_wording": Field("Choose the base text of generated data protection schedules.",
+                              "Choose the base text of generated data protection schedules."),
 }
-REQUIRED = ("name", "dspt_category", "review_assignment")
+REQUIRED = ("name", "dspt_category", "review_assignment", "schedule_wording")
 
 
 def _typed(row: dict[str, Any]) -> dict[str, str]:

@@ -34,11 +34,13 @@ from portal.core.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from portal.core.organisation import get_organisation
 from portal.core.permissions import READ
 from portal.core.schemas import MAX_ID
 from portal.core.uploads import csv_text
 from portal.imports.controllers import MAX_CSV
 from portal.notices import service as notices
+from portal.schedules.document import particulars_problem
 from portal.scoring.service import disclosures, get_score
 from portal.staff import auth
 from portal.staff.dashboard import overview
@@ -409,7 +411,9 @@ async def _contract_page(request: Request, contract_id: int, *, status_code: int
                   page_title=contract["title"], c=contract, s=supplier,
                   check=await contracts.checklist(contract_id),
                   notice=request.query_params.get("notice"), errors=errors or {},
-                  typed=typed or {}, clause_statuses=CLAUSE_STATUSES)
+                  typed=typed or {}, clause_statuses=CLAUSE_STATUSES,
+                  particulars_problem=particulars_problem(contract),
+                  schedule_wording=(await get_organisation()).get("schedule_wording") or "portal")
 
 
 CLAUSE_STATUSES = (("present", "Present"), ("partial", "Partial"), ("missing", "Missing"),

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 
 from portal.assessments import service as assessments
 from portal.schedules.document import TERMS
@@ -138,6 +139,8 @@ async def test_national_wording_is_offered_and_stated(client, reviewer):
     ({"data_role": "none", "personal_data": False, "patient_data": False}, "no personal data"),
     ({"processing_subject_matter": "", "personal_data_types": "  "},
      "Subject matter of the processing; Types of Personal Data"),
+    ({"personal_data_types": "Personal data", "data_subject_categories": "TBC"},
+     'Types of Personal Data ("Personal data"); Categories of Data Subjects ("TBC")'),
 ])
 async def test_refused_in_words_when_it_cannot_be_written(client, reviewer, overrides, words):
     _, contract = await _records(**overrides)
@@ -149,17 +152,28 @@ async def test_refused_in_words_when_it_cannot_be_written(client, reviewer, over
 
 @pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
                     reason="LibreOffice and poppler are needed to convert the document")
+@pytest.mark.parametrize("role,annex", [
+    ("processor", "Annex 3: Sub-processors"),
+    ("controller", "Annex 3: Processors the Supplier uses"),
+    ("joint_controller", "Annex 3: Processors the Supplier uses")])
 async def test_the_schedule_converts_to_pdf_with_page_numbers_and_no_broken_words(
-        client, reviewer, tmp_path):
-    _, contract = await _records()
+        client, reviewer, tmp_path, role, annex):
+    _, contract = await _records(data_role=role)
     response = await _get(client, reviewer, contract["id"])
+    assert response.status_code == 200, response.text
+    document = Document(io.BytesIO(response.content))
+    section = document.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    for made in document.tables:  # a row never splits across pages
+        assert all(row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
+                   for row in made.rows)
     source = tmp_path / "schedule.docx"
     source.write_bytes(response.content)
     subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(source)], check=True, capture_output=True, timeout=180)
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "schedule.pdf"), "-"],
                           check=True, capture_output=True, text=True).stdout
-    assert "Page 1 of" in text and "Annex 3: Sub-processors" in text
+    assert "Page 1 of" in text and annex in text
     assert "Draft for legal review" in text
     # each of these words appears only inside a table cell: a column too narrow for it would
     # break it across lines ("Certifica" / "tion") and it would not be found whole
@@ -173,6 +187,7 @@ async def test_the_contract_page_offers_the_schedule_or_says_what_to_record(clie
 
     _, ready = await _records()
     _, empty = await _records(processing_nature_purpose="")
+    _, vague = await _records(personal_data_types="Personal data")
     _, none = await _records(data_role="none", personal_data=False, patient_data=False)
     await sign_in(client, "auditor")
     page = (await client.get(f"/staff/contracts/{ready['id']}")).text
@@ -181,6 +196,10 @@ async def test_the_contract_page_offers_the_schedule_or_says_what_to_record(clie
     assert "Required because the supplier processes personal data on our behalf" in page
     page = (await client.get(f"/staff/contracts/{empty['id']}")).text
     assert "Record the processing particulars first" in page and "schedule.docx" not in page
+    page = (await client.get(f"/staff/contracts/{vague['id']}")).text
+    assert "Record the processing particulars first" in page and "schedule.docx" not in page
+    assert "Types of Personal Data (&#34;Personal data&#34;)" in page \
+        or 'Types of Personal Data ("Personal data")' in page
     page = (await client.get(f"/staff/contracts/{none['id']}")).text
     assert "Data protection schedule" not in page
 
@@ -197,3 +216,73 @@ async def test_sub_processor_change_notice_may_be_not_applicable_but_required_te
     required = await client.put(f"{url}/art28.sub_processors", headers=reviewer,
                                 json={"status": "not_applicable"})
     assert required.status_code == 400 and "Article 28 requires" in required.text
+
+
+async def test_article_28_terms_do_not_apply_to_solicitors_on_the_page_the_api_and_the_report(
+        client, reviewer):
+    """A solicitors' firm that is an independent controller: Article 28 terms are neither
+    required nor 'recommended' on its contract page, in the checklist API or in the supplier
+    report, and nothing a person reads there carries a raw key or value."""
+    from tests.integration.journeys import sign_in
+
+    supplier, contract = await _records(supplier_type="non_it", data_role="controller",
+                                        title="Legal services")
+    checklist = (await client.get(f"/api/v1/contracts/{contract['id']}/clauses",
+                                  headers=reviewer)).json()
+    by_key = {c["key"]: c for c in checklist["clauses"]}
+    assert not by_key["art28.audit_information"]["applies"]
+    assert by_key["art28.audit_information"]["does_not_apply"].startswith("Article 28 terms")
+    assert by_key["breach.notification"]["applies"] and by_key["breach.notification"]["required"]
+
+    report = await client.get(f"/api/v1/suppliers/{supplier['id']}/report.docx", headers=reviewer)
+    assert report.status_code == 200
+    document = Document(io.BytesIO(report.content))
+    text = _text(document)
+    rows = {r.cells[0].text: (r.cells[1].text, r.cells[2].text) for t in document.tables
+            for r in t.rows if len(r.cells) == 4 and t.rows[0].cells[0].text == "Clause"}
+    assert rows["Audit and information"] == ("does not apply", "–")  # not "missing"
+    assert rows["Breach notification"] == ("yes", "missing")
+    assert "data role: independent controller" in text
+    assert "Does not apply: Article 28 terms are for a processor" in text
+    assert not re.search(r"\b(art28|nhs|breach|transfers|staff|continuity|exit)\.[a-z_]+|"
+                         r"\bndg10-|uk-gdpr-processor|not_applicable|data role controller", text)
+
+    await sign_in(client, "auditor")
+    page = (await client.get(f"/staff/contracts/{contract['id']}")).text
+    card = page[page.index('id="clause-art28.audit_information"'):]
+    card = card[:card.index("</div></div>")]
+    assert "does not apply" in card and "recommended" not in card and ">missing<" not in card
+
+
+async def test_the_organisation_chooses_the_national_wording_as_base_text(client, credentials):
+    """Chosen once in the organisation's settings (PATCH /api/v1/organisation, audited): the
+    schedule then starts from the Crown Commercial Service clauses unless a download asks for
+    the other; the contract page offers the chosen one first."""
+    from models.tables import AuditEvent, Organisation
+    from tests.integration.journeys import sign_in
+
+    await Organisation.insert(Organisation(name="Royal County Hospital NHS Trust"))
+    _, contract = await _records()
+    admin = await credentials.headers("admin")
+    before = _text(Document(io.BytesIO((await _get(client, admin, contract["id"])).content)))
+    assert "chosen the national wording" not in before
+    wrong = await client.patch("/api/v1/organisation", headers=admin,
+                               json={"schedule_wording": "lawyerly"})
+    assert wrong.status_code == 400
+    chosen = await client.patch("/api/v1/organisation", headers=admin,
+                                json={"schedule_wording": "national"})
+    assert chosen.status_code == 200 and chosen.json()["schedule_wording"] == "national"
+    event = await AuditEvent.select(AuditEvent.after).where(
+        AuditEvent.action == "organisation.updated").first()
+    assert "national" in str(event["after"])
+    after = _text(Document(io.BytesIO((await _get(client, admin, contract["id"])).content)))
+    assert "chosen the national wording" in after and "Joint Schedule 11 paragraph 2" in after
+    portal = _text(Document(io.BytesIO((await _get(client, admin, contract["id"],
+                                                   wording="portal")).content)))
+    assert "chosen the national wording" not in portal
+    await sign_in(client, "auditor")
+    page = (await client.get(f"/staff/contracts/{contract['id']}")).text
+    first = page.index(f"/api/v1/contracts/{contract['id']}/schedule.docx?wording=national")
+    assert first < page.index(f"/api/v1/contracts/{contract['id']}/schedule.docx?wording=portal")
+    assert "as the organisation&#39;s settings choose" in page \
+        or "as the organisation's settings choose" in page

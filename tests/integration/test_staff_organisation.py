@@ -15,7 +15,8 @@ FORM = {"name": "Royal County Hospital NHS Trust", "ods_code": "rx1", "dspt_cate
         "address": "1 Hospital Road\nCounty Town", "contact_details": "Email ig@rch.nhs.uk.",
         "accessibility_statement": "We aim for WCAG 2.2 AA.\n\nTell us what does not work.",
         "privacy_notice": "We use your answers only to assess you.",
-        "review_assignment": "unassigned", "review_team_email": "ig-team@rch.nhs.uk"}
+        "review_assignment": "unassigned", "review_team_email": "ig-team@rch.nhs.uk",
+        "schedule_wording": "national"}
 
 
 async def test_an_admin_changes_the_settings_and_suppliers_and_the_api_see_them(client):
@@ -35,6 +36,8 @@ async def test_an_admin_changes_the_settings_and_suppliers_and_the_api_see_them(
     row = await Organisation.select().first()
     assert row["name"] == FORM["name"] and row["ods_code"] == "RX1"
     assert row["review_assignment"] == "unassigned" and row["dspt_category"] == 1
+    assert row["schedule_wording"] == "national"
+    assert "The national wording (Crown Commercial Service model clauses) as base text" in page.text
     api = (await client.get("/api/v1/organisation")).json()
     assert api["review_team_email"] == "ig-team@rch.nhs.uk"
     assert api["privacy_notice"] == FORM["privacy_notice"]

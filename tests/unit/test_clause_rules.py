@@ -116,3 +116,43 @@ def test_titles_and_references_for_people():
     assert "Standard Contract" not in clauses["nhs.dspt_compliance"].legal_basis
     assert "charter" in clauses["nhs.dspt_compliance"].legal_basis
     assert not any("standard contract" in c.legal_basis.lower() for c in clauses.values())
+
+
+def applies(**facts) -> dict[str, bool]:
+    return {k: r.applies for k, r in requirements(ClauseFacts(**facts)).items()}
+
+
+@pytest.mark.parametrize("role", ["controller", "joint_controller", "none"])
+def test_article_28_terms_do_not_apply_unless_the_supplier_is_our_processor(role):
+    """Article 28 terms to a solicitors' firm that is an independent controller are not
+    'recommended': they are not for that contract at all, and it says why."""
+    facts = dict(data_role=role, personal_data=role != "none", supplier_type="non_it")
+    shown = applies(**facts)
+    assert not any(shown[k] for k in ART28 | {"art28.sub_processor_changes"})
+    assert not (ART28 & needs(**facts))
+    assert all(library()[k].does_not_apply.startswith("Article 28 terms are for a processor")
+               for k in ART28)
+    assert shown["breach.notification"] and shown["liability.insurance"]
+
+
+def test_processor_terms_apply_to_a_processor_whatever_its_type():
+    shown = applies(data_role="processor", personal_data=True, supplier_type="non_it")
+    assert all(shown[k] for k in ART28)
+
+
+def test_it_only_clauses_do_not_apply_to_couriers_and_shredders():
+    courier = applies(data_role="processor", personal_data=True, patient_data=True,
+                      supplier_type="non_it")
+    assert not courier["nhs.security_alerts"] and not courier["security.vulnerability_testing"]
+    assert courier["nhs.cyber_essentials"]  # PPN 09/23 may still be asked for, as recommended
+    it = applies(data_role="processor", personal_data=True, supplier_type="it_service")
+    assert it["nhs.security_alerts"] and it["security.vulnerability_testing"]
+
+
+def test_a_clause_that_does_not_apply_is_never_required():
+    for role in ("processor", "controller", "joint_controller", "none"):
+        for kind in ("it_system", "it_service", "non_it"):
+            for r in requirements(ClauseFacts(data_role=role, personal_data=True, patient_data=True,
+                                              system_access="privileged", supplier_type=kind,
+                                              supports_essential_function=True)).values():
+                assert r.applies or not r.required, (role, kind, r.key)

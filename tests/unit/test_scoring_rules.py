@@ -80,7 +80,7 @@ def test_missing_article_28_clause_makes_a_processor_red_whatever_the_points():
     clauses["art28.sub_processors"] = "missing"
     result = score(supplier(contracts=(contract(clauses=clauses),)), today=TODAY)
     assert result.rating == "red" and result.score >= 80
-    assert "Sub-processors" in result.gates[0] and "art28." not in result.gates[0]
+    assert "Sub-processors (UK GDPR Article 28(2) and 28(4))" in result.gates[0]
     assert any("Sub-processors" in f for f in by_key(result)["contracted"].fixes)
 
 
@@ -196,13 +196,13 @@ def test_processing_personal_data_on_an_expired_contract_is_red():
 def test_a_partial_article_28_term_is_a_gap_for_the_gate():
     clauses = dict(ALL_CLAUSES, **{"art28.audit_information": "partial"})
     result = score(supplier(contracts=(contract(clauses=clauses),)), today=TODAY)
-    assert result.rating == "red" and "Audit and information" in result.gates[0]
+    assert result.rating == "red" and "Audit and information (UK GDPR Article 28(3)(h))" in result.gates[0]
 
 
 def test_not_applicable_on_article_28_for_a_processor_counts_as_missing():
     clauses = dict(ALL_CLAUSES, **{"art28.sub_processors": "not_applicable"})
     result = score(supplier(contracts=(contract(clauses=clauses),)), today=TODAY)
-    assert result.rating == "red" and "Sub-processors" in result.gates[0]
+    assert result.rating == "red" and "Sub-processors (UK GDPR Article 28(2) and 28(4))" in result.gates[0]
 
 
 def test_an_open_high_severity_incident_caps_the_rating():
@@ -326,3 +326,23 @@ def test_a_charter_questionnaire_does_not_stand_in_for_due_diligence():
                                                     definition_key="nhs-supplier-charter"),))
     due = by_key(score(charter, today=TODAY))["due_diligence"]
     assert due.points == 0 and any("does not stand in" in r for r in due.reasons)
+
+
+def test_reasons_fixes_and_gates_name_clauses_and_questionnaires_in_words():
+    """A person reads these on the dashboard, the supplier page and the supplier report: the
+    clause titles and questionnaire titles, never the library's or the definitions' keys."""
+    import re
+
+    clauses = {k: "missing" for k in PATIENT_PROCESSOR}
+    clauses["art28.audit_information"] = "partial"
+    clauses["art28.sub_processors"] = "not_applicable"
+    result = score(supplier(contracts=(contract(clauses=clauses),), assessments=()), today=TODAY)
+    words = [*result.gates, *(t for c in result.criteria for t in (*c.reasons, *c.fixes))]
+    raw = re.compile(r"\b[a-z0-9]+\.[a-z]+_[a-z_]+\b|\b(art28|nhs|staff|exit|continuity|data|"
+                     r"breach|transfers|access|security)\.[a-z]+\b|\bndg10-|\buk-gdpr-processor")
+    assert not [w for w in words if raw.search(w)], [w for w in words if raw.search(w)]
+    contracted = " ".join(by_key(result)["contracted"].reasons)
+    assert "Audit and information" in contracted and "Documented instructions" in contracted
+    assert "Sub-processors (marked not applicable" in contracted
+    assert "Supplier data security due diligence: none accepted." in \
+        by_key(result)["due_diligence"].reasons
