@@ -163,6 +163,7 @@ async def evidence_pack(*, toolkit: str, annex: str | None = None,
         manifest=service.manifest(data),
         plan_rows=_plan_rows(gaps(primary), as_at=day), approvals=approval["rows"],
         approval_note=approval["note"], clause_title=clause_title,
-        validity_of=_validity_of(day), unaudited=data.get("unaudited") or {})
+        validity_of=_validity_of(day), unaudited=data.get("unaudited") or {},
+        records_begin=data.get("records_begin"), recorded_later=data.get("recorded_later") or {})
     suffix = f"-as-at-{as_at:%Y%m%d}" if as_at else f"-{day:%Y%m%d}"
     return f"dspt-evidence-{toolkit}{suffix}.docx", pack.build(inputs)
