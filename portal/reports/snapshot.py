@@ -258,8 +258,13 @@ async def _as_at(day: dt.date) -> dict[str, Any]:
         ProductService.supplier, ProductService.contract, ProductService.name).order_by(
         ProductService.id) if r["contract"] in all_contracts
         and r["contract"] not in trail.products] + products
+    # listed in today's order (the clause rows' ids), so the manifest of the same records
+    # hashes the same whichever way they were read
+    order = {(r["contract"], r["key"]): r["id"] for r in await ContractClause.select(
+        ContractClause.id, ContractClause.contract, ContractClause.key)}
     clauses = [{"contract": r["contract"], "key": r["key"], "status": r["status"]}
-               for r in trail.clauses.values()]
+               for r in sorted(trail.clauses.values(), key=lambda r: (
+                   order.get((r["contract"], r["key"]), float("inf")), r["contract"], r["key"]))]
     data = {"suppliers": suppliers, "contacts": contacts, "contracts": contracts,
             "products": products, "clauses": clauses, "certifications": certifications,
             "assessments": assessments, "risks": risks, "subprocessors": subprocessors,
