@@ -88,6 +88,7 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
         for run in cell.paragraphs[0].runs:
             run.bold = True
     tr_pr = header_row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     tr_pr.append(repeat)
@@ -105,7 +106,8 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
             value = values[index] if index < len(values) else ""
             text = xml_escape("" if value is None else str(value))
             cells.append(f'<w:tc>{props}<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:tc>')
-        return "<w:tr>" + "".join(cells) + "</w:tr>"
+        # a row is never split across a page break (a page ends between rows)
+        return "<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>"
 
     parts: list[str] = []
     for values in rows:

@@ -220,9 +220,17 @@ async def _as_at(day: dt.date) -> dict[str, Any]:
             if columns - set(r):  # its creation was not audited: the rest as it is now
                 partial += 1
             rows[i] = _full_row(table, {**now.get(i, {}), **r})
-        # records with no history at all (bulk demo data): as they are now, if they existed
+        # records with no history at all (bulk demo data): as they are now, if they existed.
+        # One whose trail starts after the moment was entered later (a table without a
+        # created_at, the organisation's profile, says so only there).
+        later = {int(e["target_id"]) for e in await AuditEvent.select(AuditEvent.target_id).where(
+            (AuditEvent.target_type == kind) & (AuditEvent.occurred_at >= moment))
+            if str(e["target_id"]).isdigit()}
         for i, r in now.items():
-            if i not in folded and (r.get("created_at") is None or r["created_at"] < moment):
+            created = r.get("created_at")
+            if i in folded or (i in later and (created is None or created >= moment)):
+                continue
+            if created is None or created < moment:
                 partial += 1
                 rows[i] = r
         if partial:

@@ -104,6 +104,9 @@ async def test_pack_as_at_a_day_before_the_first_record_says_so_on_its_cover(
     describes that time."""
     today = dates.uk_today()
     deadline = dt.date(today.year if today.month > 6 else today.year - 1, 6, 30)
+    from portal.core.organisation import OrganisationPatch, update_organisation
+
+    await update_organisation(OrganisationPatch(name="Set Up Late NHS Trust", dspt_category=1))
     supplier = await factories.supplier(name="Entered Late Ltd")
     await factories.contract(supplier["id"], start_date=deadline - dt.timedelta(days=100))
     await factories.contract(supplier["id"], title="Started after the deadline",
@@ -123,6 +126,8 @@ async def test_pack_as_at_a_day_before_the_first_record_says_so_on_its_cover(
             "held none.") in text
     assert ("describe that time: 1 contract that had started by "
             f"{deadline:%d %B %Y} and 1 certificate issued by then.") in text
+    assert "no audit history" not in text  # the profile entered today is not "as it is now"
+    assert "Set Up Late NHS Trust" in document.sections[0].header.paragraphs[0].text
     assert "Entered Late Ltd" not in text + "".join(c.text for t in document.tables
                                                    for r in t.rows for c in r.cells)
     block = await client.get(URL, params={"toolkit": "2025-26", "as_at": deadline.isoformat()},
