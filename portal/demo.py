@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import os
 import secrets
 import time
@@ -16,7 +18,7 @@ from piccolo.apps.user.tables import BaseUser
 from models.tables import Assessment, Certification, Contract, Organisation, StaffMember, Supplier
 from portal.certifications import service as certifications
 from portal.certifications.schemas import CertificationCreate, Scheme
-from portal.core import audit, staff
+from portal.core import audit, dates, staff
 from portal.core.db import insert_many, write_transaction
 from portal.core.permissions import needs_mfa
 from portal.staff.auth import seal
@@ -279,9 +281,53 @@ def _load_or_make_password(data_dir: Path) -> str:
     return password
 
 
+def history_day(today: dt.date) -> dt.date:
+    """Spring before the last 30 June deadline: the day the demo's register was first entered,
+    so that the last toolkit year's pack "as at" its deadline has records to rebuild."""
+    deadline_year = today.year if (today.month, today.day) > (6, 30) else today.year - 1
+    return dt.date(deadline_year, 4, 15)
+
+
+@contextlib.contextmanager
+def _clock_at(day: dt.date):
+    """Audit events and record stamps read portal.core.dates.now: set it to a working morning
+    of `day`, a second further at each reading, so the trail is in order."""
+    tick = itertools.count()
+    start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC)
+    real = dates.now
+    dates.now = lambda: start + dt.timedelta(seconds=next(tick))
+    try:
+        yield
+    finally:
+        dates.now = real
+
+
+# Changed after the register was first entered (so the as-at pack differs from today's):
+# the transfer safeguard (an IDTA with its transfer risk assessment) recorded later.
+_SAFEGUARD_ADDED_LATER = {"DEMO-13"}
+
+
 async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResult:
     today = today or dt.date.today()
     password = _load_or_make_password(data_dir)
+    first_entered = history_day(today)
+    # Part of the register was entered in the spring (the clock seam set to then): the
+    # organisation, and each supplier whose contract had started by then, with the
+    # certificates it held then. The rest, and every change since, is entered today.
+    if not await Organisation.exists():
+        with _clock_at(first_entered):
+            async with write_transaction():
+                row = Organisation(**DEMO_ORGANISATION)
+                await row.save()
+                saved = await Organisation.select().where(Organisation.id == row.id).first()
+                await audit.record("organisation.created", target_type="organisation",
+                                   target_id=row.id, after=saved)
+    created = 0
+    earlier = [d for d in _suppliers() if _contract_start(d, today) <= first_entered]
+    with _clock_at(first_entered):
+        for demo in earlier:
+            if await _create_demo_supplier(demo, today, entered=first_entered):
+                created += 1
     credentials = {}
     authenticator_keys = {}
     for role in DEMO_ROLES:
@@ -298,56 +344,14 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
         if needs_mfa(role):
             authenticator_keys[username] = _demo_key(data_dir, username)
 
-    if not await Organisation.exists():
-        async with write_transaction():
-            row = Organisation(**DEMO_ORGANISATION)
-            await row.save()
-            await audit.record("organisation.created", target_type="organisation",
-                               target_id=row.id, after=DEMO_ORGANISATION)
-
-    created = 0
     for demo in _suppliers():
-        if await Supplier.exists().where(Supplier.supplier_key == demo.key):
-            continue
-        created += 1
-        supplier = await suppliers.create_supplier(SupplierCreate(
-            name=demo.name, legal_name=demo.legal_name, supplier_key=demo.key,
-            ods_code=demo.ods, handles_personal_data=demo.personal or demo.patient,
-            handles_patient_data=demo.patient, affects_care=demo.care,
-            supplier_type=SupplierType.non_it if demo.key in _NON_IT else (
-                SupplierType.it_system if demo.key in _IT_SYSTEMS else SupplierType.it_service),
-            website=f"https://www.{demo.contact[1].split('@')[1]}" if demo.contact[1] else "",
-        ))
-        if demo.contact[0]:
-            await suppliers.create_contact(supplier["id"], ContactCreate(
-                name=demo.contact[0], email=demo.contact[1], role=demo.contact[2]))
-        start = today - dt.timedelta(days=max(30, 1095 - demo.ends_in_days))
-        await suppliers.create_contract(ContractCreate(
-            supplier_id=supplier["id"], title=demo.contract,
-            reference=f"RCH-{demo.key[-2:]}-{start.year}", products_services=demo.products,
-            start_date=start, end_date=today + dt.timedelta(days=demo.ends_in_days),
-            notice_date=today + dt.timedelta(days=max(1, demo.ends_in_days - 90)),
-            annual_value=Decimal(demo.value), data_role=demo.role,
-            personal_data=demo.personal or demo.patient, patient_data=demo.patient,
-            **_CONTRACT_FACTS.get(demo.key, {})))
-        for name, service, location, mechanism in _SUBPROCESSORS.get(demo.key, []):
-            await suppliers.create_subprocessor(supplier["id"], SubProcessorCreate(
-                name=name, service=service, location=location, transfer_mechanism=mechanism,
-                data_processed="Records processed under the contract",
-                since=start))
-        for scheme, status, issued_ago, expires_in, edition in demo.certs:
-            issued = today - dt.timedelta(days=issued_ago)
-            status = _current_toolkit_status(status, today)
-            await certifications.create_certification(CertificationCreate(
-                supplier_id=supplier["id"], scheme=scheme, status=status,
-                certificate_number="" if scheme == Scheme.dspt else f"{scheme.value[:3].upper()}-{uuid.uuid5(uuid.NAMESPACE_DNS, demo.key + scheme.value).hex[:8].upper()}",
-                edition=edition, legal_entity=demo.legal_name,
-                certification_body="IASME" if scheme in (Scheme.cyber_essentials, Scheme.cyber_essentials_plus) else ("BSI" if scheme == Scheme.iso27001 else ""),
-                accreditation_body="UKAS" if scheme == Scheme.iso27001 else "",
-                scope="Whole organisation", issued_on=issued,
-                expires_on=today + dt.timedelta(days=expires_in) if expires_in else None,
-                ods_code=demo.ods if scheme == Scheme.dspt else ""))
+        if await _create_demo_supplier(demo, today, entered=today):
+            created += 1
     if created:
+        # certificates issued after the spring entry of their supplier, entered today
+        for demo in earlier:
+            await _create_demo_certificates(demo, today, after=first_entered)
+        await _safeguards_added(today)
         await _demo_assurance(today)
     from portal.scoring.service import recompute_all
 
@@ -355,6 +359,92 @@ async def load_demo(*, data_dir: Path, today: dt.date | None = None) -> DemoResu
     return DemoResult(created_suppliers=created, credentials=credentials,
                       credentials_file=_credentials_file(data_dir),
                       authenticator_keys=authenticator_keys)
+
+
+def _contract_start(demo: DemoSupplier, today: dt.date) -> dt.date:
+    return today - dt.timedelta(days=max(30, 1095 - demo.ends_in_days))
+
+
+async def _safeguards_added(today: dt.date) -> None:
+    from portal.suppliers.schemas import ContractPatch
+
+    for key in _SAFEGUARD_ADDED_LATER:
+        supplier = await Supplier.select(Supplier.id).where(Supplier.supplier_key == key).first()
+        contract = supplier and await Contract.select(Contract.id, Contract.transfer_mechanism).where(
+            Contract.supplier == supplier["id"]).first()
+        facts = _CONTRACT_FACTS[key]
+        if contract and contract["transfer_mechanism"] == "unknown":
+            await suppliers.update_contract(contract["id"], ContractPatch(
+                transfer_mechanism=facts["transfer_mechanism"], tra_reference=facts["tra_reference"]))
+
+
+async def _create_demo_supplier(demo: DemoSupplier, today: dt.date, *, entered: dt.date) -> bool:
+    """The supplier, its contact, contract and sub-processors, and the certificates issued by
+    `entered` (all of them when entered today). False if it exists already."""
+    if await Supplier.exists().where(Supplier.supplier_key == demo.key):
+        return False
+    supplier = await suppliers.create_supplier(SupplierCreate(
+        name=demo.name, legal_name=demo.legal_name, supplier_key=demo.key,
+        ods_code=demo.ods, handles_personal_data=demo.personal or demo.patient,
+        handles_patient_data=demo.patient, affects_care=demo.care,
+        supplier_type=SupplierType.non_it if demo.key in _NON_IT else (
+            SupplierType.it_system if demo.key in _IT_SYSTEMS else SupplierType.it_service),
+        website=f"https://www.{demo.contact[1].split('@')[1]}" if demo.contact[1] else "",
+    ))
+    if demo.contact[0]:
+        await suppliers.create_contact(supplier["id"], ContactCreate(
+            name=demo.contact[0], email=demo.contact[1], role=demo.contact[2]))
+    start = _contract_start(demo, today)
+    facts = dict(_CONTRACT_FACTS.get(demo.key, {}))
+    if demo.key in _SAFEGUARD_ADDED_LATER and entered < today:
+        facts.update(transfer_mechanism="unknown", tra_reference="")
+    await suppliers.create_contract(ContractCreate(
+        supplier_id=supplier["id"], title=demo.contract,
+        reference=f"RCH-{demo.key[-2:]}-{start.year}", products_services=demo.products,
+        start_date=start, end_date=today + dt.timedelta(days=demo.ends_in_days),
+        notice_date=today + dt.timedelta(days=max(1, demo.ends_in_days - 90)),
+        annual_value=Decimal(demo.value), data_role=demo.role,
+        personal_data=demo.personal or demo.patient, patient_data=demo.patient,
+        **facts))
+    for name, service, location, mechanism in _SUBPROCESSORS.get(demo.key, []):
+        await suppliers.create_subprocessor(supplier["id"], SubProcessorCreate(
+            name=name, service=service, location=location, transfer_mechanism=mechanism,
+            data_processed="Records processed under the contract",
+            since=start))
+    await _create_demo_certificates(demo, today, supplier_id=supplier["id"],
+                                    until=entered)
+    return True
+
+
+async def _create_demo_certificates(demo: DemoSupplier, today: dt.date, *,
+                                    supplier_id: int | None = None, until: dt.date | None = None,
+                                    after: dt.date | None = None) -> None:
+    """The demo certificates issued by `until`, or (for a supplier entered earlier) those
+    issued after `after`, entered now."""
+    if supplier_id is None:
+        row = await Supplier.select(Supplier.id).where(Supplier.supplier_key == demo.key).first()
+        if row is None:
+            return
+        supplier_id = row["id"]
+    for scheme, status, issued_ago, expires_in, edition in demo.certs:
+        issued = today - dt.timedelta(days=issued_ago)
+        if (until is not None and issued > until) or (after is not None and issued <= after):
+            continue
+        number = "" if scheme == Scheme.dspt else \
+            f"{scheme.value[:3].upper()}-{uuid.uuid5(uuid.NAMESPACE_DNS, demo.key + scheme.value).hex[:8].upper()}"
+        if after is not None and await Certification.exists().where(
+                (Certification.supplier == supplier_id) & (Certification.scheme == scheme.value)
+                & (Certification.issued_on == issued)):
+            continue
+        status = _current_toolkit_status(status, today)
+        await certifications.create_certification(CertificationCreate(
+            supplier_id=supplier_id, scheme=scheme, status=status, certificate_number=number,
+            edition=edition, legal_entity=demo.legal_name,
+            certification_body="IASME" if scheme in (Scheme.cyber_essentials, Scheme.cyber_essentials_plus) else ("BSI" if scheme == Scheme.iso27001 else ""),
+            accreditation_body="UKAS" if scheme == Scheme.iso27001 else "",
+            scope="Whole organisation", issued_on=issued,
+            expires_on=today + dt.timedelta(days=expires_in) if expires_in else None,
+            ods_code=demo.ods if scheme == Scheme.dspt else ""))
 
 
 # Clause coverage, questionnaires and risks, so the demo shows every state a portfolio has.
@@ -473,8 +563,15 @@ async def _demo_assurance(today: dt.date) -> None:
             assessment, _ = await assessments.send(
                 supplier_id=supplier["id"], contact_id=contact["id"],
                 questionnaire="ndg10-supplier-due-diligence", due_date=today)
-            await Assessment.update({Assessment.due_date: today - dt.timedelta(days=10)}).where(
-                Assessment.id == assessment["id"])
+            # sent a while ago and now overdue: audited, so the records as at a date agree
+            overdue = today - dt.timedelta(days=10)
+            async with write_transaction():
+                await Assessment.update({Assessment.due_date: overdue}).where(
+                    Assessment.id == assessment["id"])
+                await audit.record("assessment.due_date_set", target_type="assessment",
+                                   target_id=assessment["id"], supplier_id=supplier["id"],
+                                   before={"due_date": assessment.get("due_date")},
+                                   after={"due_date": overdue})
     by_key = {s["supplier_key"]: s["id"] for s in rows}
     for key, values in [
         ("DEMO-06", {"kind": "dispute", "title": "Disputed invoice for video minutes",

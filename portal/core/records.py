@@ -41,6 +41,8 @@ async def get_row(table: type[Table], row_id: int, *, what: str, include_archive
 
 async def create_row(table: type[Table], values: Mapping[str, Any], *, action: str,
                      supplier_id: int | None = None) -> dict[str, Any]:
+    if "created_at" in column_names(table) and "created_at" not in values:
+        values = {**values, "created_at": now()}  # the one clock, as the audit event's
     async with write_transaction():
         row = table(**values)
         await row.save()

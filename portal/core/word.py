@@ -64,14 +64,13 @@ def stamp(document, when: dt.datetime | None = None) -> str:
 
 
 def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
-          style: str = "Table Grid", widths: Sequence[float] = (), keep_rows_whole: bool = False):
+          style: str = "Table Grid", widths: Sequence[float] = ()):
     """A table whose header row repeats on every page; ``widths`` in centimetres fix the
     columns (wide enough that no word breaks mid-word), otherwise Word shares them equally.
 
     Body rows are written as XML text and parsed in batches: building them element by element
-    (or with cell()) takes minutes for tens of thousands of rows. ``keep_rows_whole``: no row
-    splits across a page break (for short tables whose rows are read as one, e.g. a question
-    and its answer).
+    (or with cell()) takes minutes for tens of thousands of rows. No row splits across a
+    page break (a question and its answer, a clause and its location, are read as one).
     """
     t = document.add_table(rows=2, cols=len(headers))
     t.style = document.styles[style]
@@ -90,8 +89,7 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
         for run in cell.paragraphs[0].runs:
             run.bold = True
     tr_pr = header_row._tr.get_or_add_trPr()
-    if keep_rows_whole:
-        tr_pr.append(OxmlElement("w:cantSplit"))  # before tblHeader, in schema order
+    tr_pr.append(OxmlElement("w:cantSplit"))
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     tr_pr.append(repeat)
@@ -109,8 +107,8 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
             value = values[index] if index < len(values) else ""
             text = xml_escape("" if value is None else str(value))
             cells.append(f'<w:tc>{props}<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:tc>')
-        start = "<w:tr><w:trPr><w:cantSplit/></w:trPr>" if keep_rows_whole else "<w:tr>"
-        return start + "".join(cells) + "</w:tr>"
+        # a row is never split across a page break (a page ends between rows)
+        return "<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>"
 
     parts: list[str] = []
     for values in rows:

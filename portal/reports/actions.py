@@ -24,8 +24,8 @@ from portal.contracts.library import clause_label
 
 POLICY_FILE = Path(__file__).parent / "actions.yaml"
 ORGANISATION_WIDE = "Organisation-wide"
-KINDS = ("clause", "contract", "certificate", "due_diligence", "register", "attestation",
-         "statement", "risk")
+KINDS = ("clause", "contract", "certificate", "due_diligence", "register", "particulars",
+         "subprocessors", "transfer", "access", "connection", "attestation", "statement", "risk")
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +95,20 @@ def _wording(kind: str, subjects: list[str], contract: str, details: list[str],
         return f"Send, chase and review the due-diligence questionnaire{tail}."
     if kind == "register":
         return f"Complete the register entry: {_join(subjects)}{tail}."
+    refs = f" (CAF A4.a {', '.join(dict.fromkeys(subjects))}{': ' + why if why else ''})"
+    if kind == "particulars":
+        return ("Record what of our data it holds: the data role, the processing particulars "
+                f"(types of data, nature and purpose) and where it is held{refs}.")
+    if kind == "subprocessors":
+        return f"Ask for its sub-processors and record each with where it processes our data{refs}."
+    if kind == "transfer":
+        return ("Record where our data is held and, outside the UK, agree a lawful transfer "
+                "safeguard (UK adequacy, an IDTA or the UK Addendum with a transfer risk "
+                f"assessment){refs}.")
+    if kind == "access":
+        return f"Restrict its access to our systems and monitor it{refs}."
+    if kind == "connection":
+        return f"Get assurance that its connection to our network meets our security requirements{refs}."
     if kind == "attestation":
         return f"Make the attestation: {_join(subjects)}."
     if kind == "statement":

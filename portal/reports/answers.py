@@ -100,6 +100,7 @@ def _disputes(v: SupplierView) -> list[tuple[str, str]]:
 def answer_item(item: Item, views: list[SupplierView], *, today: dt.date,
                 clause_title=lambda key: key) -> Answer:
     scope = in_scope(views)
+    recorded = bool(scope)  # any supplier handling personal information on record at all
     rule = SCOPE_ALL
     if item.scope == "it_suppliers":
         excluded = [v for v in scope if not v.it]
@@ -133,14 +134,17 @@ def answer_item(item: Item, views: list[SupplierView], *, today: dt.date,
             if item.measure == "certification":
                 evidence.append((v.name, ", ".join(v.national_certificates)))
     total = len(scope)
-    answer = "Yes" if met == total else "No"
+    # With no supplier on record the organisation can't show a list, certificates or
+    # contracts: No, not a vacuous Yes. (A disputes item with no dispute is a true Yes.)
+    answer = "Yes" if met == total and (recorded or item.measure == "disputes") else "No"
     nouns = {"register": "listed with products, a contact and current contract dates",
              "contracts": "covered by a current contract with every required term",
              "certification": "holding an accepted certification",
              "due_diligence": "with due diligence accepted in the last 12 months",
              "disputes": "with every dispute's data-security risk recorded"}
     figure = (f"{met} of {total} suppliers {nouns[item.measure]}." if total
-              else "No supplier falls under this item.")
+              else "No supplier falls under this item." if recorded or item.measure == "disputes"
+              else "No supplier that handles personal information is recorded.")
     return Answer(item=item, answer=answer, met=met, of=total, rule=rule, figure=figure,
                   gaps=gaps, evidence=evidence)
 

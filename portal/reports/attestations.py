@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 
 from models.tables import Attestation
-from portal.core import audit
+from portal.core import audit, dates
 from portal.core.context import current_actor
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput
@@ -34,6 +34,10 @@ class AttestationCreate(InputModel):
     note: LongText = Field("", description="What the attestation relies on")
     role: Annotated[str, Field(min_length=2, max_length=60)] = Field(
         "IG lead", description="The attester's role, e.g. IG lead or Deputy IG lead")
+    name: Annotated[str, Field(max_length=150)] = Field(
+        "", description="The person attesting, as the pack prints it (e.g. 'Priya Shah'); "
+                        "required when the request comes with an API token, otherwise your "
+                        "account's name. The audit event records who sent it either way.")
 
     @field_validator("toolkit_year")
     @classmethod
@@ -66,9 +70,13 @@ async def attest(data: AttestationCreate) -> dict[str, Any]:
         raise InvalidInput(f"{data.statement_id} is not a statement the IG lead attests; choose "
                            f"one of {', '.join(sorted(ids))} (the others come from the records).")
     actor = current_actor()
+    name = " ".join(data.name.split())
+    if not name and actor.kind == "token":
+        raise InvalidInput("Give the name of the person attesting (name): an API token is not "
+                           "a person, and the pack prints who attested.")
     values = {"toolkit_year": data.toolkit_year, "statement_id": data.statement_id,
-              "value": data.value, "note": data.note, "attested_by": actor.name[:150],
-              "role": data.role}
+              "value": data.value, "note": data.note, "attested_by": (name or actor.name)[:150],
+              "role": data.role, "attested_at": dates.now()}
     async with write_transaction():
         row = Attestation(**values)
         await row.save()
@@ -87,8 +95,8 @@ async def current(toolkit_year: str, *, as_at: dt.date | None = None) -> dict[st
     """The latest attestation per statement (as it stood at the end of `as_at` when given)."""
     rows = await Attestation.select().where(Attestation.toolkit_year == toolkit_year) \
         .order_by(Attestation.id)
-    if as_at is not None:
-        end = dt.datetime.combine(as_at + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    if as_at is not None:  # the end of that day in UK time, as every record as at a date
+        end = dates.end_of_uk_day(as_at)
         rows = [r for r in rows if r["attested_at"] < end]
     latest: dict[str, dict[str, Any]] = {}
     for r in rows:

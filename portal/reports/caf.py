@@ -1,13 +1,13 @@
 """CAF outcome A4.a Supply chain judged the CAF way (domain.md §7), from plain records.
 
 Each statement is True, False or None (unknown), with the records behind it (the suppliers that
-make it so). Unknown never counts as true: an unknown not-achieved statement can't be ruled
-out, so it holds the outcome at Not achieved; an unknown partially-achieved or achieved
-statement is not met.
+make it so). Unknown never counts as true (domain.md §7): an unknown not-achieved statement
+does not hold, so by itself it does not make the outcome Not achieved (the pack lists it and the
+action plan asks for it to be settled); an unknown partially-achieved or achieved statement is
+not met. With nothing on record to judge a records statement by, it is unknown.
 
-Logic: Not achieved if any NA statement is true or unknown; otherwise Achieved if every A
-statement is true; otherwise Partially achieved if every PA statement is true; otherwise Not
-achieved.
+Logic: Not achieved if any NA statement is true; otherwise Achieved if every A statement is
+true; otherwise Partially achieved if every PA statement is true; otherwise Not achieved.
 
 Which statements the records answer, and how (`check` in frameworks.yaml):
   NA1 data_unknown          a supplier handling personal information has no current contract,
@@ -24,15 +24,17 @@ Which statements the records answer, and how (`check` in frameworks.yaml):
                             has no transfer risk assessment (a supplier's or a sub-processor's)
   PA2 supply_chain_known    every in-scope supplier has a current contract, and every processor
                             has its sub-processors recorded with their locations
-  PA3 suppliers_certified   every in-scope IT supplier holds an accepted certification (10.2.1)
+  PA3 suppliers_certified   every in-scope IT supplier holds an accepted certification (10.2.1);
+                            every non-IT one that or a current certificate of its own scheme
   PA4 / A6 contracts_carry_terms  the negation of NA3
   PA5 connections_assured   every third-party connection is recorded as assured
   PA6 / A10 incidents_managed  attested by the IG lead, and no supply-chain incident is open
                             without an owner and a mitigation
   PA7 essential_info_protected  every supplier supporting the essential function holds an
                             accepted certification and carries the security-measures term
-  A4 critical_suppliers_strong  every critical supplier holds a current Cyber Essentials Plus
-                            or ISO/IEC 27001 and a DSPT at Standards Met
+  A4 critical_suppliers_strong  every critical IT supplier holds a current Cyber Essentials Plus
+                            or ISO/IEC 27001 and a DSPT at Standards Met; a critical non-IT
+                            supplier a current certificate of its own scheme
   A9 connections_managed    every connection assured and every supplier access monitored
 NA5, PA1, A1-A3, A5, A7, A8 are attested by the IG lead (the records can't show them).
 """
@@ -212,8 +214,13 @@ def _supply_chain_known(scope):
 
 
 def _suppliers_certified(scope):
+    """Every in-scope supplier shows proportionate security: IT suppliers by a toolkit scheme,
+    non-IT suppliers by a toolkit scheme or a current certificate of their own trade's."""
     return [(v.name, "no accepted certification (Cyber Essentials, ISO/IEC 27001, Digital "
-                     "Marketplace listing or own DSPT)") for v in scope if v.it and not v.national_certificates]
+                     "Marketplace listing or own DSPT)" if v.it else
+             "non-IT supplier with no current certificate of its own trade's scheme (for "
+             "example BS EN 15713 for confidential waste) or of a toolkit scheme")
+            for v in scope if not v.proportionate_certificates]
 
 
 def _connections_assured(views):
@@ -248,6 +255,11 @@ def _critical_strong(views):
     for v in views:
         if v.tier != "critical":
             continue
+        if not v.it:  # judged by its own trade's scheme, not by IT certificates
+            if not v.proportionate_certificates:
+                short.append((v.name, "critical non-IT supplier with no current certificate of "
+                                      "its own trade's scheme (for example BS EN 15713)"))
+            continue
         held = set(v.national_certificates)
         strong = {"Cyber Essentials Plus", "ISO/IEC 27001"} & held
         if not strong or "own DSPT" not in held:
@@ -258,9 +270,21 @@ def _critical_strong(views):
     return short
 
 
+# Checks over the suppliers that handle personal information; the others look at every
+# supplier (access to our systems, connections, incidents, the essential function).
+_OVER_SCOPE = {"data_unknown", "subcontractors_unseen", "contracts_lacking",
+               "transfers_unprotected", "contracts_carry_terms", "supply_chain_known",
+               "suppliers_certified"}
+NOTHING_RECORDED = ("no supplier that handles personal information is recorded, so the records "
+                    "can't show it")
+
+
 def _from_records(check: str, views: list[SupplierView], titles) -> tuple[bool | None, list, str]:
-    """(value, records, basis) of a records statement."""
+    """(value, records, basis) of a records statement. With nothing on record to judge it by,
+    the statement is unknown: no supplier recorded is not "every supplier meets it"."""
     scope = in_scope(views)
+    if not views or (check in _OVER_SCOPE and not scope):
+        return None, [], NOTHING_RECORDED
     if check in ("data_unknown", "subcontractors_unseen", "contracts_lacking", "access_unmonitored",
                  "transfers_unprotected"):
         if check == "contracts_lacking":
@@ -332,19 +356,22 @@ def level_of(results: list[Result]) -> tuple[str, list[str]]:
     for r in results:
         by_level[r.statement.level].append(r)
     holding = [r for r in by_level["not_achieved"] if r.value is True]
-    open_ = [r for r in by_level["not_achieved"] if r.value is None]
-    if holding or open_:
-        return "not_achieved", (
-            [f"{r.statement.id} is true" for r in holding]
-            + [f"{r.statement.id} is unknown, so it can't be ruled out" for r in open_])
+    # Unknown never counts as true: an unknown NA statement does not make the outcome not
+    # achieved by itself (it is listed, and the action plan asks for it to be settled).
+    open_ = [f"{r.statement.id} is unknown (not counted as true; to be settled)"
+             for r in by_level["not_achieved"] if r.value is None]
+    if holding:
+        return "not_achieved", [f"{r.statement.id} is true" for r in holding] + open_
+    none_holds = "no not-achieved statement is true" + (
+        " (" + "; ".join(open_) + ")" if open_ else "")
     if all(r.value is True for r in by_level["achieved"]):
-        return "achieved", ["no not-achieved statement holds and every achieved statement is true"]
+        return "achieved", [f"{none_holds} and every achieved statement is true"]
     if all(r.value is True for r in by_level["partially_achieved"]):
         missing = [r.statement.id for r in by_level["achieved"] if r.value is not True]
         return "partially_achieved", [
-            "no not-achieved statement holds and every partially-achieved statement is true",
+            f"{none_holds} and every partially-achieved statement is true",
             "achieved needs " + ", ".join(missing)]
     missing = [f"{r.statement.id} is {r.shown.lower()}" for r in by_level["partially_achieved"]
                if r.value is not True]
-    return "not_achieved", ["no not-achieved statement holds, but partially achieved needs every "
-                            "PA statement true: " + ", ".join(missing)]
+    return "not_achieved", [f"{none_holds}, but partially achieved needs every PA statement "
+                            "true: " + ", ".join(missing)]

@@ -27,8 +27,16 @@ from portal.reports.facts import NATIONAL_SCHEMES, certificate_validity, in_scop
 ORGANISATION_WIDE = "Organisation-wide"
 CERTIFICATE_WANTED = ("any one of Cyber Essentials, ISO/IEC 27001, a Digital Marketplace "
                       "listing or its own DSPT at Standards Met")
+OWN_SCHEME_WANTED = "a current certificate of its own trade's scheme (for example BS EN 15713)"
 # Statements whose records are clause or contract gaps (listed once, as those)
 _AS_CLAUSES = {"NA3", "PA4", "A6"}
+# What closes a CAF statement's shortfall, by the statement's records check: the action's
+# kind, so its wording and owner follow the fix (actions.py, actions.yaml)
+CAF_FIX = {"data_unknown": "particulars", "subcontractors_unseen": "subprocessors",
+           "supply_chain_known": "subprocessors", "transfers_unprotected": "transfer",
+           "access_unmonitored": "access", "connections_assured": "connection",
+           "suppliers_certified": "certificate", "essential_info_protected": "certificate",
+           "incidents_managed": "risk"}
 
 
 async def load(as_at: dt.date | None) -> dict[str, Any]:
@@ -90,10 +98,20 @@ def gaps(r: readiness.Readiness) -> list[tuple[str, str | None, str, str, str, s
                 continue
             if x.statement.evidence in ("attestation", "both") and x.attestation is None:
                 out.append(("", None, "attestation", f"{x.statement.id}: {x.statement.text}", "", ""))
+            kind = CAF_FIX.get(x.statement.check, "statement")
             for name, why in x.records:
                 v = names.get(name)
-                out.append((name, (v.tier or None) if v else None, "statement",
-                            f"{x.statement.id}", "", why))
+                if v is not None and not v.current and why.startswith("no current contract"):
+                    continue  # the contract gap above closes it
+                if "security measures term" in why:
+                    continue  # a clause gap, listed as the contract variation above
+                subject, detail = x.statement.id, why
+                if kind == "certificate":
+                    subject, detail = (CERTIFICATE_WANTED if v is None or v.it else
+                                       OWN_SCHEME_WANTED), ""
+                elif kind == "risk":
+                    subject, detail = why, ""
+                out.append((name, (v.tier or None) if v else None, kind, subject, "", detail))
     return out
 
 
@@ -120,7 +138,7 @@ async def _approval(*, toolkit: str, as_at: dt.date | None, data: dict[str, Any]
             + ("Approvals recorded in the portal for this very version are below."
                if block["approved"] else
                "Not yet approved: the IG lead and the SIRO record their approval of this "
-               "version in the portal (POST /api/v1/reports/dspt-evidence/approvals)."))
+               "version in the portal (the workspace's Evidence pack screen)."))
     return {"version": str(block["version"]) + ("" if block["approved"] else " (draft)"),
             "note": note, "rows": rows}
 
@@ -163,6 +181,7 @@ async def evidence_pack(*, toolkit: str, annex: str | None = None,
         manifest=service.manifest(data),
         plan_rows=_plan_rows(gaps(primary), as_at=day), approvals=approval["rows"],
         approval_note=approval["note"], clause_title=clause_title,
-        validity_of=_validity_of(day), unaudited=data.get("unaudited") or {})
+        validity_of=_validity_of(day), unaudited=data.get("unaudited") or {},
+        records_begin=data.get("records_begin"), recorded_later=data.get("recorded_later") or {})
     suffix = f"-as-at-{as_at:%Y%m%d}" if as_at else f"-{day:%Y%m%d}"
     return f"dspt-evidence-{toolkit}{suffix}.docx", pack.build(inputs)

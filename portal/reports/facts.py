@@ -51,12 +51,20 @@ class SupplierView:
     subprocessors: list[dict]
     score: dict | None
     national_certificates: list[str] = field(default_factory=list)  # scheme labels that count
+    own_scheme_certificates: list[str] = field(default_factory=list)  # e.g. BS EN 15713, current
     clause_gaps: dict[int, list[str]] = field(default_factory=dict)  # current contract -> keys
     required: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def it(self) -> bool:
         return self.supplier_type != "non_it"
+
+    @property
+    def proportionate_certificates(self) -> list[str]:
+        """What shows security proportionate to the supplier: a toolkit scheme for anyone; for
+        a non-IT supplier also its own scheme (domain.md §4: confidential waste, couriers and
+        solicitors are judged by their own schemes, e.g. BS EN 15713, not by IT certificates)."""
+        return self.national_certificates + ([] if self.it else self.own_scheme_certificates)
 
     @property
     def tier(self) -> str:
@@ -114,6 +122,20 @@ def _national(supplier: dict, certs: list[dict], today: dt.date) -> list[str]:
     return list(dict.fromkeys(held))
 
 
+def _own_schemes(certs: list[dict], today: dt.date) -> list[str]:
+    """Current certificates of a scheme of the supplier's own trade (scheme 'other', not a
+    Digital Marketplace listing): issued by the day and not expired."""
+    held = []
+    for c in certs:
+        name = (c.get("scheme_name") or "").strip()
+        if c.get("scheme") != "other" or not name or any(n in name.lower() for n in MARKETPLACE_NAMES):
+            continue
+        issued, expires = c.get("issued_on"), c.get("expires_on")
+        if (issued is None or issued <= today) and (expires is None or expires >= today):
+            held.append(name)
+    return list(dict.fromkeys(held))
+
+
 def build(data: dict[str, list[dict]], today: dt.date) -> list[SupplierView]:
     """Every current (not archived) supplier, in register order."""
     by: dict[str, dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
@@ -146,6 +168,7 @@ def build(data: dict[str, list[dict]], today: dt.date) -> list[SupplierView]:
             risks=by["risks"][s["id"]], subprocessors=by["subprocessors"][s["id"]],
             score=scores.get(s["id"]))
         view.national_certificates = _national(s, view.certifications, today)
+        view.own_scheme_certificates = _own_schemes(view.certifications, today)
         for c in current:
             required = contract_required(c, s)
             view.required[c["id"]] = required

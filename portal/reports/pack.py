@@ -65,6 +65,47 @@ class PackInputs:
     clause_title: Callable[[str], str]
     validity_of: Callable[[dict, dict], tuple[str, str]]  # (cert, supplier) -> (expires, counts)
     unaudited: dict[str, int] = field(default_factory=dict)
+    records_begin: dt.date | None = None  # UK date of the first audited record (as-at packs)
+    recorded_later: dict[str, int] = field(default_factory=dict)  # see snapshot._recorded_later
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+LATER = {"contracts": ("contract that had started", "contracts that had started"),
+         "certifications": ("certificate issued", "certificates issued"),
+         "subprocessors": ("sub-processor engaged", "sub-processors engaged"),
+         "risks": ("risk, dispute or incident opened", "risks, disputes or incidents opened")}
+
+
+def before_records(as_at: dt.date, records_begin: dt.date | None,
+                   recorded_later: dict[str, int], *, framework: str = "ndg") -> list[str]:
+    """What the cover of an as-at pack says about records the portal did not hold that day:
+    none at all (the day is before its first record) and those entered later that describe
+    that earlier time. Plain sentences; [] when there is nothing to say."""
+    out = []
+    if records_begin is None or as_at < records_begin:
+        begins = (f"The portal's records begin on {records_begin:%d %B %Y}, so as at "
+                  f"{as_at:%d %B %Y} it held none" if records_begin else
+                  f"The portal holds no records yet, so as at {as_at:%d %B %Y} it held none")
+        out.append(begins + (
+            ". Items are answered \u201cNo\u201d because nothing was recorded by then, not "
+            "because a supplier fell short." if framework == "ndg" else
+            ". The statements are \u201cUnknown\u201d: there were no records and no IG lead's "
+            "attestations to judge them by (unknown never counts as true)."))
+    later = [f"{_plural(n, *LATER[k])} by {as_at:%d %B %Y}" if i == 0 else
+             f"{_plural(n, *LATER[k])} by then"
+             for i, (k, n) in enumerate((k, recorded_later[k]) for k in LATER
+                                        if recorded_later.get(k))]
+    if later:
+        out.append("Entered in the portal after that day, so not counted here although they "
+                   "describe that time: " + _and(later) + ".")
+    return out
 
 
 def _d(value: Any) -> str:
@@ -125,6 +166,10 @@ def build(p: PackInputs) -> bytes:
         _para(document, f"This pack is rebuilt from the audit trail as the records stood at the "
                         f"end of {p.as_at:%d %B %Y} (UK time); every figure is judged as at that "
                         "day.", bold=True)
+    if p.as_at:
+        for sentence in before_records(p.as_at, p.records_begin, p.recorded_later,
+                                       framework=view.framework):
+            _para(document, sentence, bold=True)
     if p.unaudited:
         _para(document, "Records with no audit history appear as they are now: "
               + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(p.unaudited.items())) + ".",
@@ -237,10 +282,12 @@ def _caf_sections(document, r: Readiness, *, number: str) -> None:
     _para(document, f"Source: {a.outcome.source} ({a.outcome.source_date}).")
     _para(document, f"Outcome level: {a.level_label}. NHS England's expected level: "
                     f"{a.expected_label}. {a.outcome.expected_by}", bold=True)
-    _para(document, "How the level is reached: not achieved if any not-achieved statement is true "
-                    "(or unknown: it can't be ruled out); otherwise achieved if every achieved "
-                    "statement is true; otherwise partially achieved if every partially-achieved "
-                    "statement is true; otherwise not achieved. Unknown never counts as true.")
+    _para(document, "How the level is reached: not achieved if any not-achieved statement is "
+                    "true; otherwise achieved if every achieved statement is true; otherwise "
+                    "partially achieved if every partially-achieved statement is true; otherwise "
+                    "not achieved. Unknown never counts as true: an unknown not-achieved "
+                    "statement does not hold, and an unknown partially-achieved or achieved "
+                    "statement is not met.")
     for level in frameworks.LEVELS:
         document.add_heading(LEVEL_NAMES[level], level=2)
         for x in (x for x in a.results if x.statement.level == level):
@@ -257,6 +304,13 @@ def _caf_sections(document, r: Readiness, *, number: str) -> None:
                    [(n, _sentence(w)) for n, w in x.records], (2, 5))
 
 
+def _transfer(row: dict) -> str:
+    """The transfer safeguard in words, with its transfer risk assessment reference."""
+    words = TRANSFERS.get(row.get("transfer_mechanism") or "unknown", "Not recorded")
+    tra = (row.get("tra_reference") or "").strip()
+    return f"{words}; transfer risk assessment {tra}" if tra else words
+
+
 def _register(document, r: Readiness, *, number: str) -> None:
     document.add_heading(f"{number}. Register of suppliers handling personal information", level=1)
     _para(document, "Every supplier in scope, with or without a current contract.")
@@ -264,7 +318,7 @@ def _register(document, r: Readiness, *, number: str) -> None:
     for v in in_scope(r.suppliers):
         contracts = v.current or v.contracts
         rows.append((v.name, "; ".join(v.products) or "–",
-                     "; ".join(f"{c['name']} ({c['email']})" for c in v.contacts) or "–",
+                     "; ".join(f"{c['name']}, {c['email']}" for c in v.contacts) or "–",
                      "; ".join(c["title"] for c in contracts) or "None recorded",
                      _d(min((c["start_date"] for c in contracts if c.get("start_date")), default=None)),
                      _d(max((c["end_date"] for c in contracts if c.get("end_date")), default=None)),
@@ -277,13 +331,13 @@ def _register(document, r: Readiness, *, number: str) -> None:
         for c in v.current:
             rows.append((v.name, c["title"], DATA_ROLES.get(c.get("data_role") or "none", "Not recorded"),
                          c.get("data_locations") or "Not recorded",
-                         TRANSFERS.get(c.get("transfer_mechanism") or "unknown", "Not recorded"),
+                         _transfer(c),
                          ACCESS.get(c.get("system_access") or "none", "None")
-                         + (" (monitored)" if c.get("access_monitored") else "")))
+                         + (", monitored" if c.get("access_monitored") else "")))
         for s in v.subprocessors:
             rows.append((v.name, f"Sub-processor: {s['name']}", s.get("service") or "–",
                          s.get("location") or "Not recorded",
-                         TRANSFERS.get(s.get("transfer_mechanism") or "unknown", "Not recorded"), "–"))
+                         _transfer(s), "–"))
     _t(document, ["Supplier", "Contract or sub-processor", "Role or service", "Data held in",
                   "Transfer safeguard", "Access to our systems"], rows, (2.2, 2.6, 2, 1.8, 1.9, 1.6))
 
@@ -318,5 +372,5 @@ def _clauses(document, r: Readiness, p: PackInputs, *, number: str) -> None:
                          str(len(required)), str(len(required) - len(gaps)),
                          "; ".join(p.clause_title(k) for k in gaps) or "None"))
     _t(document, ["Supplier", "Contract", "Data role", "Required", "Present", "Missing or partial"],
-       rows, (2.0, 2.0, 1.8, 1.6, 1.5, 4.0))
+       rows, (2.0, 2.0, 2.3, 1.4, 1.3, 3.8))  # "Independent controller" unbroken
 

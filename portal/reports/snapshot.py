@@ -50,7 +50,8 @@ from portal.core.errors import InvalidInput
 from questionnaires.states import State
 
 BOOKKEEPING = ("version", "updated_at")
-ABOUT = ("as_at", "unaudited")  # keys of a portfolio that describe it rather than hold records
+# keys of a portfolio that describe it rather than hold records
+ABOUT = ("as_at", "unaudited", "records_begin", "recorded_later")
 SCORE_COLUMNS = ("supplier", "score", "rating", "tier", "breakdown")
 ASSESSMENT_COLUMNS = ("id", "supplier", "status", "sent_at", "submitted_at", "decided_at",
                       "due_date")
@@ -225,9 +226,17 @@ async def _as_at(day: dt.date) -> dict[str, Any]:
             if columns - set(r):  # its creation was not audited: the rest as it is now
                 partial += 1
             rows[i] = _full_row(table, {**now.get(i, {}), **r})
-        # records with no history at all (bulk demo data): as they are now, if they existed
+        # records with no history at all (bulk demo data): as they are now, if they existed.
+        # One whose trail starts after the moment was entered later (a table without a
+        # created_at, the organisation's profile, says so only there).
+        later = {int(e["target_id"]) for e in await AuditEvent.select(AuditEvent.target_id).where(
+            (AuditEvent.target_type == kind) & (AuditEvent.occurred_at >= moment))
+            if str(e["target_id"]).isdigit()}
         for i, r in now.items():
-            if i not in folded and (r.get("created_at") is None or r["created_at"] < moment):
+            created = r.get("created_at")
+            if i in folded or (i in later and (created is None or created >= moment)):
+                continue
+            if created is None or created < moment:
                 partial += 1
                 rows[i] = r
         if partial:
@@ -263,8 +272,13 @@ async def _as_at(day: dt.date) -> dict[str, Any]:
         ProductService.supplier, ProductService.contract, ProductService.name).order_by(
         ProductService.id) if r["contract"] in all_contracts
         and r["contract"] not in trail.products] + products
+    # listed in today's order (the clause rows' ids), so the manifest of the same records
+    # hashes the same whichever way they were read
+    order = {(r["contract"], r["key"]): r["id"] for r in await ContractClause.select(
+        ContractClause.id, ContractClause.contract, ContractClause.key)}
     clauses = [{"contract": r["contract"], "key": r["key"], "status": r["status"]}
-               for r in trail.clauses.values()]
+               for r in sorted(trail.clauses.values(), key=lambda r: (
+                   order.get((r["contract"], r["key"]), float("inf")), r["contract"], r["key"]))]
     data = {"suppliers": suppliers, "contacts": contacts, "contracts": contracts,
             "products": products, "clauses": clauses, "certifications": certifications,
             "assessments": assessments, "risks": risks, "subprocessors": subprocessors,
@@ -273,7 +287,32 @@ async def _as_at(day: dt.date) -> dict[str, Any]:
                                    moment=moment)
     data["as_at"] = day
     data["unaudited"] = unaudited
+    data["records_begin"] = await first_record_day()
+    data["recorded_later"] = await _recorded_later(day, data)
     return data
+
+
+# (portfolio key, table, the date on a row that says when it began in the world)
+_DESCRIBES = (("contracts", Contract, "start_date"), ("certifications", Certification, "issued_on"),
+              ("subprocessors", SubProcessor, "since"), ("risks", Risk, "opened_on"))
+
+
+async def _recorded_later(day: dt.date, data: dict[str, Any]) -> dict[str, int]:
+    """Records entered after the end of `day` that describe that earlier time (a contract
+    that had started by then, a certificate issued by then, a sub-processor engaged by then,
+    a risk opened by then): they are not in the pack as at `day`, and the cover says so.
+    {portfolio key: count}, only the non-zero ones."""
+    out: dict[str, int] = {}
+    for key, table, column in _DESCRIBES:
+        known = {r["id"] for r in data[key]}
+        date = table._meta.get_column_by_name(column)
+        query = table.select(table.id).where(date.is_not_null() & (date <= day))
+        if "archived_at" in {c._meta.name for c in table._meta.columns}:
+            query = query.where(table._meta.get_column_by_name("archived_at").is_null())
+        count = sum(1 for r in await query if r["id"] not in known)
+        if count:
+            out[key] = count
+    return out
 
 
 async def _scores(data: dict[str, Any], trail: _Trail, assessment_rows: list[dict[str, Any]],
@@ -368,7 +407,9 @@ async def portfolio(as_at: dt.date | None = None) -> dict[str, Any]:
 
 async def as_at_date(value: str | dt.date | None) -> dt.date | None:
     """The "as at" date a person asked for, checked: a real date (YYYY-MM-DD), not in the
-    future, not before the organisation's first record. None or "" means today's records."""
+    future. None or "" means today's records. A date before the organisation's first record
+    is allowed: the pack is built from no records and says so on its cover (a portal set up
+    after a deadline can still show what it held, and what was entered later, at that date)."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -383,9 +424,4 @@ async def as_at_date(value: str | dt.date | None) -> dt.date | None:
     if day > today:
         raise InvalidInput(f"The 'as at' date {day:%d %B %Y} is in the future; choose today "
                            f"({today:%d %B %Y}) or an earlier date.")
-    first = await first_record_day()
-    if first is None or day < first:
-        since = f"the first was made on {first:%d %B %Y}" if first else "there are none yet"
-        raise InvalidInput(f"There are no records as at {day:%d %B %Y} ({since}); choose a date "
-                           "on or after the organisation's first record.")
     return None if day == today else day

@@ -538,7 +538,7 @@ def render(d: Draft) -> bytes:
         elif block.kind == "note":
             document.add_paragraph().add_run(block.text).italic = True
         elif block.kind == "table":
-            table(document, block.headers, block.rows, widths=block.widths, keep_rows_whole=True)
+            table(document, block.headers, block.rows, widths=block.widths)
             document.add_paragraph()
     return to_bytes(document)
 

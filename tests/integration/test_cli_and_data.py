@@ -171,3 +171,43 @@ async def test_models_match_the_migrations():
 @pytest.mark.parametrize("args", [["seed", "--suppliers", "0"], ["revoke-token", "abc"]])
 async def test_cli_rejects_bad_arguments(args):
     assert (await run_cli(*args)).exit_code == 2
+
+
+async def test_demo_has_history_so_the_last_deadline_can_be_rebuilt(tmp_path):
+    """`portal demo` enters part of the register in the spring before the last 30 June (the
+    audit trail's clock seam), the rest and later changes today: the pack as at the deadline
+    has records, differs from today's, and the trail rebuilds today's records exactly."""
+    import datetime as dt
+
+    from portal.core.dates import end_of_uk_day
+    from portal.demo import history_day, load_demo
+    from portal.reports import snapshot
+    from portal.reports.service import manifest
+
+    today = dt.date.today()
+    spring = history_day(today)
+    deadline = dt.date(spring.year, 6, 30)
+    assert spring < deadline < today
+    await load_demo(data_dir=tmp_path, today=today)
+    early = await AuditEvent.select(AuditEvent.action).where(
+        AuditEvent.occurred_at < end_of_uk_day(spring))
+    assert {"organisation.created", "supplier.created", "contract.created"} <= {
+        e["action"] for e in early}
+    then, now = await snapshot.portfolio(as_at=deadline), await snapshot.portfolio()
+    assert 0 < len(then["suppliers"]) < len(now["suppliers"])
+    assert then["recorded_later"].get("certifications")  # issued by then, entered later
+    assert then["unaudited"] == {}
+
+    def mechanism(data, key):
+        supplier = next(s["id"] for s in data["suppliers"] if s["supplier_key"] == key)
+        return next(c["transfer_mechanism"] for c in data["contracts"] if c["supplier"] == supplier)
+    assert (mechanism(then, "DEMO-13"), mechanism(now, "DEMO-13")) == ("unknown", "idta")
+    rebuilt = await snapshot.portfolio(as_at=today)
+    key = lambda r: (r["contract"], r["key"])  # noqa: E731
+    assert sorted(rebuilt["clauses"], key=key) == sorted(now["clauses"], key=key)
+    got, want = manifest({**rebuilt, "scores": []}), manifest({**now, "scores": []})
+    assert [r for r in got if r[0] != "assessments"] == [r for r in want if r[0] != "assessments"]
+    diff = [(a, b) for a, b in zip(rebuilt["assessments"], now["assessments"]) if a != b]
+    assert diff == [], diff[:2]
+    assert [(s["supplier"], s["score"], s["rating"]) for s in rebuilt["scores"]] == \
+        [(s["supplier"], s["score"], s["rating"]) for s in now["scores"]]

@@ -167,9 +167,15 @@ async def test_attestations_are_audited_and_shown_with_who_and_when(client, admi
                 {**body, "value": "maybe"}):
         response = await client.post("/api/v1/attestations", headers=reviewer, json=bad)
         assert response.status_code == 400, (bad, response.text)
-    made = await client.post("/api/v1/attestations", headers=reviewer, json=body)
+    nameless = await client.post("/api/v1/attestations", headers=reviewer, json=body)
+    assert nameless.status_code == 400 and "an API token is not a person" in nameless.text
+    made = await client.post("/api/v1/attestations", headers=reviewer,
+                             json={**body, "name": "  Ivy   Lead "})
     assert made.status_code == 201, made.text
-    assert made.json()["attested_by"] == "token:test-reviewer"
+    assert made.json()["attested_by"] == "Ivy Lead"
+    event = await AuditEvent.select(AuditEvent.actor).where(
+        AuditEvent.action == "attestation.recorded").first()
+    assert event["actor"] == "token:test-reviewer"  # who sent it stays on the trail
     listed = (await client.get("/api/v1/attestations", params={"toolkit": "2026-27"},
                                headers=reviewer)).json()
     assert [a["statement_id"] for a in listed] == ["NA5"]
@@ -177,7 +183,7 @@ async def test_attestations_are_audited_and_shown_with_who_and_when(client, admi
     _, document = await pack(client, reviewer, toolkit="2026-27")
     text = text_of(document)
     assert "NA5: False" in headings(document)
-    assert "Attested false by token:test-reviewer (IG lead)" in text
+    assert "Attested false by Ivy Lead (IG lead)" in text
     assert await Attestation.count() == 1
 
 
@@ -273,3 +279,19 @@ async def test_pack_as_at_a_date_answers_from_the_records_of_that_day(client, ad
     assert register_answer(then) == "No" and register_answer(now) == "Yes"
     assert f"end of {day:%d %B %Y}" in text_of(then)
     assert "no contact recorded" in text_of(then)
+
+
+async def test_an_attestation_as_at_a_day_is_judged_by_the_uk_day(monkeypatch):
+    """Made at 00:30 BST on 1 July (23:30 UTC on 30 June): not part of the records as at the
+    30 June deadline, as every other record as at a date."""
+    import datetime as dt
+
+    from portal.core import dates
+    from portal.reports import attestations
+
+    moment = dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(dates, "now", lambda: moment)
+    await attestations.attest(attestations.AttestationCreate(
+        toolkit_year="2025-26", statement_id="NA5", value=False, name="Ivy Lead"))
+    assert await attestations.current("2025-26", as_at=dt.date(2026, 6, 30)) == {}
+    assert list(await attestations.current("2025-26", as_at=dt.date(2026, 7, 1))) == ["NA5"]

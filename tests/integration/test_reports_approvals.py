@@ -92,10 +92,47 @@ async def test_pack_as_at_a_date_through_the_api(client, procurement, auditor, m
     text = "\n".join(p.text for p in Document(BytesIO(response.content)).paragraphs)
     assert f"end of {day:%d %B %Y}" in text
     for value, words in (("30-06-2026", "is not a date"), ("2026-02-30", "is not a date"),
-                         ((dt.date.today() + dt.timedelta(days=1)).isoformat(), "in the future"),
-                         ((day - dt.timedelta(days=2)).isoformat(), "no records as at")):
+                         ((dt.date.today() + dt.timedelta(days=1)).isoformat(), "in the future")):
         bad = await client.get(url, params={"toolkit": "2025-26", "as_at": value}, headers=auditor)
         assert bad.status_code == 400 and words in bad.text, (value, bad.text)
+
+
+async def test_pack_as_at_a_day_before_the_first_record_says_so_on_its_cover(
+        client, procurement, auditor):
+    """A portal set up after a deadline: the earlier year's pack as at that deadline is built
+    (not refused), says the records begin later, and counts what was entered later that
+    describes that time."""
+    today = dates.uk_today()
+    deadline = dt.date(today.year if today.month > 6 else today.year - 1, 6, 30)
+    from portal.core.organisation import OrganisationPatch, update_organisation
+
+    await update_organisation(OrganisationPatch(name="Set Up Late NHS Trust", dspt_category=1))
+    supplier = await factories.supplier(name="Entered Late Ltd")
+    await factories.contract(supplier["id"], start_date=deadline - dt.timedelta(days=100))
+    await factories.contract(supplier["id"], title="Started after the deadline",
+                             start_date=deadline + dt.timedelta(days=1))
+    await factories.certification(supplier["id"], issued_on=deadline - dt.timedelta(days=10))
+    response = await client.get("/api/v1/reports/dspt-evidence.docx",
+                                params={"toolkit": "2025-26", "as_at": deadline.isoformat()},
+                                headers=auditor)
+    assert response.status_code == 200, response.text
+    from io import BytesIO
+
+    from docx import Document
+
+    document = Document(BytesIO(response.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert (f"The portal's records begin on {today:%d %B %Y}, so as at {deadline:%d %B %Y} it "
+            "held none.") in text
+    assert ("describe that time: 1 contract that had started by "
+            f"{deadline:%d %B %Y} and 1 certificate issued by then.") in text
+    assert "no audit history" not in text  # the profile entered today is not "as it is now"
+    assert "Set Up Late NHS Trust" in document.sections[0].header.paragraphs[0].text
+    assert "Entered Late Ltd" not in text + "".join(c.text for t in document.tables
+                                                   for r in t.rows for c in r.cells)
+    block = await client.get(URL, params={"toolkit": "2025-26", "as_at": deadline.isoformat()},
+                             headers=auditor)
+    assert block.status_code == 200 and block.json()["as_at"] == deadline.isoformat()
 
 
 @pytest.fixture(scope="module")

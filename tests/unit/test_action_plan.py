@@ -77,3 +77,24 @@ def test_unknown_keys_and_kinds():
     assert clause_words("made.up_key") == "Up key"
     with pytest.raises(ValueError):
         plan([Gap("A", "critical", "wish")], as_at=AS_AT)
+
+
+def test_caf_shortfalls_are_actions_owned_by_the_role_that_closes_them():
+    gaps = [Gap("Gamma", "critical", "subprocessors", "NA2", detail="no sub-processors recorded"),
+            Gap("Gamma", "critical", "subprocessors", "PA2", detail="no sub-processors recorded"),
+            Gap("Gamma", "critical", "transfer", "NA6", detail="data held in India with no safeguard"),
+            Gap("Gamma", "critical", "access", "NA4", detail="remote access is not monitored"),
+            Gap("Gamma", "critical", "connection", "PA5", detail="connection is not assured"),
+            Gap("Gamma", "critical", "particulars", "NA1", detail="no processing particulars")]
+    [gamma] = plan(gaps, as_at=AS_AT)
+    by_kind = {a.kind: a for a in gamma.actions}
+    assert {k: a.owner for k, a in by_kind.items()} == {
+        "subprocessors": "Contract manager (procurement)", "transfer": "Contract manager (procurement)",
+        "access": "IT security lead", "connection": "IT security lead",
+        "particulars": "Contract manager (procurement)"}
+    subs = by_kind["subprocessors"]
+    assert subs.gaps == 2 and subs.action == (
+        "Ask for its sub-processors and record each with where it processes our data "
+        "(CAF A4.a NA2, PA2: no sub-processors recorded).")
+    assert "IDTA or the UK Addendum with a transfer risk assessment" in by_kind["transfer"].action
+    assert not any(a.action.startswith("Meet CAF") for a in gamma.actions)

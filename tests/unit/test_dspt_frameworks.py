@@ -135,7 +135,10 @@ def test_level_logic_with_plain_values():
     assert level({}) == "achieved"
     assert level({"A3": None}) == "partially_achieved"  # unknown never counts as true
     assert level({"A3": False, "PA4": None}) == "not_achieved"
-    assert level({"NA5": None}) == "not_achieved"  # an unknown NA can't be ruled out
+    # unknown never counts as true: an unknown NA statement does not hold by itself
+    assert level({"NA5": None}) == "achieved"
+    assert level({"NA5": None, "A3": None}) == "partially_achieved"
+    assert level({"NA5": None, "NA6": True}) == "not_achieved"
     assert level({"NA6": True}) == "not_achieved"
 
 
@@ -249,3 +252,77 @@ def test_10_2_1_accepts_any_one_national_scheme(held, ok):
     vs = views(certifications=[cert(1, **held)])
     assert (answers.answer_item(items()["10.2.1"], vs, today=TODAY).answer == "Yes") is ok
 
+
+
+# With nothing on record -----------------------------------------------------------------
+
+def test_no_supplier_on_record_leaves_every_records_statement_unknown():
+    result = outcome_of(views(suppliers=[], contracts=[], contacts=[], products=[],
+                              certifications=[]), **ALL_ATTESTED)
+    records = [r for r in result.results if r.statement.evidence == "records"]
+    assert records and all(r.value is None for r in records), [(r.statement.id, r.value) for r in records]
+    assert result.level == "not_achieved"  # PA2-PA5 and PA7 are unknown, so not met
+
+
+def test_no_supplier_on_record_answers_no_not_a_vacuous_yes():
+    items = frameworks.resolve("2025-26", 4).items
+    found = answers.answer_items(items, views(suppliers=[], contracts=[], contacts=[],
+                                              products=[], certifications=[]), today=TODAY)
+    assert [a.answer for a in found] == ["No", "No", "No"]
+    assert all("No supplier that handles personal information is recorded" in a.figure for a in found)
+    disputes = next(i for i in frameworks.resolve("2023-24", 4).items if i.measure == "disputes")
+    assert answers.answer_item(disputes, views(suppliers=[]), today=TODAY).answer == "Yes"
+
+
+# Non-IT suppliers judged by their own schemes (domain.md §4) ---------------------------
+
+def test_pa3_counts_a_non_it_supplier_by_its_own_scheme():
+    shredder = supplier(2, "Shred Co", supplier_type="non_it")
+    bs = cert(2, "other", scheme_name="BS EN 15713", expires_on=dt.date(2027, 6, 1))
+    without = by_id(outcome_of(views(suppliers=[supplier(1, "Acme"), shredder],
+                                     contracts=[contract(10, 1), contract(11, 2)])))["PA3"]
+    assert without.value is False and [n for n, _ in without.records] == ["Shred Co"]
+    with_own = by_id(outcome_of(views(suppliers=[supplier(1, "Acme"), shredder],
+                                      contracts=[contract(10, 1), contract(11, 2)],
+                                      certifications=[cert(1), bs])))["PA3"]
+    assert with_own.value is True
+    expired = {**bs, "expires_on": dt.date(2026, 11, 30)}
+    assert by_id(outcome_of(views(suppliers=[supplier(1, "Acme"), shredder],
+                                  contracts=[contract(10, 1), contract(11, 2)],
+                                  certifications=[cert(1), expired])))["PA3"].value is False
+    # an IT supplier's own-scheme certificate is not a toolkit certificate
+    it_only = cert(1, "other", scheme_name="BS EN 15713")
+    assert by_id(outcome_of(views(certifications=[it_only])))["PA3"].value is False
+
+
+def test_a4_judges_a_critical_non_it_supplier_by_its_own_scheme():
+    score = {"supplier": 2, "tier": "critical", "breakdown": "{}"}
+    shredder = supplier(2, "Shred Co", supplier_type="non_it", handles_patient_data=True)
+    bs = cert(2, "other", scheme_name="BS EN 15713")
+    base = dict(suppliers=[shredder], contracts=[contract(11, 2)], scores=[score])
+    short = by_id(outcome_of(views(**base, certifications=[])))["A4"]
+    assert short.value is False and "own trade's scheme" in short.records[0][1]
+    assert by_id(outcome_of(views(**base, certifications=[bs])))["A4"].value is True
+
+
+# An as-at pack's cover on records the portal did not hold that day ----------------------
+
+def test_the_cover_says_when_the_records_begin_and_what_was_entered_later():
+    from portal.reports.pack import before_records
+
+    deadline, first = dt.date(2026, 6, 30), dt.date(2026, 12, 2)
+    said = before_records(deadline, first, {"contracts": 3, "certifications": 1})
+    assert said[0].startswith("The portal's records begin on 02 December 2026, so as at "
+                              "30 June 2026 it held none.")
+    assert "answered \u201cNo\u201d because nothing was recorded" in said[0]
+    assert said[1] == ("Entered in the portal after that day, so not counted here although they "
+                       "describe that time: 3 contracts that had started by 30 June 2026 and 1 "
+                       "certificate issued by then.")
+    caf_cover = before_records(deadline, first, {}, framework="caf")
+    assert len(caf_cover) == 1 and "\u201cUnknown\u201d" in caf_cover[0]
+    assert before_records(deadline, None, {})[0].startswith("The portal holds no records yet")
+    # a day the portal already held records: only what was entered later, if anything
+    assert before_records(first, first, {}) == []
+    assert before_records(first, deadline, {"subprocessors": 2}) == [
+        "Entered in the portal after that day, so not counted here although they describe that "
+        "time: 2 sub-processors engaged by 02 December 2026."]
