@@ -101,13 +101,15 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
     # Serialised alone, each element repeats every namespace declaration of the document.
     cell_props = [re.sub(r'\s+xmlns:\w+="[^"]*"', "", c) for c in cell_props]
 
+    opens = [f'<w:tc>{props}<w:p><w:r><w:t xml:space="preserve">' for props in cell_props]
+    close = "</w:t></w:r></w:p></w:tc>"
+
     def row_xml(values: Sequence[object]) -> str:
-        cells = []
-        for index, props in enumerate(cell_props):
-            value = values[index] if index < len(values) else ""
-            text = xml_escape("" if value is None else str(value))
-            cells.append(f'<w:tc>{props}<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:tc>')
         # a row is never split across a page break (a page ends between rows)
+        cells = []
+        for index, start in enumerate(opens):
+            value = values[index] if index < len(values) else ""
+            cells.append(start + xml_escape("" if value is None else str(value)) + close)
         return "<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>"
 
     parts: list[str] = []
@@ -126,11 +128,15 @@ def table(document, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
 
 
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+_HAS_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _clean(value: object) -> object:
-    """Characters XML cannot hold (control codes) are dropped, not allowed to break the file."""
-    return value.translate(_CONTROL) if isinstance(value, str) else value
+    """Characters XML cannot hold (control codes) are dropped, not allowed to break the file.
+    (Searched for first: translating every cell was a sixth of a 10,000-supplier pack.)"""
+    if isinstance(value, str) and _HAS_CONTROL.search(value):
+        return value.translate(_CONTROL)
+    return value
 
 
 def to_bytes(document) -> bytes:
@@ -141,14 +147,26 @@ def to_bytes(document) -> bytes:
         return buffer.getvalue()
     source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     xml = source.read("word/document.xml").decode("utf-8")
-    for marker, rows in pending.items():
+    # Each marker row is replaced by its rows in one pass, and the pieces are written to the
+    # zip as they come: splicing the whole document string once per table copied it every
+    # time (hundreds of MB for a 10,000-supplier pack; most of the pack's time, profiled).
+    spans = []
+    for marker in pending:
         at = xml.index(marker)
         start = max(xml.rfind("<w:tr>", 0, at), xml.rfind("<w:tr ", 0, at))
-        end = xml.index("</w:tr>", at) + len("</w:tr>")
-        xml = xml[:start] + rows + xml[end:]
+        spans.append((start, xml.index("</w:tr>", at) + len("</w:tr>"), marker))
+    spans.sort()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for item in source.infolist():
-            data = xml.encode("utf-8") if item.filename == "word/document.xml" else source.read(item)
-            target.writestr(item, data)
+            if item.filename != "word/document.xml":
+                target.writestr(item, source.read(item))
+                continue
+            with target.open(item, "w") as stream:
+                done = 0
+                for start, end, marker in spans:
+                    stream.write(xml[done:start].encode("utf-8"))
+                    stream.write(pending[marker].encode("utf-8"))
+                    done = end
+                stream.write(xml[done:].encode("utf-8"))
     return out.getvalue()

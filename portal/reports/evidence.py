@@ -144,10 +144,11 @@ async def _approval(*, toolkit: str, as_at: dt.date | None, data: dict[str, Any]
 
 
 def _validity_of(day: dt.date):
-    def check(cert: dict, supplier: dict) -> tuple[str, str]:
+    def check(cert: dict, supplier: dict, known=None) -> tuple[str, str]:
         if cert.get("scheme") not in NATIONAL_SCHEMES:
             return pack._d(cert.get("expires_on")), "Recorded (not a toolkit scheme)"
-        v = certificate_validity(cert, supplier, day)
+        # the verdict the readiness used (with the supplier's basic CE for a CE+), else judged
+        v = known or certificate_validity(cert, supplier, day)
         expires = pack._d(v.expires_on)
         return expires, "Counts" if v.satisfies else (v.reason or "Does not count")
     return check

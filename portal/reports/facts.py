@@ -54,6 +54,7 @@ class SupplierView:
     own_scheme_certificates: list[str] = field(default_factory=list)  # e.g. BS EN 15713, current
     clause_gaps: dict[int, list[str]] = field(default_factory=dict)  # current contract -> keys
     required: dict[int, list[str]] = field(default_factory=dict)
+    validity: dict[int, Any] = field(default_factory=dict)  # certificate id -> the rules' verdict
 
     @property
     def it(self) -> bool:
@@ -100,7 +101,8 @@ def certificate_validity(c: dict, supplier: dict, today: dt.date, basic_ce: tupl
                     cleared=tuple(i["flag"] for i in cleared if isinstance(i, dict) and "flag" in i))
 
 
-def _national(supplier: dict, certs: list[dict], today: dt.date) -> list[str]:
+def _national(supplier: dict, certs: list[dict], today: dt.date,
+              verdicts: dict[int, Any] | None = None) -> list[str]:
     """Which of the toolkit's accepted schemes the supplier currently holds (10.2.1 wording:
     any one of Cyber Essentials, ISO/IEC 27001, a Digital Marketplace listing or own DSPT)."""
     held = []
@@ -117,6 +119,8 @@ def _national(supplier: dict, certs: list[dict], today: dt.date) -> list[str]:
         if scheme not in NATIONAL_SCHEMES:
             continue
         v = certificate_validity(c, supplier, today, basic_ce)
+        if verdicts is not None and c.get("id") is not None:
+            verdicts[c["id"]] = v  # judged once: the pack's certification table reads it
         if v.satisfies:
             held.append(SCHEME_LABELS[scheme])
     return list(dict.fromkeys(held))
@@ -167,7 +171,7 @@ def build(data: dict[str, list[dict]], today: dt.date) -> list[SupplierView]:
             certifications=by["certifications"][s["id"]], assessments=by["assessments"][s["id"]],
             risks=by["risks"][s["id"]], subprocessors=by["subprocessors"][s["id"]],
             score=scores.get(s["id"]))
-        view.national_certificates = _national(s, view.certifications, today)
+        view.national_certificates = _national(s, view.certifications, today, view.validity)
         view.own_scheme_certificates = _own_schemes(view.certifications, today)
         for c in current:
             required = contract_required(c, s)

@@ -63,7 +63,7 @@ class PackInputs:
     approvals: list[tuple[str, str, str, str]]  # role, name, decision, date
     approval_note: str
     clause_title: Callable[[str], str]
-    validity_of: Callable[[dict, dict], tuple[str, str]]  # (cert, supplier) -> (expires, counts)
+    validity_of: Callable[..., tuple[str, str]]  # (cert, supplier, known verdict) -> (expires, counts)
     unaudited: dict[str, int] = field(default_factory=dict)
     records_begin: dt.date | None = None  # UK date of the first audited record (as-at packs)
     recorded_later: dict[str, int] = field(default_factory=dict)  # see snapshot._recorded_later
@@ -348,7 +348,7 @@ def _certifications(document, r: Readiness, p: PackInputs, *, number: str) -> No
     for v in in_scope(r.suppliers):
         supplier = {"name": v.name, "legal_name": v.legal_name}
         for c in v.certifications:
-            expires, counts = p.validity_of(c, supplier)
+            expires, counts = p.validity_of(c, supplier, v.validity.get(c.get("id")))
             label = c.get("scheme_name") if c.get("scheme") == "other" and c.get("scheme_name") \
                 else SCHEMES.get(c.get("scheme"), "Other")
             rows.append((v.name, label, c.get("status") or c.get("certificate_number") or "–",
