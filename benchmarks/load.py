@@ -389,6 +389,11 @@ async def main() -> None:
     from portal.core.audit import verify as verify_chain
 
     chain = await verify_chain()
+    for _ in range(30):  # events wait for every older transaction on the server (shared): a while
+        if not chain.pending:
+            break
+        await asyncio.sleep(1)
+        chain = await verify_chain()
     line("audit chain", f"{chain.checked:,} events, " + (
         "intact" if chain.broken_at is None else f"BROKEN at {chain.broken_at}: {chain.problem}")
         + (f", {chain.pending} unsealed" if chain.pending else ""))

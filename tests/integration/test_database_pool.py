@@ -57,7 +57,8 @@ async def test_pooled_connections_hold_no_advisory_lock_after_writes_and_sealing
         response = await client.post("/api/v1/suppliers", json={**SUPPLIER, "name": name},
                                      headers=procurement)
         assert response.status_code == 201, response.text
-    assert await seal() >= 3  # takes the chain's advisory lock, in its own transaction
+    await seal()  # takes the chain's advisory lock, in its own transaction (how many it seals
+    # depends on transactions anywhere on the server: the PostgreSQL of a shared machine)
     held = await db.run_querystring(QueryString(
         "SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND a.datname = current_database()"))
