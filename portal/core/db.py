@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,12 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def engine() -> Engine:
+    # What Piccolo's engine_finder finds (PICCOLO_CONF's DB), read from the imported module:
+    # engine_finder imports and searches it on every call, three times per answer save.
+    module = sys.modules.get(os.environ.get("PICCOLO_CONF", ""))
+    found = getattr(module, "DB", None)
+    if isinstance(found, Engine):
+        return found
     from piccolo.engine.finder import engine_finder
 
     found = engine_finder()
