@@ -28,7 +28,7 @@ from models.tables import (
 )
 from portal.assessments import assignment, links
 from portal.core import audit, mail
-from portal.core.db import engine, write_transaction
+from portal.core.db import Prepared, Slot, engine, write_transaction
 from portal.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from portal.core.security import hash_secret, now
 from portal.core.storage import evidence_store, key_for
@@ -377,14 +377,30 @@ async def chase(assessment_id: int, *, today: dt.date | None = None) -> dict[str
     return assessment
 
 
-async def open_link(token: str) -> LinkContext:
-    """The assessment behind a link; unknown, expired and revoked links look the same."""
-    if not token or len(token) > 100:
-        raise LinkNotFound()
-    row = await Assessment.select(
+def _by_link(engine_type: str, *, lock: bool) -> Any:
+    query = Assessment.select(
         *Assessment.all_columns(),
         Assessment.definition.content_hash.as_alias("definition_hash"),
-    ).where(Assessment.link_hash == hash_secret(token)).first()
+    ).where(Assessment.link_hash == Slot("link_hash")).first()
+    if lock and engine_type == "postgres":
+        query = query.lock_rows("UPDATE", of=(Assessment,))
+    return query
+
+
+# (prepared: building this query cost more CPU than a whole answer save does now)
+_BY_LINK = Prepared(Assessment, lambda engine_type: _by_link(engine_type, lock=False))
+_BY_LINK_LOCKED = Prepared(Assessment, lambda engine_type: _by_link(engine_type, lock=True))
+
+
+async def open_link(token: str, *, lock: bool = False) -> LinkContext:
+    """The assessment behind a link; unknown, expired and revoked links look the same.
+
+    `lock` (inside a write transaction) also locks the assessment as `_lock` does, in the
+    same statement: the status and version read are then the ones the write acts on (on
+    PostgreSQL a link revoked meanwhile no longer matches once the lock is granted)."""
+    if not token or len(token) > 100:
+        raise LinkNotFound()
+    row = await (_BY_LINK_LOCKED if lock else _BY_LINK).first(link_hash=hash_secret(token))
     if row is None or row["status"] not in states.LIVE_LINK:
         raise LinkNotFound()
     if row["link_expires_at"] is not None and row["link_expires_at"] < now():
@@ -599,9 +615,17 @@ def _answer_out(row: dict[str, Any]) -> dict[str, Any]:
     return {"value": _loads(row["value"]), "comment": row["comment"], "version": row["version"]}
 
 
+_ANSWER = Prepared(Answer, lambda _: Answer.select().where(
+    (Answer.assessment == Slot("assessment")) & (Answer.question_id == Slot("question_id"))
+).first())
+_ANSWER_UPDATE = Prepared(Answer, lambda _: Answer.update({
+    Answer.value: Slot("value"), Answer.comment: Slot("comment"), Answer.version: Slot("new"),
+    Answer.updated_at: Slot("at")}).where(
+    (Answer.id == Slot("id")) & (Answer.version == Slot("version"))).returning(Answer.id))
+
+
 async def _answer(assessment_id: int, question_id: str) -> dict[str, Any] | None:
-    return await Answer.select().where(
-        (Answer.assessment == assessment_id) & (Answer.question_id == question_id)).first()
+    return await _ANSWER.first(assessment=assessment_id, question_id=question_id)
 
 
 async def save_answer(token: str, question_id: str, *, value: Any, comment: str = "",
@@ -612,11 +636,11 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
     question, a unique index) or a conditional update on its version, never read-then-write,
     and the assessment is locked so a submit or a review can't slip in between."""
     async with write_transaction():
-        link = await open_link(token)
+        link = await open_link(token, lock=True)
         question = link.definition.question(question_id)
         if question is None:
             raise NotFound(f"This questionnaire has no question {question_id!r}.")
-        assessment = await _lock(link.assessment["id"])
+        assessment = link.assessment
         existing = await _answer(assessment["id"], question_id)
         _check_editable(assessment, existing, question_id)
         try:
@@ -663,11 +687,9 @@ async def save_answer(token: str, question_id: str, *, value: Any, comment: str 
             new_version = 1
         else:
             new_version = existing["version"] + 1
-            updated = await Answer.update({
-                Answer.value: stored, Answer.comment: comment, Answer.version: new_version,
-                Answer.updated_at: now()}).where(
-                (Answer.id == existing["id"]) & (Answer.version == existing["version"])
-            ).returning(Answer.id)
+            updated = await _ANSWER_UPDATE.rows(
+                value=stored, comment=comment, new=new_version, at=now(), id=existing["id"],
+                version=existing["version"])
             if not updated:
                 raise Conflict("This answer was changed at the same moment elsewhere; reload it.",
                                extra={"question_id": question_id})

@@ -33,7 +33,7 @@ BASELINE = {
 # Writes differ by engine (SQLite has no row locks to take, PostgreSQL seals the audit chain
 # apart and upserts differently): (SQLite, PostgreSQL).
 WRITES = {
-    "answer save": (6, 5),  # link and lock, the answer, its update, the audit event
+    "answer save": (5, 4),  # the link and its lock (one statement), the answer, its update, the audit event
     # + the full record read back for the audit trail (the pack's "as at" rebuilds from it);
     # + the sub-processor knock-out deriver (the register, its open risks) and reused assessments
     "review decision: clarify": (33, 32),  # reopen the answers asked about, the query, the email
