@@ -169,7 +169,10 @@ async def main() -> None:
     # The production command with one worker per core, as this machine would be run.
     server = subprocess.Popen(
         [sys.executable, "-m", "portal", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "PORTAL_WORKERS": str(WORKERS)}, stdout=subprocess.DEVNULL,
+        # The in-process scheduler is off: its first run rescoring the portfolio (once a day,
+        # measured above on its own) would otherwise share the cores with the load below.
+        env={**os.environ, "PORTAL_WORKERS": str(WORKERS), "PORTAL_JOBS_INTERVAL_SECONDS": "0"},
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     try:
         import httpx

@@ -200,3 +200,21 @@ async def test_portal_jobs_run_reports_a_failed_job_with_exit_status_1(monkeypat
     assert failed.exit_code == 1
     assert "failed_jobs=failed_attempts_pruned" in failed.output
     assert "audit_events_sealed=" in failed.output  # the job after it still ran
+
+
+async def test_the_portfolio_is_rescored_once_a_day_by_the_scheduled_jobs(monkeypatch):
+    from portal import jobs
+
+    calls = []
+
+    async def counted(*, today=None):
+        calls.append(today)
+        return 7
+
+    monkeypatch.setattr(jobs, "recompute_all", counted)
+    monkeypatch.setattr(jobs, "_rescored_on", None)
+    day = dt.date(2026, 12, 2)
+    assert await jobs.rescore_for_the_day(day) == 7
+    assert await jobs.rescore_for_the_day(day) == 0  # the next minute's run: nothing to do
+    assert await jobs.rescore_for_the_day(day + dt.timedelta(days=1)) == 7  # a new day
+    assert calls == [day, day + dt.timedelta(days=1)]
