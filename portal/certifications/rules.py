@@ -245,7 +245,7 @@ def _validity(*, scheme: str, today: dt.date, status: str, issued_on: dt.date | 
                         "and are void since; a 2022-edition certificate is needed.", False,
                         **extra)
     if issued_on is not None and issued_on > today:
-        return Validity(False, expiry, f"The certificate is dated in the future ({issued_on}).",
+        return Validity(False, expiry, f"The certificate is dated in the future ({issued_on:%d %B %Y}).",
                         False, **extra)
     if expiry is None:
         if scheme in ("cyber_essentials", "cyber_essentials_plus"):
