@@ -18,6 +18,7 @@ import structlog
 from portal.assessments import campaigns, links
 from portal.assessments.jobs import expire_links, send_reminders
 from portal.core import audit, mail, ratelimit
+from portal.core.dates import uk_today
 from portal.notices import service as notices
 from portal.scoring.service import recompute_all
 from portal.settings import Settings
@@ -35,7 +36,7 @@ async def rescore_for_the_day(today: dt.date | None = None) -> int:
     """Rescore every supplier once a day (a date moving on is the only change that no write
     rescored); later runs that day rescore nobody and return 0."""
     global _rescored_on
-    day = today or dt.date.today()
+    day = today or uk_today()  # the day the packs and approvals are dated by
     if _rescored_on == day:
         return 0
     count = await recompute_all(today=day)

@@ -133,7 +133,8 @@ def id_in(column: Column, chunk: Sequence[int]) -> WhereRaw:
 
 
 async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,
-                      conflict: Column | None = None, update: Sequence[Column] = ()) -> int:
+                      conflict: Column | None = None, update: Sequence[Column] = (),
+                      update_if_before: tuple[Column, Any] | None = None) -> int:
     """Insert plain rows in multi-row statements (`ON CONFLICT (conflict) DO UPDATE SET
     update`), a column a row leaves out taking the table's own default as Piccolo would.
 
@@ -154,6 +155,10 @@ async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,
                          for c in update)
         tail = f' ON CONFLICT ("{conflict._meta.db_column_name}") ' + (
             f"DO UPDATE SET {sets}" if sets else "DO NOTHING")
+        if sets and update_if_before is not None:  # only rows last written before that value
+            column = update_if_before[0]._meta.db_column_name
+            tail += f' WHERE "{table._meta.tablename}"."{column}" < {{}}'
+    guard = [update_if_before[1]] if conflict is not None and update and update_if_before else []
     per_row = "(" + ", ".join("{}" for _ in columns) + ")"
     batch = max(1, min(1000, 30000 // len(columns)))
     defaults = {c._meta.name: _default(c) for c in columns}  # once: "now" is the same for all
@@ -163,7 +168,7 @@ async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,
         for row in chunk:
             values.extend(row.get(name, defaults[name]) for name in defaults)
         await table.raw(f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES '  # noqa: S608
-                        + ", ".join(per_row for _ in chunk) + tail, *values)
+                        + ", ".join(per_row for _ in chunk) + tail, *values, *guard)
     return len(rows)
 
 

@@ -12,7 +12,6 @@ import json
 from collections import defaultdict
 from typing import Any
 
-import msgspec
 from piccolo.query.functions.aggregate import Count
 
 from models.tables import (
@@ -328,16 +327,13 @@ def _cleared(value) -> tuple[str, ...]:
     return tuple(i["flag"] if isinstance(i, dict) else str(i) for i in items or [])
 
 
-# msgspec (already Litestar's encoder) writes this compact JSON about 6 times faster than the
-# standard library, which was a fifth of a recompute's CPU (profiled: 57 of ~410 us a supplier).
-_ENCODER = msgspec.json.Encoder(enc_hook=str)
-
-
 def breakdown_json(result: Score) -> str:
-    """The stored form of a score's breakdown (also what a pack as at a date shows)."""
-    return _ENCODER.encode({"criteria": result.breakdown(), "gates": result.gates,
-                            "caps": [c.as_dict() for c in result.caps],
-                            "tier_reasons": result.tier_reasons}).decode()
+    """The stored form of a score's breakdown (also what a pack as at a date shows). Its exact
+    text is hashed into the evidence pack's manifest, so it must not change for the same
+    score: recorded approvals compare that hash."""
+    return json.dumps({"criteria": result.breakdown(), "gates": result.gates,
+                       "caps": [c.as_dict() for c in result.caps],
+                       "tier_reasons": result.tier_reasons}, separators=(",", ":"), default=str)
 
 
 def contract_gap(result: Score) -> bool:
@@ -345,8 +341,11 @@ def contract_gap(result: Score) -> bool:
     return any(c.key == "contracted" and not c.met for c in result.criteria)
 
 
-async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = False) -> int:
-    """Upsert scores; with skip_unchanged, rows whose breakdown is the same are not rewritten."""
+async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = False,
+                 facts_loaded_at: dt.datetime | None = None) -> int:
+    """Upsert scores; with skip_unchanged, rows whose breakdown is the same are not rewritten;
+    with facts_loaded_at, a row written after the facts were read (a change rescored it in
+    its own transaction meanwhile) is kept, not overwritten by the older facts' score."""
     stamp = now()
     prepared = []
     for supplier_id, result in results:
@@ -369,7 +368,9 @@ async def _store(results: list[tuple[int, Score]], *, skip_unchanged: bool = Fal
     await insert_many(SupplierScore, rows, conflict=SupplierScore.supplier,
                       update=[SupplierScore.score, SupplierScore.rating, SupplierScore.tier,
                               SupplierScore.breakdown, SupplierScore.fingerprint,
-                              SupplierScore.computed_at, SupplierScore.contract_gap])
+                              SupplierScore.computed_at, SupplierScore.contract_gap],
+                      update_if_before=(SupplierScore.computed_at, facts_loaded_at)
+                      if facts_loaded_at else None)
     return len(rows)
 
 
@@ -393,10 +394,11 @@ async def recompute_many(supplier_ids: list[int], *, today: dt.date | None = Non
 
 async def recompute_all(*, today: dt.date | None = None) -> int:
     today = today or dt.date.today()
+    loaded_at = now()  # the facts are read outside the write: see _store
     facts = await load_facts(None)
     results = [(f.id, score(f, today=today)) for f in facts]
     async with write_transaction():
-        await _store(results, skip_unchanged=True)
+        await _store(results, skip_unchanged=True, facts_loaded_at=loaded_at)
     return len(results)
 
 

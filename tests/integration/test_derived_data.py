@@ -176,3 +176,32 @@ async def test_cli_import_moves_the_tier(tmp_path):
     row = await SupplierScore.select(SupplierScore.tier).first()
     assert row["tier"] == "critical"
     assert await AuditEvent.count().where(AuditEvent.action == "supplier.updated") == 1
+
+
+async def test_a_portfolio_rescoring_keeps_a_score_a_change_wrote_while_it_read_the_facts(monkeypatch):
+    """recompute_all reads every supplier's facts outside its write; a change that rescored a
+    supplier meanwhile (in its own transaction) must not be overwritten by the older facts."""
+    from portal.scoring import service
+
+    supplier = await factories.supplier()
+    original = service.load_facts
+
+    async def facts_then_a_change(ids=None):
+        facts = await original(ids)
+        # meanwhile, a write rescores the supplier in its own transaction: mark its row
+        await SupplierScore.update({SupplierScore.score: 1, SupplierScore.rating: "red",
+                                    SupplierScore.fingerprint: "written-meanwhile",
+                                    SupplierScore.computed_at: dt.datetime.now(dt.UTC)}).where(
+            SupplierScore.supplier == supplier["id"])
+        return facts
+
+    monkeypatch.setattr(service, "load_facts", facts_then_a_change)
+    await service.recompute_all()
+    row = await SupplierScore.select(SupplierScore.fingerprint, SupplierScore.score).where(
+        SupplierScore.supplier == supplier["id"]).first()
+    assert row["fingerprint"] == "written-meanwhile" and row["score"] == 1
+    monkeypatch.setattr(service, "load_facts", original)
+    await service.recompute_all()  # with nothing written meanwhile, the score is rewritten
+    row = await SupplierScore.select(SupplierScore.fingerprint).where(
+        SupplierScore.supplier == supplier["id"]).first()
+    assert row["fingerprint"] != "written-meanwhile"
