@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from piccolo.query.functions.aggregate import Count
+
 from models.tables import FailedAttempt
 
 _KEEP = dt.timedelta(days=1)
@@ -74,6 +76,38 @@ class FailureLimit:
 
     async def reset(self) -> None:
         await FailedAttempt.delete().where(FailedAttempt.scope == self.scope)
+
+
+async def attempts(*counted: tuple[FailureLimit, str]) -> tuple[Attempt, ...]:
+    """Several attempts at once (say, per address and per username), counted together.
+
+    Rows are written in the order given and then counted in one statement, which sees one
+    snapshot; ``forget_all`` removes them in the reverse order. So of requests fired together,
+    one that sees another's later row also sees its earlier one: a burst from one address
+    at one username can never look, to any of its requests, like a single try from that
+    address (counted one by one, the address could be read before the others had written).
+    """
+    now = dt.datetime.now(dt.UTC)
+    row_ids: list[int | None] = []
+    for limit, key in counted:
+        rows = await FailedAttempt.insert(FailedAttempt(
+            scope=limit.scope, key=key[:200], at=now)).returning(FailedAttempt.id)
+        row_ids.append(rows[0]["id"] if rows else None)
+    wanted = [limit._recent(key) for limit, key in counted]
+    condition = wanted[0]
+    for other in wanted[1:]:
+        condition = condition | other
+    rows = await FailedAttempt.select(FailedAttempt.scope, FailedAttempt.key, Count()).where(
+        condition).group_by(FailedAttempt.scope, FailedAttempt.key)
+    counts = {(row["scope"], row["key"]): row["count"] for row in rows}
+    return tuple(Attempt(limit=limit, key=key, row_id=row_id,
+                         count=counts.get((limit.scope, key[:200]), 0))
+                 for (limit, key), row_id in zip(counted, row_ids, strict=True))
+
+
+async def forget_all(counted: tuple[Attempt, ...]) -> None:
+    for attempt in reversed(counted):
+        await attempt.forget()
 
 
 async def prune() -> int:

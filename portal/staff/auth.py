@@ -22,7 +22,7 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 
 from models.tables import StaffMember, VerifiedSession
-from portal.core import audit, context, totp
+from portal.core import audit, context, ratelimit, totp
 from portal.core.db import write_transaction
 from portal.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, TooManyRequests
 from portal.core.permissions import allowed
@@ -121,9 +121,9 @@ async def sign_in(*, username: str, password: str, client: str) -> SignIn:
     """
     if not username or not password or len(username) > 100 or len(password) > 128:
         raise InvalidInput("Enter your username and password.")
-    by_address = await sign_in_failures_by_address.attempt(client)
-    by_username = await sign_in_failures.attempt(username)
-    attempts = (by_address, by_username)
+    attempts = await ratelimit.attempts((sign_in_failures_by_address, client),
+                                        (sign_in_failures, username))
+    by_address, by_username = attempts
     needs_code = False
     if by_address.over:
         await _forget(attempts)
@@ -157,8 +157,7 @@ async def _enrolled_staff(user_id: int) -> bool:
 
 
 async def _forget(attempts) -> None:
-    for attempt in attempts:
-        await attempt.forget()
+    await ratelimit.forget_all(attempts)
 
 
 async def open_session(user_id: int, *, second_factor: bool) -> str:
@@ -266,8 +265,8 @@ WRONG_CODE = "That code is not right. Enter the 6 digits your authenticator app 
 async def verify_second_factor(user_id: int, code: str, *, client: str,
                                code_only: str = "") -> None:
     # Counted before the code is checked, like passwords (see sign_in).
-    attempts = (await code_failures_by_address.attempt(client),
-                await code_failures.attempt(code_only or str(user_id)))
+    attempts = await ratelimit.attempts((code_failures_by_address, client),
+                                        (code_failures, code_only or str(user_id)))
     if any(attempt.over for attempt in attempts):
         await _forget(attempts)
         raise TooManyRequests("Too many wrong codes; wait ten minutes and try again.")
