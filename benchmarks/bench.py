@@ -153,6 +153,13 @@ async def main() -> None:
     from portal.scoring.service import recompute_all
 
     await migrate()
+    # In-process work (recompute, dashboard, CSV, pack, import) runs on the connection pool
+    # the server starts: without it PostgreSQL opened a connection per statement here, which
+    # no worker does (the dashboard measured 119 ms without the pool, 35 ms with it).
+    from portal.core.db import start_pool
+    from portal.settings import get_settings
+
+    await start_pool(get_settings())
     line("database", "PostgreSQL" if server_url else "SQLite")
     started = time.perf_counter()
     await seed(suppliers_count=SUPPLIERS)
@@ -268,6 +275,9 @@ async def main() -> None:
     scan_docx(contract)
     elapsed = time.perf_counter() - started
     figure("contract scan, 60 pages (29,900 words)", f"{elapsed:.2f} s", "", seconds=elapsed)
+    from portal.core.db import close_pool
+
+    await close_pool()
     summary()
     line("whole run", f"{time.perf_counter() - BEGUN:.0f} s (aim: under 5 minutes)")
 

@@ -87,3 +87,25 @@ async def test_a_write_commits_while_a_long_read_is_open():
         release.set()
         await task
     assert await Supplier.count() == 2
+
+
+async def test_reads_fired_together_share_the_readers_instead_of_opening_connections():
+    db = engine()
+    await asyncio.gather(*(Supplier.count() for _ in range(4)))
+    opened = db.opened
+    counts = await asyncio.gather(*(Supplier.count() for _ in range(50)))
+    assert counts == [0] * 50
+    assert db.opened == opened  # one connection per query at once opened up to 50
+
+
+async def test_a_failed_read_leaves_its_shared_reader_working():
+    from piccolo.querystring import QueryString
+
+    db = engine()
+    await factories.supplier(name="Existing")
+    for _ in range(db.readers + 1):
+        with pytest.raises(Exception, match="no_such_table"):
+            await db.run_querystring(QueryString("SELECT * FROM no_such_table"))
+    names = await asyncio.gather(*(Supplier.select(Supplier.name) for _ in range(6)))
+    assert all([r["name"] for r in found] == ["Existing"] for found in names)
+    assert all(not connection.in_transaction for connection in db._readers)
