@@ -13,6 +13,7 @@ from piccolo_api.session_auth.tables import SessionsBase
 from models.tables import ApiToken, StaffMember, VerifiedSession
 from portal.core import dates
 from portal.core.context import Actor
+from portal.core.db import Prepared, Slot
 from portal.core.permissions import needs_mfa
 
 TOKEN_PREFIX = "spt"  # noqa: S105 - a label, not a secret
@@ -39,15 +40,17 @@ def now() -> dt.datetime:
     return dates.now()
 
 
+# Prepared: every API request looks its token up, and building the query cost more CPU
+# than running it (profiled on the supplier list at 10,000 suppliers).
+_TOKEN = Prepared(ApiToken, lambda _: ApiToken.select(
+    ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.expires_at, ApiToken.revoked_at,
+    ApiToken.last_used_at).where(ApiToken.token_hash == Slot("token_hash")).first())
+
+
 async def actor_from_bearer(token: str) -> Actor | None:
     if not token or len(token) > 200:
         return None
-    row = (
-        await ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.expires_at,
-                              ApiToken.revoked_at, ApiToken.last_used_at)
-        .where(ApiToken.token_hash == hash_secret(token))
-        .first()
-    )
+    row = await _TOKEN.first(token_hash=hash_secret(token))
     if row is None or row["revoked_at"] is not None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now():
