@@ -241,7 +241,24 @@ async def main() -> None:
     await overview()
     cpu = time.process_time() - cpu
     elapsed = time.perf_counter() - started
-    figure("staff dashboard (server time)", f"{elapsed * 1000:,.0f} ms (CPU {cpu * 1000:,.0f} ms)", "<= 100 ms", seconds=elapsed)
+    figure("staff dashboard, repeat view (server time)",
+           f"{elapsed * 1000:,.0f} ms (CPU {cpu * 1000:,.0f} ms)", "<= 100 ms", seconds=elapsed)
+    # After any write the first view evaluates the pack's readiness over the portfolio again.
+    from portal.core import context
+    from portal.core.context import Actor
+    from portal.suppliers.schemas import SupplierCreate
+    from portal.suppliers.service import create_supplier
+
+    context.set_actor(Actor(kind="system", name="bench", role="admin"))
+    await create_supplier(SupplierCreate(name="Bench write before the dashboard",
+                                         handles_personal_data=False, handles_patient_data=False,
+                                         affects_care=False))
+    started, cpu = time.perf_counter(), time.process_time()
+    await overview()
+    cpu = time.process_time() - cpu
+    elapsed = time.perf_counter() - started
+    figure("staff dashboard, first view after a write (server time)",
+           f"{elapsed * 1000:,.0f} ms (CPU {cpu * 1000:,.0f} ms)", "<= 100 ms", seconds=elapsed)
     started, cpu = time.perf_counter(), time.process_time()
     csv_text = await register_csv()
     cpu = time.process_time() - cpu

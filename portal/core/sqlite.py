@@ -14,8 +14,10 @@ under uvicorn, the CLI and tests that run a new loop for each test.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import sqlite3
+import time
 from typing import Any
 
 import aiosqlite
@@ -69,13 +71,16 @@ class _PooledTransaction(SQLiteTransaction):
 
 class PooledSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, *, idle_size: int = 4, readers: int = 2,
-                 **connection_kwargs: Any) -> None:
+                 slow_read: float = 0.05, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
         self.idle_size = idle_size
         self._idle: list[aiosqlite.Connection] = []
         self.readers = readers
         self._readers: list[aiosqlite.Connection] = []
-        self._reading: dict[int, int] = {}  # reads queued or running, by connection
+        # when each read still queued or running on a reader was sent, oldest first
+        self._pending: dict[int, collections.deque[float]] = {}
+        self._opening = 0
+        self.slow_read = slow_read
         self.opened = 0  # connections opened so far (for tests and diagnostics)
 
     async def _open(self) -> aiosqlite.Connection:
@@ -110,8 +115,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         with contextlib.suppress(Exception):
             await connection.close()
 
-    async def _reader(self) -> aiosqlite.Connection:
-        """The shared reading connection with the fewest reads waiting on it.
+    async def _reader(self) -> aiosqlite.Connection | None:
+        """The shared reading connection with the fewest reads waiting on it, or None when
+        every one is busy enough that the read should take a connection of its own.
 
         A statement outside a transaction runs and fetches in one step on its connection's
         thread (``_fetch_all``) and, with autocommit, leaves nothing behind, so reads from
@@ -119,23 +125,60 @@ class PooledSQLiteEngine(SQLiteEngine):
         connections on the supplier list: one connection per concurrent query meant opening
         and closing connections (a thread each) under load, as more ran at once than stayed
         idle. Writes keep their own connections: one waiting on another worker's write lock
-        would hold up the reads queued behind it.
+        would hold up the reads queued behind it. A reader whose oldest read has been
+        waiting longer than ``slow_read`` seconds (a portfolio load, say) gets no more; a
+        read finding every reader so takes a connection of its own.
         """
         self._readers = [c for c in self._readers if c._running and c._connection is not None]
-        if len(self._readers) < self.readers:
-            connection = await self._open()
+        # counted before the await, so a burst of first reads opens `readers`, not one each
+        if len(self._readers) + self._opening < self.readers:
+            self._opening += 1
+            try:
+                connection = await self._open()
+            finally:
+                self._opening -= 1
             self._readers.append(connection)
             return connection
-        return min(self._readers, key=lambda c: self._reading.get(id(c), 0))
+        now = time.monotonic()
+        usable = [c for c in self._readers
+                  if not self._pending.get(id(c)) or now - self._pending[id(c)][0] < self.slow_read]
+        if not usable:
+            return None
+        return min(usable, key=lambda c: len(self._pending.get(id(c), ())))
 
     async def _read(self, query: str, args: list[Any] | None) -> list:
         connection = await self._reader()
-        key = id(connection)
-        self._reading[key] = self._reading.get(key, 0) + 1
+        if connection is None:
+            return await self._run_alone(query, args)
+        pending = self._pending.setdefault(id(connection), collections.deque())
+        pending.append(time.monotonic())
         try:
             return await _fetch_all(connection, query, args)
+        except Exception:
+            # A shared connection gets no more reads once one failed on it: whatever went
+            # wrong (a bad handle, a closed thread) would fail every read sent to it, and the
+            # least busy reader is the one that fails fastest. Reads already queued on it
+            # finish; the last one closes it.
+            if connection in self._readers:
+                self._readers.remove(connection)
+            raise
         finally:
-            self._reading[key] -= 1
+            pending.popleft()  # its reads finish in the order they were queued
+            if not pending:
+                self._pending.pop(id(connection), None)
+                if connection not in self._readers:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+
+    async def _run_alone(self, query: str, args: list[Any] | None) -> list:
+        connection = await self.acquire()
+        healthy = False
+        try:
+            rows = await _fetch_all(connection, query, args)
+            healthy = True
+            return rows
+        finally:
+            await self.release(connection, healthy=healthy)
 
     async def close_idle(self) -> None:
         readers, self._readers = self._readers, []

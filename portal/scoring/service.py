@@ -31,7 +31,7 @@ from models.tables import (
 )
 from portal.assessments import campaigns
 from portal.contracts.rules import required_for
-from portal.core import changes
+from portal.core import audit, changes
 from portal.core.db import id_in, insert_many, write_transaction
 from portal.core.errors import NotFound
 from portal.core.security import now
@@ -398,7 +398,13 @@ async def recompute_all(*, today: dt.date | None = None) -> int:
     facts = await load_facts(None)
     results = [(f.id, score(f, today=today)) for f in facts]
     async with write_transaction():
-        await _store(results, skip_unchanged=True, facts_loaded_at=loaded_at)
+        changed = await _store(results, skip_unchanged=True, facts_loaded_at=loaded_at)
+        if changed:
+            # Written like every change, so the dashboard's counts (kept per data version,
+            # the newest audit event) move with a rescoring that a date moving on caused.
+            await audit.record("scores.rescored", target_type="portfolio", target_id="all",
+                               after={"suppliers": len(results), "changed": changed,
+                                      "as_at": today.isoformat()})
     return len(results)
 
 

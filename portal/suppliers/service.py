@@ -105,7 +105,7 @@ async def list_suppliers(*, q: str | None, limit: int, offset: int,
                          ) -> tuple[list[dict[str, Any]], int]:
     """One page of the register and how many match. `sort` is a key of SORTS, "-" first for
     descending; `owner` a user id or "none" (nobody looks after it)."""
-    if sort.lstrip("-") not in SORTS:
+    if sort.removeprefix("-") not in SORTS:
         raise InvalidInput(f"Sort by one of: {', '.join(SORTS.values()).lower()}.")
     conditions = []
     if overdue:

@@ -98,14 +98,59 @@ async def test_reads_fired_together_share_the_readers_instead_of_opening_connect
     assert db.opened == opened  # one connection per query at once opened up to 50
 
 
-async def test_a_failed_read_leaves_its_shared_reader_working():
+def _fresh(**options) -> PooledSQLiteEngine:
+    """An engine of its own on the test database: its readers start from none."""
+    return PooledSQLiteEngine(path=engine().path, timeout=30, **options)
+
+
+async def _scalar(db: PooledSQLiteEngine, sql: str):
     from piccolo.querystring import QueryString
 
-    db = engine()
-    await factories.supplier(name="Existing")
-    for _ in range(db.readers + 1):
+    rows = await db.run_querystring(QueryString(sql))
+    return next(iter(rows[0].values()))
+
+
+async def test_a_burst_of_first_reads_opens_only_the_readers():
+    db = _fresh(readers=2)
+    try:
+        assert await asyncio.gather(*(_scalar(db, "SELECT 1") for _ in range(20))) == [1] * 20
+        assert len(db._readers) == 2
+        opened = db.opened
+        await asyncio.gather(*(_scalar(db, "SELECT 2") for _ in range(20)))
+        assert db.opened == opened
+    finally:
+        await db.close_idle()
+
+
+async def test_a_long_read_does_not_hold_up_the_reads_after_it():
+    db = _fresh(readers=1, slow_read=0.05)
+    long = ("SELECT (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+            "WHERE x < 5000000) SELECT count(*) FROM c)")
+    try:
+        await _scalar(db, "SELECT 1")  # the one reader
+        started = asyncio.get_running_loop().time()
+        slow = asyncio.create_task(_scalar(db, long))
+        await asyncio.sleep(0.1)
+        assert await asyncio.wait_for(_scalar(db, "SELECT 3"), timeout=2) == 3
+        assert not slow.done(), "the long read ended too soon to show anything"
+        assert await slow == 5000000
+        assert asyncio.get_running_loop().time() - started > 0.1
+    finally:
+        await db.close_idle()
+
+
+async def test_a_failed_read_retires_its_reader_and_the_others_go_on():
+    from piccolo.querystring import QueryString
+
+    db = _fresh(readers=2)
+    try:
+        await asyncio.gather(_scalar(db, "SELECT 1"), _scalar(db, "SELECT 1"))
+        first = list(db._readers)
         with pytest.raises(Exception, match="no_such_table"):
             await db.run_querystring(QueryString("SELECT * FROM no_such_table"))
-    names = await asyncio.gather(*(Supplier.select(Supplier.name) for _ in range(6)))
-    assert all([r["name"] for r in found] == ["Existing"] for found in names)
-    assert all(not connection.in_transaction for connection in db._readers)
+        assert len([c for c in first if c in db._readers]) == 1
+        assert await asyncio.gather(*(_scalar(db, "SELECT 4") for _ in range(6))) == [4] * 6
+        assert len(db._readers) == 2  # a new one took the retired one's place
+        assert all(not connection.in_transaction for connection in db._readers)
+    finally:
+        await db.close_idle()
