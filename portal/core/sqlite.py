@@ -170,11 +170,15 @@ class PooledSQLiteEngine(SQLiteEngine):
                     with contextlib.suppress(Exception):
                         await connection.close()
 
-    async def _run_alone(self, query: str, args: list[Any] | None) -> list:
+    async def _run_alone(self, query: str, args: list[Any] | None, query_type: str = "generic",
+                         table: Any = None) -> list:
+        """One statement on a connection of its own (writes, and reads every reader is too
+        busy for), handed back to the idle list afterwards."""
         connection = await self.acquire()
         healthy = False
         try:
-            rows = await _fetch_all(connection, query, args)
+            rows = await self._run_in_existing_connection(connection, query, args,
+                                                          query_type, table)
             healthy = True
             return rows
         finally:
@@ -197,18 +201,7 @@ class PooledSQLiteEngine(SQLiteEngine):
                                      query_type: str = "generic", table: Any = None):
         if query[:6].upper() == "SELECT":
             return await self._read(query, args)
-        connection = await self.acquire()
-        healthy = False
-        try:
-            if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING
-                rows = await self._run_in_existing_connection(connection, query, args,
-                                                              query_type, table)
-            else:
-                rows = await _fetch_all(connection, query, args)
-            healthy = True
-            return rows
-        finally:
-            await self.release(connection, healthy=healthy)
+        return await self._run_alone(query, args, query_type, table)
 
     async def _run_in_existing_connection(self, connection, query: str,
                                           args: list[Any] | None = None,
