@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from models.tables import Certification, DsptRegisterEntry, Supplier
 from portal.certifications.rules import parse_dspt_status
 from portal.core import audit, changes
+from portal.core.bulk import portfolio_job
 from portal.core.db import insert_many, write_transaction
 from portal.core.security import now
 from portal.core.text import text_problem
@@ -91,6 +92,7 @@ def parse(text: str, report: ImportReport) -> list[dict]:
     return list(parsed.values())
 
 
+@portfolio_job
 async def import_dspt(text: str, *, progress=None) -> ImportReport:
     report = ImportReport()
     rows = parse(text, report)

@@ -140,7 +140,15 @@ def review_flags(*, scheme: str, status: str = "", issued_on: dt.date | None = N
                  basic_ce_issued: tuple[dt.date, ...] = (), legal_entity: str = "",
                  supplier_legal_name: str = "", scope: str = "") -> list[tuple[str, str]]:
     """(code, message) for each thing a reviewer should check on this certificate."""
-    flags = _coverage_flags(legal_entity, supplier_legal_name, scope)
+    return _coverage_flags(legal_entity, supplier_legal_name, scope) + _scheme_flags(
+        scheme, status, issued_on, edition, accreditation_body, audited_on, basic_ce_issued)
+
+
+def _scheme_flags(scheme: str, status: str, issued_on: dt.date | None, edition: str,
+                  accreditation_body: str, audited_on: dt.date | None,
+                  basic_ce_issued: tuple[dt.date, ...]) -> list[tuple[str, str]]:
+    """The flags that follow from the scheme's own rules (not from whom it names)."""
+    flags: list[tuple[str, str]] = []
     if scheme == "iso27001":
         last_valid, last_issued = _iso_dates()
         if not edition.strip() and issued_on is not None and issued_on <= last_issued:
@@ -179,24 +187,26 @@ def validity(*, scheme: str, today: dt.date, status: str = "", issued_on: dt.dat
              supplier_legal_name: str = "", scope: str = "", accreditation_body: str = "",
              audited_on: dt.date | None = None, basic_ce_issued: tuple[dt.date, ...] = (),
              cleared: tuple[str, ...] | list[str] = ()) -> Validity:
-    return _validity_of(scheme, today, status, issued_on, expires_on, edition, legal_entity,
-                        supplier_legal_name, scope, accreditation_body, audited_on,
-                        tuple(basic_ce_issued), tuple(cleared))
+    # Whom the certificate names is read for each one (every supplier's name differs); the
+    # rest is kept by value, below.
+    coverage = tuple(_coverage_flags(legal_entity, supplier_legal_name, scope)) \
+        if legal_entity or scope else ()
+    return _validity_of(scheme, today, status, issued_on, expires_on, edition, coverage,
+                        accreditation_body, audited_on, tuple(basic_ce_issued), tuple(cleared))
 
 
 # A pure function of plain values, asked once per certificate by every score, list and
 # report: a portfolio repeats the same scheme, status and dates many times, so the answers
-# are kept (Validity is frozen, so a kept one can't be changed by whoever asked).
+# are kept (Validity is frozen, so a kept one can't be changed by whoever asked). The
+# coverage flags come in as values so that a supplier's name doesn't make every key unique.
 @lru_cache(maxsize=65536)
 def _validity_of(scheme: str, today: dt.date, status: str, issued_on: dt.date | None,
-                 expires_on: dt.date | None, edition: str, legal_entity: str,
-                 supplier_legal_name: str, scope: str, accreditation_body: str,
+                 expires_on: dt.date | None, edition: str,
+                 coverage: tuple[tuple[str, str], ...], accreditation_body: str,
                  audited_on: dt.date | None, basic_ce_issued: tuple[dt.date, ...],
                  cleared: tuple[str, ...]) -> Validity:
-    found = review_flags(scheme=scheme, status=status, issued_on=issued_on, edition=edition,
-                         accreditation_body=accreditation_body, audited_on=audited_on,
-                         basic_ce_issued=tuple(basic_ce_issued), legal_entity=legal_entity,
-                         supplier_legal_name=supplier_legal_name, scope=scope)
+    found = list(coverage) + _scheme_flags(scheme, status, issued_on, edition,
+                                           accreditation_body, audited_on, basic_ce_issued)
     cleared = tuple(c for c in cleared if c in {code for code, _ in found})
     open_flags = [(code, message) for code, message in found if code not in cleared]
     extra = {"flags": tuple(m for _, m in open_flags),

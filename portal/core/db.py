@@ -157,9 +157,10 @@ async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,
             f"DO UPDATE SET {sets}" if sets else "DO NOTHING")
         if sets and update_if_before is not None:  # only rows last written before that value
             column = update_if_before[0]._meta.db_column_name
-            tail += f' WHERE "{table._meta.tablename}"."{column}" < {{}}'
+            tail += f' WHERE "{table._meta.tablename}"."{column}" < {{guard}}'
     guard = [update_if_before[1]] if conflict is not None and update and update_if_before else []
-    per_row = "(" + ", ".join("{}" for _ in columns) + ")"
+    db = table._meta.db
+    numbered = db.engine_type in ("postgres", "cockroach")  # $1, $2 ... rather than ?
     batch = max(1, min(1000, 30000 // len(columns)))
     defaults = {c._meta.name: _default(c) for c in columns}  # once: "now" is the same for all
     for start in range(0, len(rows), batch):
@@ -167,8 +168,22 @@ async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,
         values = []
         for row in chunk:
             values.extend(row.get(name, defaults[name]) for name in defaults)
-        await table.raw(f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES '  # noqa: S608
-                        + ", ".join(per_row for _ in chunk) + tail, *values, *guard)
+        # The statement is written here with the engine's own placeholders and handed over
+        # compiled: Piccolo's QueryString walks every value of a 1,000-row batch twice
+        # (isinstance checks, then bundling), 0.8 s of a 10,000-score rescoring (profiled).
+        if numbered:
+            marks = iter(range(1, len(values) + 2))
+            rows_sql = ", ".join("(" + ", ".join(f"${next(marks)}" for _ in columns) + ")"
+                                 for _ in chunk)
+            guard_mark = f"${len(values) + 1}"
+        else:
+            rows_sql = ", ".join(["(" + ", ".join("?" for _ in columns) + ")"] * len(chunk))
+            guard_mark = "?"
+        sql = (f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES {rows_sql}'  # noqa: S608
+               + tail.replace("{guard}", guard_mark))
+        querystring = QueryString(sql.replace("{", "{{").replace("}", "}}"))  # shown as run
+        querystring._frozen_compiled_strings = (sql, [*values, *guard])
+        await db.run_querystring(querystring)
     return len(rows)
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from portal.contracts.library import clause_label, clause_title
+from portal.core.bulk import portfolio_job
 from portal.core.dates import now, uk_today
 from portal.core.errors import InvalidInput
 from portal.core.organisation import get_organisation
@@ -53,6 +54,7 @@ def category_of(organisation: dict[str, Any]) -> int:
     return _category(organisation)
 
 
+@portfolio_job
 async def evaluate(*, toolkit: str, as_at: dt.date | None = None, framework: str | None = None,
                    today: dt.date | None = None, data: dict[str, Any] | None = None,
                    organisation: dict[str, Any] | None = None) -> readiness.Readiness:
@@ -154,6 +156,7 @@ def _validity_of(day: dt.date):
     return check
 
 
+@portfolio_job
 async def evidence_pack(*, toolkit: str, annex: str | None = None,
                         as_at: str | dt.date | None = None, today: dt.date | None = None
                         ) -> tuple[str, bytes]:

@@ -32,6 +32,7 @@ from models.tables import (
 from portal.assessments import campaigns
 from portal.contracts.rules import required_for
 from portal.core import audit, changes
+from portal.core.bulk import portfolio_work
 from portal.core.db import id_in, insert_many, write_transaction
 from portal.core.errors import NotFound
 from portal.core.security import now
@@ -386,19 +387,24 @@ async def recompute(supplier_id: int, *, today: dt.date | None = None) -> Score 
 
 async def recompute_many(supplier_ids: list[int], *, today: dt.date | None = None) -> int:
     today = today or dt.date.today()
-    facts = await load_facts(supplier_ids)
+    with portfolio_work():
+        facts = await load_facts(supplier_ids)
+        results = [(f.id, score(f, today=today)) for f in facts]
     async with write_transaction():
-        await _store([(f.id, score(f, today=today)) for f in facts], skip_unchanged=True)
+        with portfolio_work():
+            await _store(results, skip_unchanged=True)
     return len(facts)
 
 
 async def recompute_all(*, today: dt.date | None = None) -> int:
     today = today or dt.date.today()
     loaded_at = now()  # the facts are read outside the write: see _store
-    facts = await load_facts(None)
-    results = [(f.id, score(f, today=today)) for f in facts]
+    with portfolio_work():
+        facts = await load_facts(None)
+        results = [(f.id, score(f, today=today)) for f in facts]
     async with write_transaction():
-        changed = await _store(results, skip_unchanged=True, facts_loaded_at=loaded_at)
+        with portfolio_work():
+            changed = await _store(results, skip_unchanged=True, facts_loaded_at=loaded_at)
         if changed:
             # Written like every change, so the dashboard's counts (kept per data version,
             # the newest audit event) move with a rescoring that a date moving on caused.

@@ -37,3 +37,45 @@ def test_uvicorns_own_socket_would_not_name_tcp():
         assert sock.proto == 0
     finally:
         sock.close()
+
+
+def test_each_worker_gets_a_socket_of_its_own_and_connections_are_shared_between_them():
+    """With several workers each unpickles its own SO_REUSEPORT socket on the one port, so
+    the kernel spreads new connections over the workers (one shared socket let the first
+    worker awake accept all 32 of a benchmark's connections)."""
+    import pickle
+    import select
+
+    import pytest
+
+    from portal.core.server import WorkerSocket
+
+    if not hasattr(socket, "SO_REUSEPORT"):
+        pytest.skip("no SO_REUSEPORT on this system: the workers share one socket")
+    holder = listening_socket("127.0.0.1", 0, reuse_port=True)  # the supervisor's, never listening
+    port = holder.getsockname()[1]
+    spec = WorkerSocket("127.0.0.1", port)
+    workers = [pickle.loads(pickle.dumps(spec)) for _ in range(2)]  # noqa: S301 - our own object
+    clients = []
+    try:
+        for sock in workers:
+            assert isinstance(sock, socket.socket) and sock.getsockname()[1] == port
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+            sock.listen(128)
+        for _ in range(64):
+            client = socket.create_connection(("127.0.0.1", port), timeout=5)
+            clients.append(client)
+        accepted = [0, 0]
+        while sum(accepted) < 64:  # drain both queues
+            ready, _, _ = select.select(workers, [], [], 1.0)
+            if not ready:
+                break
+            for sock in ready:
+                conn, _ = sock.accept()
+                conn.close()
+                accepted[workers.index(sock)] += 1
+        assert sum(accepted) == 64
+        assert min(accepted) > 0, accepted  # 2**-63 that the hash sends all to one side
+    finally:
+        for s in [*clients, *workers, holder]:
+            s.close()
