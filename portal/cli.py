@@ -76,7 +76,12 @@ def serve(host: str | None, port: int | None) -> None:
     configure_logging(settings.log_level)
     click.echo(f"portal listening on http://{host or settings.host}:{port or settings.port} "
                f"(admin at /admin/, API docs at /schema)", err=True)
-    run_server(host or settings.host, port or settings.port, settings.workers)
+    try:
+        run_server(host or settings.host, port or settings.port, settings.workers)
+    except OSError as error:  # the port, bound before any worker starts
+        raise click.ClickException(f"Can't listen on {host or settings.host}:"
+                                   f"{port or settings.port}: {error.strerror or error}. Stop "
+                                   "what is using it, or choose another with --port.") from None
 
 
 @cli.command()

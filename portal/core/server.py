@@ -50,6 +50,22 @@ def _worker_socket(host: str, port: int) -> socket.socket:
     return listening_socket(host, port, reuse_port=True)
 
 
+def worker_sockets(host: str, port: int) -> tuple[socket.socket, list]:
+    """The supervisor's socket and what each worker is given. The port is first bound
+    without SO_REUSEPORT, so that a port another program (or another portal) listens on
+    fails here with its error rather than sharing its connections with ours; the socket
+    kept is bound but never listening: it holds the port for the workers and is given no
+    connections."""
+    if _REUSE_PORT is None:
+        sock = listening_socket(host, port)
+        return sock, [sock]
+    probe = listening_socket(host, port)
+    port = probe.getsockname()[1]
+    probe.close()
+    sock = listening_socket(host, port, reuse_port=True)
+    return sock, [WorkerSocket(host, port)]
+
+
 def serve(host: str, port: int, workers: int) -> None:
     # A request still running 10 s after a stop signal no longer holds up a restart.
     config = uvicorn.Config(APP, factory=True, host=host, port=port, workers=workers,
@@ -58,11 +74,8 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers <= 1:
         uvicorn.Server(config).run()
         return
-    # Bound here first, so a port in use fails at once with its error; bound but never
-    # listening, it holds the port for the workers and is given no connections.
-    sock = listening_socket(host, port, reuse_port=_REUSE_PORT is not None)
-    shared = [WorkerSocket(host, sock.getsockname()[1])] if _REUSE_PORT is not None else [sock]
+    sock, given = worker_sockets(host, port)
     try:
-        Multiprocess(config, sockets=shared).run()  # type: ignore[arg-type]
+        Multiprocess(config, sockets=given).run()
     finally:
         sock.close()

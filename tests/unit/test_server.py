@@ -48,13 +48,13 @@ def test_each_worker_gets_a_socket_of_its_own_and_connections_are_shared_between
 
     import pytest
 
-    from portal.core.server import WorkerSocket
+    from portal.core.server import WorkerSocket, worker_sockets
 
     if not hasattr(socket, "SO_REUSEPORT"):
         pytest.skip("no SO_REUSEPORT on this system: the workers share one socket")
-    holder = listening_socket("127.0.0.1", 0, reuse_port=True)  # the supervisor's, never listening
+    holder, (spec,) = worker_sockets("127.0.0.1", 0)  # the supervisor's, never listening
     port = holder.getsockname()[1]
-    spec = WorkerSocket("127.0.0.1", port)
+    assert isinstance(spec, WorkerSocket)
     workers = [pickle.loads(pickle.dumps(spec)) for _ in range(2)]  # noqa: S301 - our own object
     clients = []
     try:
@@ -79,3 +79,18 @@ def test_each_worker_gets_a_socket_of_its_own_and_connections_are_shared_between
     finally:
         for s in [*clients, *workers, holder]:
             s.close()
+
+
+def test_a_port_another_server_listens_on_is_refused_not_shared():
+    """Two portals started on one port would otherwise split its connections between them."""
+    import pytest
+
+    from portal.core.server import worker_sockets
+
+    other = listening_socket("127.0.0.1", 0, reuse_port=hasattr(socket, "SO_REUSEPORT"))
+    other.listen(8)
+    try:
+        with pytest.raises(OSError):
+            worker_sockets("127.0.0.1", other.getsockname()[1])
+    finally:
+        other.close()
