@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime as dt
 import sqlite3
 import time
+from decimal import Decimal
 from typing import Any
 
 import aiosqlite
@@ -25,11 +27,47 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 
 
 def _execute_and_fetch(connection: sqlite3.Connection, query: str, args: list[Any]) -> list:
-    cursor = connection.execute(query, args)
+    # Rows come back as tuples and become dicts here, the column names read once per
+    # statement: Piccolo's dict_factory walks cursor.description again for every row (a
+    # 30,000-contract read spent about a fifth of its time there, profiled).
+    cursor = connection.cursor()
+    cursor.row_factory = None
     try:
-        return cursor.fetchall()
+        rows = cursor.execute(query, args).fetchall()
+        if not rows or cursor.description is None:
+            return rows
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in rows]
     finally:
         cursor.close()
+
+
+# The same conversions as Piccolo's SQLite converters (piccolo.engine.sqlite.CONVERTERS),
+# without their wrapper's type checks and, for INTEGER, without going through Decimal for
+# every value: a read of 30,000 contracts converts over 300,000 values. sqlite3 keeps one
+# converter per declared type for the whole process, so these replace Piccolo's.
+def _int_out(value: bytes) -> int:
+    try:
+        return int(value)
+    except ValueError:  # SQLite keeps what it is given: '1.0' in an INTEGER column is 1
+        return int(Decimal(value.decode("utf8")))
+
+
+def _boolean_out(value: bytes) -> bool:
+    return value == b"1"
+
+
+def _date_out(value: bytes) -> dt.date:
+    return dt.date.fromisoformat(value.decode("utf8"))
+
+
+def _timestamptz_out(value: bytes) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.decode("utf8")).replace(tzinfo=dt.UTC)
+
+
+for _declared, _converter in (("INTEGER", _int_out), ("BOOLEAN", _boolean_out),
+                              ("DATE", _date_out), ("TIMESTAMPTZ", _timestamptz_out)):
+    sqlite3.register_converter(_declared, _converter)
 
 
 async def _fetch_all(connection: aiosqlite.Connection, query: str,

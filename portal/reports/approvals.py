@@ -44,7 +44,8 @@ def manifest_digest(rows: list[tuple[str, int, str]]) -> str:
     return hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()
 
 
-async def _content(toolkit: str, as_at: dt.date | None, data: dict[str, Any] | None
+async def _content(toolkit: str, as_at: dt.date | None, data: dict[str, Any] | None,
+                   manifest_rows: list[tuple[str, int, str]] | None = None
                    ) -> tuple[dict[str, Any], dt.date, int, str]:
     from portal.reports.service import manifest, toolkit_items
 
@@ -54,7 +55,7 @@ async def _content(toolkit: str, as_at: dt.date | None, data: dict[str, Any] | N
     data = data if data is not None else await snapshot.portfolio(as_at)
     organisation = data.get("organisation") or {}
     return (data, as_at or uk_today(), int(organisation.get("dspt_category") or 1),
-            manifest_digest(manifest(data)))
+            manifest_digest(manifest_rows if manifest_rows is not None else manifest(data)))
 
 
 def _out(row: dict[str, Any]) -> dict[str, Any]:
@@ -80,12 +81,14 @@ async def _version_of(toolkit: str, category: int, as_at: dt.date, digest: str
 
 
 async def approval_block(*, toolkit: str, as_at: dt.date | None = None,
-                         data: dict[str, Any] | None = None) -> dict[str, Any]:
+                         data: dict[str, Any] | None = None,
+                         manifest: list[tuple[str, int, str]] | None = None) -> dict[str, Any]:
     """What the pack prints in its approval block: {version, as_at, manifest_sha256,
     approved (any approval of this very content yet), approvals: [{approver_name, role,
     role_label, approved_at, ...}]}. Pass the pack's own portfolio as `data` to save loading
-    it twice; the version is the one this content has, or the next one if nobody signed it."""
-    data, day, category, digest = await _content(toolkit, as_at, data)
+    it twice, and its manifest (`service.manifest(data)`) to save hashing it twice; the
+    version is the one this content has, or the next one if nobody signed it."""
+    data, day, category, digest = await _content(toolkit, as_at, data, manifest)
     version, approved = await _version_of(toolkit, category, day, digest)
     rows = await PackApproval.select().where(
         (PackApproval.toolkit == toolkit) & (PackApproval.version == version)

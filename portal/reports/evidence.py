@@ -64,7 +64,8 @@ async def evaluate(*, toolkit: str, as_at: dt.date | None = None, framework: str
                            f"{', '.join(frameworks.years())}.")
     organisation = organisation or await get_organisation()
     view = frameworks.resolve(toolkit, _category(organisation), framework=framework)
-    data = data if data is not None else await load(as_at)
+    # loaded here only for the readiness (the dashboard's view): no score breakdowns
+    data = data if data is not None else await snapshot.portfolio(as_at, breakdowns=False)
     day = as_at or today or dt.date.today()
     attested = attestations.as_attested(await attestations.current(toolkit, as_at=as_at))
     return readiness.evaluate(view, data, attested, today=day, clause_title=clause_title)
@@ -125,8 +126,10 @@ def _plan_rows(found, *, as_at: dt.date) -> list[tuple[str, str, str, str, str]]
 
 
 async def _approval(*, toolkit: str, as_at: dt.date | None, data: dict[str, Any],
-                    organisation: dict[str, Any]) -> dict[str, Any]:
-    block = await approvals.approval_block(toolkit=toolkit, as_at=as_at, data=data)
+                    organisation: dict[str, Any], manifest: list[tuple[str, int, str]]
+                    ) -> dict[str, Any]:
+    block = await approvals.approval_block(toolkit=toolkit, as_at=as_at, data=data,
+                                           manifest=manifest)
     signed = {a["role"]: a for a in block["approvals"]}
     rows = []
     for role, label, default in (("ig_lead", "IG lead", organisation.get("ig_lead_name")),
@@ -178,11 +181,14 @@ async def evidence_pack(*, toolkit: str, annex: str | None = None,
     if annex is not None and annex != primary.view.framework:
         other = await evaluate(toolkit=toolkit, as_at=as_at, today=day, data=data,
                                organisation=organisation, framework=annex)
-    approval = await _approval(toolkit=toolkit, as_at=as_at, data=data, organisation=organisation)
+    # hashed once: canonical JSON of every record is the pack's largest single cost
+    manifest = service.manifest(data)
+    approval = await _approval(toolkit=toolkit, as_at=as_at, data=data, organisation=organisation,
+                               manifest=manifest)
     inputs = pack.PackInputs(
         organisation=organisation, toolkit=toolkit, readiness=primary, annex=other, data=data,
         as_at=as_at, generated_at=generated, version=approval["version"],
-        manifest=service.manifest(data),
+        manifest=manifest,
         plan_rows=_plan_rows(gaps(primary), as_at=day), approvals=approval["rows"],
         approval_note=approval["note"], clause_title=clause_title,
         validity_of=_validity_of(day), unaudited=data.get("unaudited") or {},

@@ -85,8 +85,10 @@ def _json(value: Any) -> Any:
 # Today ---------------------------------------------------------------------------------
 
 
-async def _today() -> dict[str, Any]:
-    """Every record the reports summarise, loaded in a fixed number of queries."""
+async def _today(*, breakdowns: bool = True) -> dict[str, Any]:
+    """Every record the reports summarise, loaded in a fixed number of queries; without
+    `breakdowns`, the scores come without their breakdown (6 KB of JSON each, read only by
+    the pack's local certification bar, never by the readiness itself)."""
     suppliers = await _records(Supplier).where(Supplier.archived_at.is_null()).order_by(Supplier.name)
     contacts = await _records(SupplierContact).where(SupplierContact.archived_at.is_null()) \
         .order_by(SupplierContact.id)
@@ -104,8 +106,8 @@ async def _today() -> dict[str, Any]:
     subprocessors = await _records(SubProcessor).where(SubProcessor.archived_at.is_null()) \
         .order_by(SubProcessor.id)
     scores = await SupplierScore.select(
-        *(SupplierScore._meta.get_column_by_name(c) for c in SCORE_COLUMNS)).order_by(
-        SupplierScore.supplier)
+        *(SupplierScore._meta.get_column_by_name(c) for c in SCORE_COLUMNS
+          if breakdowns or c != "breakdown")).order_by(SupplierScore.supplier)
     organisation = await Organisation.select().order_by(Organisation.id).first()
     listed = {s["id"] for s in suppliers}
     scores = [r for r in scores if r["supplier"] in listed]
@@ -394,14 +396,15 @@ async def _scores(data: dict[str, Any], trail: _Trail, assessment_rows: list[dic
     return rows
 
 
-async def portfolio(as_at: dt.date | None = None) -> dict[str, Any]:
+async def portfolio(as_at: dt.date | None = None, *, breakdowns: bool = True) -> dict[str, Any]:
     """The records the DSPT evidence pack summarises: suppliers, contacts, contracts,
     products, clauses, certifications, assessments, risks (incidents and disputes among
     them), sub-processors, scores and the organisation; today's, or as at the end of `as_at`
     (UK time) rebuilt from the audit trail. Lists of plain dicts, ordered as the pack lists
-    them; `as_at` (the date or None) and `unaudited` ({record type: count}) describe it."""
+    them; `as_at` (the date or None) and `unaudited` ({record type: count}) describe it.
+    `breakdowns=False` leaves today's scores' breakdowns out (see `_today`)."""
     if as_at is None:
-        return await _today()
+        return await _today(breakdowns=breakdowns)
     return await _as_at(as_at)
 
 
