@@ -68,6 +68,7 @@ def migrate() -> None:
 @click.option("--port", type=int, default=None, help="Overrides PORTAL_PORT")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the portal with uvicorn (PORTAL_WORKERS processes)."""
+    from portal.core.server import CannotListen
     from portal.core.server import serve as run_server
 
     settings = get_settings()
@@ -78,10 +79,9 @@ def serve(host: str | None, port: int | None) -> None:
                f"(admin at /admin/, API docs at /schema)", err=True)
     try:
         run_server(host or settings.host, port or settings.port, settings.workers)
-    except OSError as error:  # the port, bound before any worker starts
-        raise click.ClickException(f"Can't listen on {host or settings.host}:"
-                                   f"{port or settings.port}: {error.strerror or error}. Stop "
-                                   "what is using it, or choose another with --port.") from None
+    except CannotListen as error:  # the port, bound before any worker starts
+        raise click.ClickException(f"Can't listen on {error}. Stop what is using it, or "
+                                   "choose another port with --port.") from None
 
 
 @cli.command()

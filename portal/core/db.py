@@ -181,7 +181,7 @@ async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]], *,
             guard_mark = "?"
         sql = (f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES {rows_sql}'  # noqa: S608
                + tail.replace("{guard}", guard_mark))
-        querystring = QueryString(sql.replace("{", "{{").replace("}", "}}"))  # shown as run
+        querystring = QueryString(sql)  # shown as run (the names hold no braces)
         querystring._frozen_compiled_strings = (sql, [*values, *guard])
         await db.run_querystring(querystring)
     return len(rows)

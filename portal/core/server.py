@@ -9,26 +9,41 @@ Where the system has SO_REUSEPORT (Linux), each worker listens on a socket of it
 same port and the kernel shares new connections out between them. On one shared socket the
 worker that wakes first accepts every connection waiting (asyncio accepts up to the backlog
 at once): under `make bench` one worker took all 32 connections and the other sat idle, so a
-2-core machine served lists on one core.
+2-core machine served lists on one core. The price: connections already queued at a worker
+that stops (a restart, a crash) are reset rather than taken by another worker; clients retry.
 """
 
 from __future__ import annotations
 
+import errno
 import socket
+import sys
 
 import uvicorn
+from uvicorn.server import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 APP = "portal.app:create_app"
-_REUSE_PORT = getattr(socket, "SO_REUSEPORT", None)
+# Linux spreads connections over SO_REUSEPORT sockets; macOS and the BSDs accept the option
+# but give every connection to one socket, so there the workers share one socket as before.
+_REUSE_PORT = getattr(socket, "SO_REUSEPORT", None) if sys.platform.startswith("linux") else None
+
+
+class CannotListen(Exception):
+    """The address can't be listened on (in use, or not ours to bind); raised before any
+    worker starts."""
 
 
 def listening_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if reuse_port:
+        # SO_REUSEPORT alone, without SO_REUSEADDR: only sockets of this same user that set
+        # SO_REUSEPORT too (our workers) can bind beside it, so nobody can slip onto the port
+        # while no worker is listening; it still rebinds over old TIME_WAIT connections.
         sock.setsockopt(socket.SOL_SOCKET, _REUSE_PORT, 1)
+    else:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
@@ -47,23 +62,51 @@ class WorkerSocket:
 
 
 def _worker_socket(host: str, port: int) -> socket.socket:
-    return listening_socket(host, port, reuse_port=True)
+    try:
+        return listening_socket(host, port, reuse_port=True)
+    except OSError as error:
+        # Exit as a worker that failed to start, so the supervisor stops with it instead of
+        # starting a new worker every half second.
+        print(f"worker can't listen on {host}:{port}: {error}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from None
 
 
 def worker_sockets(host: str, port: int) -> tuple[socket.socket, list]:
-    """The supervisor's socket and what each worker is given. The port is first bound
-    without SO_REUSEPORT, so that a port another program (or another portal) listens on
-    fails here with its error rather than sharing its connections with ours; the socket
-    kept is bound but never listening: it holds the port for the workers and is given no
-    connections."""
-    if _REUSE_PORT is None:
-        sock = listening_socket(host, port)
-        return sock, [sock]
-    probe = listening_socket(host, port)
-    port = probe.getsockname()[1]
-    probe.close()
-    sock = listening_socket(host, port, reuse_port=True)
+    """The supervisor's socket and what each worker is given (raises CannotListen).
+
+    The socket kept is bound with SO_REUSEPORT but never listening: it holds the port for
+    the workers, refusing any other program (the kernel lets only this same user's
+    SO_REUSEPORT sockets beside it), and is given no connections. A server of this same user
+    already listening there (another portal) would be let in, so the address is tried first:
+    if something answers, the port is taken and nothing is shared."""
+    try:
+        if _REUSE_PORT is None:
+            shared = listening_socket(host, port)
+            return shared, [shared]
+        try:
+            sock = listening_socket(host, port, reuse_port=True)
+        except OSError as error:
+            if error.errno not in (errno.ENOPROTOOPT, errno.EINVAL):
+                raise
+            shared = listening_socket(host, port)  # a kernel without it: one shared socket
+            return shared, [shared]
+    except OSError as error:
+        raise CannotListen(f"{host}:{port}: {error.strerror or error}") from None
+    port = sock.getsockname()[1]
+    if _answers(host, port):
+        sock.close()
+        raise CannotListen(f"{host}:{port}: another server is already listening there")
     return sock, [WorkerSocket(host, port)]
+
+
+def _answers(host: str, port: int) -> bool:
+    # a wildcard address is tried on loopback (a mapping, not a bind)
+    target = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    try:
+        with socket.create_connection((target, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def serve(host: str, port: int, workers: int) -> None:

@@ -5,33 +5,44 @@ import gc
 import pytest
 
 from portal.contracts.rules import ClauseFacts, required_clauses, required_for
-from portal.core.bulk import portfolio_work
+from portal.core.bulk import HELD_BACK, portfolio_job, portfolio_work
 
 
-def test_the_collector_is_off_during_the_work_and_back_on_after_overlapping_jobs():
-    assert gc.isenabled()
+def test_the_collector_is_held_back_during_the_work_and_restored_after_overlapping_jobs():
+    before = gc.get_threshold()
     with portfolio_work():
-        assert not gc.isenabled()
+        assert gc.get_threshold() == HELD_BACK and gc.isenabled()  # held back, never off
         with portfolio_work():  # a second job in the same worker
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the first is still running
-    assert gc.isenabled()
+            assert gc.get_threshold() == HELD_BACK
+        assert gc.get_threshold() == HELD_BACK  # the first is still running
+    assert gc.get_threshold() == before
 
 
 def test_the_collector_comes_back_after_a_failure():
+    before = gc.get_threshold()
     with pytest.raises(RuntimeError), portfolio_work():
         raise RuntimeError("the job failed")
-    assert gc.isenabled()
+    assert gc.get_threshold() == before
 
 
-def test_a_collector_someone_had_turned_off_stays_off():
-    gc.disable()
-    try:
-        with portfolio_work():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
+async def test_a_job_restores_the_collector_when_cancelled():
+    import asyncio
+
+    before = gc.get_threshold()
+    started = asyncio.Event()
+
+    @portfolio_job
+    async def long_job():
+        started.set()
+        await asyncio.sleep(60)
+
+    task = asyncio.create_task(long_job())
+    await started.wait()
+    assert gc.get_threshold() == HELD_BACK
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert gc.get_threshold() == before
 
 
 @pytest.mark.parametrize("contract, supplier", [

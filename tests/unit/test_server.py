@@ -85,12 +85,51 @@ def test_a_port_another_server_listens_on_is_refused_not_shared():
     """Two portals started on one port would otherwise split its connections between them."""
     import pytest
 
-    from portal.core.server import worker_sockets
+    from portal.core.server import CannotListen, worker_sockets
 
     other = listening_socket("127.0.0.1", 0, reuse_port=hasattr(socket, "SO_REUSEPORT"))
     other.listen(8)
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(CannotListen):
             worker_sockets("127.0.0.1", other.getsockname()[1])
     finally:
         other.close()
+
+
+def test_while_no_worker_listens_the_port_stays_ours():
+    """Between the supervisor's bind and its workers' (or with every worker down) no other
+    program can take the port."""
+    import pytest
+
+    from portal.core.server import worker_sockets
+
+    holder, _ = worker_sockets("127.0.0.1", 0)
+    port = holder.getsockname()[1]
+    intruder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        with pytest.raises(OSError):
+            intruder.bind(("127.0.0.1", port))
+    finally:
+        intruder.close()
+        holder.close()
+
+
+def test_a_port_reopens_at_once_after_a_stop_with_connections_in_time_wait():
+    from portal.core.server import worker_sockets
+
+    holder, (spec,) = worker_sockets("127.0.0.1", 0)
+    port = holder.getsockname()[1]
+    import pickle
+
+    worker = pickle.loads(pickle.dumps(spec))  # noqa: S301 - our own object
+    worker.listen(8)
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    accepted, _ = worker.accept()
+    accepted.close()  # the server closes first: its side waits in TIME_WAIT
+    client.recv(1)
+    client.close()
+    worker.close()
+    holder.close()
+    again, _ = worker_sockets("127.0.0.1", port)  # a restart straight away
+    again.close()
