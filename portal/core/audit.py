@@ -92,14 +92,16 @@ async def record(
     after: Mapping[str, Any] | None = None,
 ) -> None:
     actor = current_actor()
+    # an event about a supplier is that supplier's, stored so (its history, and the
+    # dashboard reading again only the suppliers new events name, go by this column)
+    if supplier_id is None and target_type == "supplier" and str(target_id).isdigit():
+        supplier_id = int(target_id)
     event = {
         "occurred_at": dates.now(),
         "actor": actor.name[:150], "actor_type": actor.kind, "action": action,
         "target_type": target_type, "target_id": str(target_id), "supplier_id": supplier_id,
         "before": snapshot(before), "after": snapshot(after), "request_id": current_request_id(),
     }
-    if supplier_id is None and target_type == "supplier" and str(target_id).isdigit():
-        supplier_id = int(target_id)
     async with write_transaction():
         changes.touch(supplier_id, action=action)
         db = engine()

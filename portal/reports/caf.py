@@ -279,16 +279,27 @@ NOTHING_RECORDED = ("no supplier that handles personal information is recorded, 
                     "can't show it")
 
 
-def _from_records(check: str, views: list[SupplierView], titles) -> tuple[bool | None, list, str]:
+def _from_records(check: str, views: list[SupplierView], titles, *,
+                  scope: list[SupplierView] | None = None,
+                  kept: dict | None = None) -> tuple[bool | None, list, str]:
     """(value, records, basis) of a records statement. With nothing on record to judge it by,
-    the statement is unknown: no supplier recorded is not "every supplier meets it"."""
-    scope = in_scope(views)
+    the statement is unknown: no supplier recorded is not "every supplier meets it".
+    `scope` is `in_scope(views)` already worked out; `kept` keeps the contract gaps between
+    the two statements that read them."""
+    scope = scope if scope is not None else in_scope(views)
+    kept = kept if kept is not None else {}
+
+    def lacking():  # the contract gaps, worked out once per evaluation
+        if "contracts_lacking" not in kept:
+            kept["contracts_lacking"] = _contracts_lacking(scope, titles)
+        return kept["contracts_lacking"]
+
     if not views or (check in _OVER_SCOPE and not scope):
         return None, [], NOTHING_RECORDED
     if check in ("data_unknown", "subcontractors_unseen", "contracts_lacking", "access_unmonitored",
                  "transfers_unprotected"):
         if check == "contracts_lacking":
-            bad, unknown = _contracts_lacking(scope, titles)
+            bad, unknown = lacking()
         elif check == "access_unmonitored":
             bad, unknown = _access_unmonitored(views)
         else:
@@ -300,7 +311,7 @@ def _from_records(check: str, views: list[SupplierView], titles) -> tuple[bool |
             return None, unknown, f"{len({n for n, _ in unknown})} supplier(s) leave it unknown"
         return False, [], "no supplier makes it true"
     if check == "contracts_carry_terms":
-        bad, _ = _contracts_lacking(scope, titles)
+        bad, _ = lacking()
         short = bad
     elif check == "supply_chain_known":
         short = _supply_chain_known(scope)
@@ -327,6 +338,10 @@ def evaluate(outcome: Outcome, views: list[SupplierView],
              attestations: Mapping[str, Attested], *, clause_title=lambda key: key) -> Assessment:
     """Judge every statement and the outcome level; `attestations` by statement id."""
     results: list[Result] = []
+    # Several statements read the same check (NA and PA sides of one fact): each is
+    # worked out once per evaluation (15 passes over 10,000 suppliers were most of it).
+    judged: dict[str, tuple[bool | None, list, str]] = {}
+    scope, kept = in_scope(views), {}
     for s in outcome.statements:
         attested = attestations.get(s.id)
         if s.evidence == "attestation":
@@ -336,7 +351,10 @@ def evaluate(outcome: Outcome, views: list[SupplierView],
                 results.append(Result(s, attested.value, "attested by the IG lead",
                                       attestation=attested))
             continue
-        value, records, basis = _from_records(s.check, views, clause_title)
+        if s.check not in judged:
+            judged[s.check] = _from_records(s.check, views, clause_title, scope=scope, kept=kept)
+        value, records, basis = judged[s.check]
+        records = list(records)
         if s.evidence == "both":
             if attested is None:
                 value, basis = (None if value else False), "not yet attested by the IG lead" + (

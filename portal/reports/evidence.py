@@ -57,7 +57,8 @@ def category_of(organisation: dict[str, Any]) -> int:
 @portfolio_job
 async def evaluate(*, toolkit: str, as_at: dt.date | None = None, framework: str | None = None,
                    today: dt.date | None = None, data: dict[str, Any] | None = None,
-                   organisation: dict[str, Any] | None = None) -> readiness.Readiness:
+                   organisation: dict[str, Any] | None = None,
+                   suppliers: list | None = None) -> readiness.Readiness:
     """The readiness the pack and the dashboard show, for the organisation's category."""
     if toolkit not in frameworks.years():
         raise InvalidInput(f"Unknown toolkit year {toolkit!r}; choose one of "
@@ -68,7 +69,8 @@ async def evaluate(*, toolkit: str, as_at: dt.date | None = None, framework: str
     data = data if data is not None else await snapshot.portfolio(as_at, breakdowns=False)
     day = as_at or today or dt.date.today()
     attested = attestations.as_attested(await attestations.current(toolkit, as_at=as_at))
-    return readiness.evaluate(view, data, attested, today=day, clause_title=clause_title)
+    return readiness.evaluate(view, data, attested, today=day, clause_title=clause_title,
+                              suppliers=suppliers)
 
 
 def gaps(r: readiness.Readiness) -> list[tuple[str, str | None, str, str, str, str]]:

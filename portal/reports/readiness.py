@@ -60,8 +60,11 @@ class Readiness:
 
 
 def evaluate(view: View, data: Mapping[str, list[dict]], attested: Mapping[str, caf.Attested], *,
-             today: dt.date, clause_title=lambda key: key) -> Readiness:
-    suppliers = facts.build(dict(data), today)
+             today: dt.date, clause_title=lambda key: key,
+             suppliers: list[facts.SupplierView] | None = None) -> Readiness:
+    """`suppliers`, when given, are `facts.build(data, today)` already made (the dashboard
+    keeps them between changes and rebuilds those of the suppliers a change touched)."""
+    suppliers = suppliers if suppliers is not None else facts.build(dict(data), today)
     result = Readiness(view=view, today=today, suppliers=suppliers)
     if view.framework == "caf":
         result.caf = caf.evaluate(view.outcome, suppliers, attested, clause_title=clause_title)
