@@ -108,65 +108,106 @@ def _live_subprocessors(v: SupplierView) -> list[dict]:
     return [s for s in v.subprocessors if s.get("until") is None]
 
 
-# Record checks: each returns (records making the statement's "bad" side hold, unknown records)
+# Record checks: each returns (records making the statement's "bad" side hold, unknown records).
+# Each is the concatenation of what every supplier's own records give, so what a supplier
+# gives is kept on its view (`SupplierView.checks`): the dashboard keeps the views of the
+# suppliers no change touched, and judges only the others again.
+
+def _each(views, key, part, parts: int = 1) -> list[list]:
+    """`part(v)` (a tuple of `parts` lists) for every view, kept on the view under `key`,
+    joined list by list in the views' order."""
+    joined: list[list] = [[] for _ in range(parts)]
+    for v in views:
+        got = v.checks.get(key)
+        if got is None:
+            got = v.checks[key] = part(v)
+        if parts == 1:
+            if got[0]:
+                joined[0].extend(got[0])
+            continue
+        for into, found in zip(joined, got, strict=True):
+            into.extend(found)
+    return joined
+
+
+def _data_unknown_of(v):
+    if not v.current:
+        return ([(v.name, "no current contract records what of our data it holds")],)
+    bad = []
+    for c in v.current:
+        if (c.get("data_role") or "none") == "none":
+            bad.append((v.name, f"contract '{c['title']}' records no data role"))
+        if not (c.get("personal_data_types") or "").strip() or not (
+                c.get("processing_nature_purpose") or "").strip():
+            bad.append((v.name, f"contract '{c['title']}' has no processing particulars "
+                                "(types of data, nature and purpose)"))
+        if not (c.get("data_locations") or "").strip():
+            bad.append((v.name, f"contract '{c['title']}' does not record where our data is held"))
+    return (bad,)
+
 
 def _data_unknown(scope):
-    bad = []
-    for v in scope:
-        if not v.current:
-            bad.append((v.name, "no current contract records what of our data it holds"))
-            continue
-        for c in v.current:
-            if (c.get("data_role") or "none") == "none":
-                bad.append((v.name, f"contract '{c['title']}' records no data role"))
-            if not (c.get("personal_data_types") or "").strip() or not (
-                    c.get("processing_nature_purpose") or "").strip():
-                bad.append((v.name, f"contract '{c['title']}' has no processing particulars "
-                                    "(types of data, nature and purpose)"))
-            if not (c.get("data_locations") or "").strip():
-                bad.append((v.name, f"contract '{c['title']}' does not record where our data is held"))
+    (bad,) = _each(scope, "data_unknown", _data_unknown_of)
     return bad, []
 
 
-def _subcontractors_unseen(scope):
+def _subcontractors_unseen_of(v):
     bad, unknown = [], []
-    for v in scope:
-        if not _processor(v):
-            continue
-        subs = _live_subprocessors(v)
-        if not subs:
-            unknown.append((v.name, "processor with no sub-processors recorded (none, or not "
-                                    "recorded: the records can't tell)"))
-        for s in subs:
-            if not (s.get("location") or "").strip():
-                bad.append((v.name, f"sub-processor {s['name']}: where it processes our data "
-                                    "is not recorded"))
+    if not _processor(v):
+        return bad, unknown
+    subs = _live_subprocessors(v)
+    if not subs:
+        unknown.append((v.name, "processor with no sub-processors recorded (none, or not "
+                                "recorded: the records can't tell)"))
+    for s in subs:
+        if not (s.get("location") or "").strip():
+            bad.append((v.name, f"sub-processor {s['name']}: where it processes our data "
+                                "is not recorded"))
+    return bad, unknown
+
+
+def _subcontractors_unseen(scope):
+    bad, unknown = _each(scope, "subcontractors_unseen", _subcontractors_unseen_of, 2)
     return bad, unknown
 
 
 def _contracts_lacking(scope, titles):
-    bad = []
-    named: dict[tuple, str] = {}  # a portfolio repeats the same few gap lists: name each once
-    for v in scope:
-        if not v.current:
-            bad.append((v.name, "no current contract"))
+    def of(v):
+        bad = [] if v.current else [(v.name, "no current contract")]
         for c in v.current:
             gaps = tuple(v.clause_gaps.get(c["id"]) or ())
             if gaps:
-                if gaps not in named:
-                    named[gaps] = "; ".join(titles(k) for k in gaps)
-                bad.append((v.name, f"contract '{c['title']}' lacks: {named[gaps]}"))
+                bad.append((v.name, f"contract '{c['title']}' lacks: {_named(gaps, titles)}"))
+        return (bad,)
+    (bad,) = _each(scope, ("contracts_lacking", titles), of)
     return bad, []
 
 
-def _access_unmonitored(views):
+def _named(gaps: tuple, titles) -> str:
+    """The clause titles of a gap list (a portfolio repeats the same few: each named once)."""
+    key = (gaps, titles)
+    if key not in _NAMED:
+        if len(_NAMED) > 4096:
+            _NAMED.clear()
+        _NAMED[key] = "; ".join(titles(k) for k in gaps)
+    return _NAMED[key]
+
+
+_NAMED: dict[tuple, str] = {}
+
+
+def _access_unmonitored_of(v):
     bad = []
-    for v in views:
-        for c in v.current:
-            access = c.get("system_access") or "none"
-            if access != "none" and not c.get("access_monitored"):
-                bad.append((v.name, f"{access} access to our systems under '{c['title']}' "
-                                    "is not recorded as restricted and monitored"))
+    for c in v.current:
+        access = c.get("system_access") or "none"
+        if access != "none" and not c.get("access_monitored"):
+            bad.append((v.name, f"{access} access to our systems under '{c['title']}' "
+                                "is not recorded as restricted and monitored"))
+    return (bad,)
+
+
+def _access_unmonitored(views):
+    (bad,) = _each(views, "access_unmonitored", _access_unmonitored_of)
     return bad, []
 
 
@@ -189,85 +230,99 @@ def _transfer_problem(where: str, mechanism: str, tra: str) -> str | None:
     return None
 
 
+def _transfers_unprotected_of(v):
+    bad = [] if v.current else [(v.name, "no current contract records where our data is held")]
+    for c in v.current:
+        problem = _transfer_problem(c.get("data_locations") or "", c.get("transfer_mechanism"),
+                                    c.get("tra_reference") or "")
+        if problem:
+            bad.append((v.name, f"'{c['title']}': {problem}"))
+    for s in _live_subprocessors(v):
+        problem = _transfer_problem(s.get("location") or "", s.get("transfer_mechanism"),
+                                    s.get("tra_reference") or "")
+        if problem:
+            bad.append((v.name, f"sub-processor {s['name']}: {problem}"))
+    return (bad,)
+
+
 def _transfers_unprotected(scope):
-    bad = []
-    for v in scope:
-        if not v.current:
-            bad.append((v.name, "no current contract records where our data is held"))
-        for c in v.current:
-            problem = _transfer_problem(c.get("data_locations") or "", c.get("transfer_mechanism"),
-                                        c.get("tra_reference") or "")
-            if problem:
-                bad.append((v.name, f"'{c['title']}': {problem}"))
-        for s in _live_subprocessors(v):
-            problem = _transfer_problem(s.get("location") or "", s.get("transfer_mechanism"),
-                                        s.get("tra_reference") or "")
-            if problem:
-                bad.append((v.name, f"sub-processor {s['name']}: {problem}"))
+    (bad,) = _each(scope, "transfers_unprotected", _transfers_unprotected_of)
     return bad, []
 
 
 def _supply_chain_known(scope):
-    short = [(v.name, "no current contract") for v in scope if not v.current]
+    (short,) = _each(scope, "no_current_contract",
+                     lambda v: ([] if v.current else [(v.name, "no current contract")],))
     bad, unknown = _subcontractors_unseen(scope)
     return short + bad + unknown
+
+
+def _suppliers_certified_of(v):
+    if v.proportionate_certificates:
+        return ([],)
+    return ([(v.name, "no accepted certification (Cyber Essentials, ISO/IEC 27001, Digital "
+                      "Marketplace listing or own DSPT)" if v.it else
+              "non-IT supplier with no current certificate of its own trade's scheme (for "
+              "example BS EN 15713 for confidential waste) or of a toolkit scheme")],)
 
 
 def _suppliers_certified(scope):
     """Every in-scope supplier shows proportionate security: IT suppliers by a toolkit scheme,
     non-IT suppliers by a toolkit scheme or a current certificate of their own trade's."""
-    return [(v.name, "no accepted certification (Cyber Essentials, ISO/IEC 27001, Digital "
-                     "Marketplace listing or own DSPT)" if v.it else
-             "non-IT supplier with no current certificate of its own trade's scheme (for "
-             "example BS EN 15713 for confidential waste) or of a toolkit scheme")
-            for v in scope if not v.proportionate_certificates]
+    return _each(scope, "suppliers_certified", _suppliers_certified_of)[0]
 
 
 def _connections_assured(views):
-    return [(v.name, f"third-party connection under '{c['title']}' is not assured")
-            for v in views for c in v.current
-            if c.get("third_party_connection") and not c.get("connection_assured")]
+    return _each(views, "connections_assured", lambda v: ([
+        (v.name, f"third-party connection under '{c['title']}' is not assured")
+        for c in v.current if c.get("third_party_connection") and not c.get("connection_assured")],
+    ))[0]
 
 
 def _incidents_open(views):
-    return [(v.name, f"incident '{r['title']}' is open without an owner and a mitigation")
-            for v in views for r in v.risks
-            if r.get("kind") == "incident" and r.get("status") == "open"
-            and not ((r.get("owner") or "").strip() and (r.get("mitigation") or "").strip())]
+    return _each(views, "incidents_open", lambda v: ([
+        (v.name, f"incident '{r['title']}' is open without an owner and a mitigation")
+        for r in v.risks if r.get("kind") == "incident" and r.get("status") == "open"
+        and not ((r.get("owner") or "").strip() and (r.get("mitigation") or "").strip())],
+    ))[0]
+
+
+def _essential_info_protected_of(v):
+    short = []
+    essential = [c for c in v.current if c.get("supports_essential_function")]
+    if not essential:
+        return (short,)
+    if not v.national_certificates:
+        short.append((v.name, "supports the essential function without an accepted certification"))
+    for c in essential:
+        if "art28.security_measures" in (v.clause_gaps.get(c["id"]) or []):
+            short.append((v.name, f"'{c['title']}' lacks the security measures term"))
+    return (short,)
 
 
 def _essential_info_protected(views):
-    short = []
-    for v in views:
-        essential = [c for c in v.current if c.get("supports_essential_function")]
-        if not essential:
-            continue
-        if not v.national_certificates:
-            short.append((v.name, "supports the essential function without an accepted certification"))
-        for c in essential:
-            if "art28.security_measures" in (v.clause_gaps.get(c["id"]) or []):
-                short.append((v.name, f"'{c['title']}' lacks the security measures term"))
-    return short
+    return _each(views, "essential_info_protected", _essential_info_protected_of)[0]
+
+
+def _critical_strong_of(v):
+    if v.tier != "critical":
+        return ([],)
+    if not v.it:  # judged by its own trade's scheme, not by IT certificates
+        if not v.proportionate_certificates:
+            return ([(v.name, "critical non-IT supplier with no current certificate of "
+                              "its own trade's scheme (for example BS EN 15713)")],)
+        return ([],)
+    held = set(v.national_certificates)
+    strong = {"Cyber Essentials Plus", "ISO/IEC 27001"} & held
+    if not strong or "own DSPT" not in held:
+        return ([(v.name, "critical supplier without a current " + " and ".join(
+            x for x, ok in (("Cyber Essentials Plus or ISO/IEC 27001", strong),
+                            ("DSPT at Standards Met", "own DSPT" in held)) if not ok))],)
+    return ([],)
 
 
 def _critical_strong(views):
-    short = []
-    for v in views:
-        if v.tier != "critical":
-            continue
-        if not v.it:  # judged by its own trade's scheme, not by IT certificates
-            if not v.proportionate_certificates:
-                short.append((v.name, "critical non-IT supplier with no current certificate of "
-                                      "its own trade's scheme (for example BS EN 15713)"))
-            continue
-        held = set(v.national_certificates)
-        strong = {"Cyber Essentials Plus", "ISO/IEC 27001"} & held
-        if not strong or "own DSPT" not in held:
-            short.append((v.name, "critical supplier without a current "
-                                  + " and ".join(x for x, ok in (
-                                      ("Cyber Essentials Plus or ISO/IEC 27001", strong),
-                                      ("DSPT at Standards Met", "own DSPT" in held)) if not ok)))
-    return short
+    return _each(views, "critical_strong", _critical_strong_of)[0]
 
 
 # Checks over the suppliers that handle personal information; the others look at every

@@ -55,6 +55,7 @@ class SupplierView:
     clause_gaps: dict[int, list[str]] = field(default_factory=dict)  # current contract -> keys
     required: dict[int, list[str]] = field(default_factory=dict)
     validity: dict[int, Any] = field(default_factory=dict)  # certificate id -> the rules' verdict
+    checks: dict[Any, tuple] = field(default_factory=dict)  # what CAF checks found here (caf._each)
 
     @property
     def it(self) -> bool:

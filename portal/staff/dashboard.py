@@ -13,6 +13,7 @@ from typing import Any
 
 from models.tables import Assessment, AuditEvent, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
+from portal.core.bulk import portfolio_job
 from portal.core.db import id_in
 from portal.core.organisation import get_organisation
 from portal.notices import service as notices
@@ -32,6 +33,7 @@ def bar_chart(counts: list[tuple[str, int, str]], *, title: str) -> dict[str, An
     return {"bars": bars, "height": len(bars) * 34, "alt": alt, "title": title}
 
 
+@portfolio_job  # after a change it reads across the portfolio (see portal.core.bulk)
 async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
     """The dashboard: portfolio counts, what expires soon, the questionnaire queues and
     standard 10 readiness, each from its own function."""
