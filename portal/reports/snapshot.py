@@ -145,7 +145,9 @@ async def refreshed(previous: dict[str, Any], supplier_ids: set[int]) -> dict[st
     within the supplier; the suppliers stay in register (name) order. Only the order of
     rows across suppliers in the lists other than `suppliers` may differ, which no reader
     of today's portfolio for the readiness depends on (the pack loads its own, whole).
-    None when the register holds a supplier neither `previous` nor the new read has."""
+    None when the register holds a supplier neither `previous` nor the new read has.
+    A record is taken to stay with its supplier (no write moves a contract, certificate or
+    sub-processor to another supplier; one that did would have to name both)."""
     only = sorted(supplier_ids)
     fresh = await _today(breakdowns=False, only=only)
     touched = set(only)

@@ -13,7 +13,7 @@ from typing import Any
 
 from models.tables import Assessment, AuditEvent, Contract, Supplier, SupplierScore
 from portal.certifications.service import expiring
-from portal.core.bulk import portfolio_job
+from portal.core.bulk import portfolio_work
 from portal.core.db import id_in
 from portal.core.organisation import get_organisation
 from portal.notices import service as notices
@@ -33,7 +33,6 @@ def bar_chart(counts: list[tuple[str, int, str]], *, title: str) -> dict[str, An
     return {"bars": bars, "height": len(bars) * 34, "alt": alt, "title": title}
 
 
-@portfolio_job  # after a change it reads across the portfolio (see portal.core.bulk)
 async def overview(*, today: dt.date | None = None) -> dict[str, Any]:
     """The dashboard: portfolio counts, what expires soon, the questionnaire queues and
     standard 10 readiness, each from its own function."""
@@ -227,35 +226,44 @@ async def cached_evaluation(*, year: str, today: dt.date, version: tuple | None 
     version = version or await data_version()
     key = (version, today, year, evidence.category_of(organisation))
 
-    async def compute():
-        data, views = await live_portfolio(today, version)
-        return await evidence.evaluate(toolkit=year, today=today, organisation=organisation,
-                                       data=data, suppliers=views)
+    async def compute():  # across the portfolio: the collector held back (portal.core.bulk)
+        with portfolio_work():
+            data, views = await live_portfolio(today, version)
+            return await evidence.evaluate(toolkit=year, today=today, organisation=organisation,
+                                           data=data, suppliers=views)
     return await _cached(key, compute)
 
 
 # Today's portfolio and its supplier views, kept from the last evaluation: after a change,
 # the suppliers the new audit events name are read and built again and the rest are kept
 # (at 10,000 suppliers reading every record was 0.7 s and building the views 0.5 s of the
-# first view after each change). Any event naming no supplier (the organisation, a
-# portfolio rescoring, a sign-in), too many at once, or a base older than _LIFETIME_S
-# (the bound on what a late-committing PostgreSQL transaction could leave unseen) means
-# reading everything again.
+# first view after each change). Any new event naming no supplier (the organisation, a
+# portfolio rescoring, a register import, a sign-in), too many at once, a supplier no event
+# named, or a base older than _LIFETIME_S means reading everything again. Events commit out
+# of id order on PostgreSQL (an id is taken when the event is written, before the change's
+# rescoring, and the transaction commits later): the ids of the last _SLACK events below the
+# kept one are remembered, and one among them not seen then is a new event like any other;
+# a later commit further back waits for the base's lifetime.
 _LIVE: dict[dt.date, dict[str, Any]] = {}
 _PATCH_MOST = 200  # suppliers named since the kept portfolio; more, and it is read whole
-_SLACK = 20  # events at or just below the kept one read again (ids taken, committed later)
+_SLACK = 200  # ids below the kept newest one whose events are remembered
 
 
 async def live_portfolio(today: dt.date, version: tuple) -> tuple[dict[str, Any], list]:
     live = _LIVE.get(today)
+    if live is not None and time.monotonic() - live["at"] >= _LIFETIME_S:
+        live = None  # too old to patch: read everything again
     if live is not None and live["version"] == version:
         return live["data"], live["views"]
+    # the events already committed: the records read below include their changes
+    seen = {r["id"] for r in await AuditEvent.select(AuditEvent.id).where(
+        (AuditEvent.id > version[0] - _SLACK) & (AuditEvent.id <= version[0]))}
     changed = None
-    if live is not None and time.monotonic() - live["at"] < _LIFETIME_S \
-            and version[0] > live["version"][0]:
-        changed = await _suppliers_named(after=live["version"][0], upto=version[0])
+    if live is not None and version[0] > live["version"][0]:
+        changed = await _suppliers_named(after=live["version"][0], upto=version[0],
+                                         seen=live["seen"])
     data = None
-    if changed is not None and not changed:  # nothing of any supplier's since
+    if changed is not None and not changed:  # every event since was seen already
         data, views, at = live["data"], live["views"], live["at"]
     elif changed:
         data = await snapshot.refreshed(live["data"], changed)
@@ -268,13 +276,14 @@ async def live_portfolio(today: dt.date, version: tuple) -> tuple[dict[str, Any]
         data = await snapshot.portfolio(None, breakdowns=False)
         views, at = facts.build(data, today), time.monotonic()
     _LIVE.clear()
-    _LIVE[today] = {"version": version, "at": at, "data": data, "views": views}
+    _LIVE[today] = {"version": version, "at": at, "data": data, "views": views, "seen": seen}
     return data, views
 
 
-async def _suppliers_named(*, after: int, upto: int) -> set[int] | None:
-    """The suppliers the audit events after `after` (up to `upto`) name, or None when one
-    names none or too many are named to read them one by one."""
+async def _suppliers_named(*, after: int, upto: int, seen: set[int]) -> set[int] | None:
+    """The suppliers the events not yet seen (after `after`, or among the remembered ids
+    below it) name, or None when one of them names none or too many are named to read
+    them one by one."""
     rows = await AuditEvent.select(AuditEvent.id, AuditEvent.supplier_id).where(
         (AuditEvent.id > after - _SLACK) & (AuditEvent.id <= upto)).limit(
         _PATCH_MOST + _SLACK + 1)
@@ -282,10 +291,11 @@ async def _suppliers_named(*, after: int, upto: int) -> set[int] | None:
         return None
     named = set()
     for row in rows:
-        if row["supplier_id"] is not None:
-            named.add(row["supplier_id"])
-        elif row["id"] > after:  # (the slack's own events were seen when the base was read)
+        if row["id"] in seen:
+            continue
+        if row["supplier_id"] is None:
             return None
+        named.add(row["supplier_id"])
     return named if len(named) <= _PATCH_MOST else None
 
 

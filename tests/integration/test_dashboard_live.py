@@ -99,3 +99,49 @@ async def test_a_change_naming_no_supplier_reads_everything_again(monkeypatch):
     await audit.record("organisation.updated", target_type="organisation", target_id=1)
     await _agrees(today)
     assert called == []
+
+
+async def test_a_kept_portfolio_is_read_whole_again_once_its_lifetime_is_over(monkeypatch):
+    """With no new event the kept portfolio still ages out: a change that committed late
+    (or behind the portal's back) shows within the lifetime, not never."""
+    from models.tables import Contract
+
+    today = dt.date.today()
+    supplier = await factories.supplier(name="Fir Scanning", handles_patient_data=True)
+    contract = await factories.contract(supplier["id"])
+    dashboard._LIVE.clear()
+    dashboard._EVALUATIONS.clear()
+    await _agrees(today)
+    await Contract.update({Contract.end_date: today - dt.timedelta(days=1)}).where(
+        Contract.id == contract["id"])  # no audit event: what a late commit looks like
+    monkeypatch.setattr(dashboard, "_LIFETIME_S", 0.0)
+    await _agrees(today)
+
+
+async def test_an_event_committed_late_below_the_kept_one_is_applied():
+    """PostgreSQL takes an event's id before the change commits: an event below the newest
+    kept one that was not yet committed when the portfolio was read is read now."""
+    today = dt.date.today()
+    late = await factories.supplier(name="Gorse Archiving", handles_patient_data=True)
+    contract = await factories.contract(late["id"])
+    other = await factories.supplier(name="Hazel Couriers")
+    dashboard._LIVE.clear()
+    dashboard._EVALUATIONS.clear()
+    await _agrees(today)
+    # Gorse's contract ends in a transaction whose event took its id before the portfolio
+    # was read but committed after: its change is not in the kept records, its id not seen.
+    await suppliers.update_contract(contract["id"], ContractPatch(end_date=today - dt.timedelta(days=1)))
+    await dashboard.cached_evaluation(year=frameworks.live_year(), today=today)
+    (live,) = dashboard._LIVE.values()
+    live["seen"].discard(max(live["seen"]))  # that event: not yet committed when read
+    running = today + dt.timedelta(days=900)  # its contract, as the records stood then
+    for row in live["data"]["contracts"]:
+        if row["id"] == contract["id"]:
+            row["end_date"] = running
+            as_read = row
+    for view in live["views"]:
+        if view.id == late["id"]:
+            view.current.append(as_read)
+            view.checks.clear()
+    await suppliers.update_supplier(other["id"], SupplierPatch(name="Hazel Couriers Ltd"))
+    await _agrees(today)  # Gorse read again with Hazel: its contract has ended
