@@ -316,6 +316,11 @@ async def _cached(key: tuple, compute):
         return hit[1]
     value = await compute()
     if len(_EVALUATIONS) >= _KEEP:
-        _EVALUATIONS.clear()
+        # Older data versions go first: clearing everything here dropped what this same
+        # view had just kept, so the next view computed it again (seen as a flaky count).
+        for old in [k for k in _EVALUATIONS if k[0] != key[0]]:
+            del _EVALUATIONS[old]
+        if len(_EVALUATIONS) >= _KEEP:
+            _EVALUATIONS.clear()
     _EVALUATIONS[key] = (time.monotonic(), value)
     return value

@@ -6,6 +6,8 @@ say why there."""
 
 from __future__ import annotations
 
+import time
+
 from portal.assessments import service as assessments
 from tests import factories
 from tests.integration.journeys import csrf_of, sign_in, submitted_assessment
@@ -245,3 +247,16 @@ async def test_the_register_csv_streams_in_pages_whose_statements_do_not_grow_wi
     paged, paged_rows = await statements()
     assert paged_rows == rows
     assert paged == few + 5 * 3, "four pages of three or fewer, five reads each"
+
+
+async def test_a_full_cache_keeps_what_this_view_just_computed(client):
+    """The kept dashboard entries of older data versions make room; the ones this view has
+    just computed stay, so a repeat view costs the baseline whatever came before it."""
+    from portal.staff import dashboard
+
+    await a_portfolio(2, 1)
+    await sign_in(client, "auditor")
+    dashboard._EVALUATIONS.clear()
+    for n in range(dashboard._KEEP - 1):  # left by earlier views of other data versions
+        dashboard._EVALUATIONS[((-1 - n, ""), "portfolio")] = (time.monotonic(), {})
+    assert await count(client, "/staff/") == BASELINE["dashboard"]  # (its warm view first)
