@@ -324,7 +324,7 @@ def _register(document, r: Readiness, *, number: str) -> None:
                      _d(max((c["end_date"] for c in contracts if c.get("end_date")), default=None)),
                      "Current" if v.current else ("Ended" if v.contracts else "No contract")))
     _t(document, ["Supplier", "Products and services", "Contacts", "Contracts", "Start", "End",
-                  "Contract"], rows, (2.0, 2.1, 2.6, 2.0, 1.4, 1.4, 1.6))
+                  "Contract"], rows, (2.9, 2.5, 3.1, 3.1, 1.5, 1.5, 1.9))  # cm: names unbroken
     document.add_heading("Where our data is held and who else handles it", level=2)
     rows = []
     for v in in_scope(r.suppliers):
@@ -372,5 +372,5 @@ def _clauses(document, r: Readiness, p: PackInputs, *, number: str) -> None:
                          str(len(required)), str(len(required) - len(gaps)),
                          "; ".join(p.clause_title(k) for k in gaps) or "None"))
     _t(document, ["Supplier", "Contract", "Data role", "Required", "Present", "Missing or partial"],
-       rows, (2.0, 2.0, 2.3, 1.4, 1.3, 3.8))  # "Independent controller" unbroken
+       rows, (2.7, 3.0, 2.9, 2.1, 2.0, 4.3))  # in cm: "Independent", "administration", "Required" unbroken
 
